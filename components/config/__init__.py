@@ -1,0 +1,44 @@
+"""Fleet configuration: the typed model, its parser and the error that lists every problem."""
+
+from .model import (
+    Cloud,
+    ClusterSpec,
+    EksSpec,
+    ExistingSpec,
+    Exposure,
+    FleetSpec,
+    GatewaySpec,
+    GkeSpec,
+    LocalityFailover,
+    MeshSpec,
+    NodePoolSpec,
+    RootSpec,
+    TrustSpec,
+)
+from .parse import Environment, MeshRules, RawConfig, parse_fleet
+from .problems import ConfigProblem, FleetConfigError, Problems
+from .reader import Section
+
+__all__ = [
+    "Cloud",
+    "ClusterSpec",
+    "ConfigProblem",
+    "EksSpec",
+    "Environment",
+    "ExistingSpec",
+    "Exposure",
+    "FleetConfigError",
+    "FleetSpec",
+    "GatewaySpec",
+    "GkeSpec",
+    "LocalityFailover",
+    "MeshRules",
+    "MeshSpec",
+    "NodePoolSpec",
+    "Problems",
+    "RawConfig",
+    "RootSpec",
+    "Section",
+    "TrustSpec",
+    "parse_fleet",
+]
