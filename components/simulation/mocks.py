@@ -1,0 +1,205 @@
+"""Pulumi mocks for the fleet's resource types, keyed by type token.
+
+pulumi-tls is emulated for real (tls_emulation.py). Cloud and Kubernetes resources echo their inputs and
+add what their providers compute, with deterministic fake values (addresses, ARNs, a real CA certificate
+per cluster API server). In preview mode, what a provider only knows after creating a resource is
+unknown, as in a first `pulumi preview` of a new stack.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any
+
+import pulumi
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pulumi.runtime.rpc import UNKNOWN  # the engine's unknown-value sentinel
+
+from .recorder import unwrap_secrets
+from .tls_emulation import HANDLERS as TLS_HANDLERS
+
+ACCOUNT = "123456789012"
+
+Handler = Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]
+
+
+def _digits(seed: str, count: int) -> list[int]:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return [1 + b % 250 for b in digest[:count]]
+
+
+def fake_ip(seed: str, first: int) -> str:
+    a, b, c = _digits(seed, 3)
+    return f"{first}.{a}.{b}.{c}"
+
+
+def fake_id(prefix: str, seed: str) -> str:
+    return f"{prefix}-{hashlib.sha256(seed.encode()).hexdigest()[:17]}"
+
+
+def self_signed_ca(
+    common_name: str, *, organization: str | None = None, days: int = 3650, path_length: int | None = None
+) -> tuple[str, str]:
+    """A real self-signed CA (certificate PEM, key PEM) made outside any stack; a negative `days` gives one
+    that has already expired."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
+    name = x509.Name([*attributes, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=max(0, -days) + 1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
+
+
+@cache
+def api_server_ca(cluster: str) -> str:
+    """Stands in for a cluster API server's CA certificate."""
+    return self_signed_ca(f"kubernetes ({cluster})")[0]
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+class FleetMocks(pulumi.runtime.Mocks):
+    """`stack_outputs` feeds StackReferences (stack name -> outputs), as a cluster stack would."""
+
+    def __init__(self, preview: bool = False, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.preview = preview
+        self.stack_outputs = dict(stack_outputs or {})
+        self.providers: dict[str, dict[str, Any]] = {}
+        self.handlers: dict[str, Handler] = {
+            "aws:ec2/eip:Eip": lambda a: {"publicIp": fake_ip(a.name, 3), "allocationId": fake_id("eipalloc", a.name)},
+            "aws:iam/role:Role": lambda a: {"arn": f"arn:aws:iam::{ACCOUNT}:role/{a.name}", "name": a.name},
+            "aws:eks/cluster:Cluster": self._eks,
+            "aws:eks/accessEntry:AccessEntry": lambda a: {"accessEntryArn": f"arn:aws:eks::{ACCOUNT}:access-entry/{a.name}"},
+            "gcp:compute/address:Address": lambda a: {"address": fake_ip(a.name, 34), "selfLink": f"https://compute/addresses/{a.name}"},
+            "gcp:compute/network:Network": lambda a: {"selfLink": f"https://compute/networks/{a.name}"},
+            "gcp:serviceaccount/account:Account": self._service_account,
+            "gcp:container/cluster:Cluster": self._gke,
+            "kubernetes:core/v1:Secret": self._secret,
+            "kubernetes:helm.sh/v3:Release": self._release,
+            "kubernetes:core/v1:Service": self._service,
+        }
+
+    # Mocks -------------------------------------------------------------------------------------
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = unwrap_secrets(dict(args.inputs))
+        args.inputs = inputs
+        if args.typ.startswith("pulumi:providers:"):
+            self.providers[args.name] = inputs
+            return f"{args.name}-id", inputs
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = inputs.get("name") or args.resource_id or ""
+            if name not in self.stack_outputs:
+                raise KeyError(f"no outputs are simulated for stack reference {name!r}")
+            outputs = self.stack_outputs[name]
+            return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": [k for k in outputs if "kubeconfig" in k.lower()]}
+        if args.typ in TLS_HANDLERS:
+            if self.preview:
+                return f"{args.name}-id", inputs
+            state = TLS_HANDLERS[args.typ](inputs)
+            return str(state.pop("id")), state
+        handler = self.handlers.get(args.typ)
+        computed = handler(args) if handler else {}
+        resource_id = computed.pop("id", None) or args.resource_id or fake_id("id", args.name)
+        if self.preview:
+            computed = {key: UNKNOWN for key in computed}
+        return resource_id, {**inputs, **computed}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        raise NotImplementedError(f"the fleet program makes no provider calls, but it called {args.token}")
+
+    # Computed outputs ----------------------------------------------------------------------------
+
+    def _cluster_of(self, args: pulumi.runtime.MockResourceArgs) -> str:
+        """The fleet cluster a Kubernetes resource belongs to, from its provider (`<cluster>-k8s`)."""
+        provider_id = (args.provider or "").rsplit("::", 1)[-1]
+        return provider_id.removesuffix("-id").removesuffix("-k8s")
+
+    def _service_account(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        email = f"{args.inputs['accountId']}@project.iam.gserviceaccount.com"
+        return {"email": email, "member": f"serviceAccount:{email}"}
+
+    def _eks(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        inputs = args.inputs
+        cluster = inputs.get("name", args.name)
+        region = "us-east-1"
+        return {
+            "arn": f"arn:aws:eks:{region}:{ACCOUNT}:cluster/{cluster}",
+            "endpoint": f"https://{hashlib.sha256(cluster.encode()).hexdigest()[:32].upper()}.gr7.{region}.eks.amazonaws.com",
+            "certificateAuthority": {"data": _b64(api_server_ca(cluster))},
+            "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": fake_id("sg", cluster)},
+            "status": "ACTIVE",
+        }
+
+    def _gke(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        inputs = args.inputs
+        cluster = inputs.get("name", args.name)
+        return {
+            "id": f"projects/{inputs.get('project', 'project')}/locations/{inputs.get('location')}/clusters/{cluster}",
+            "endpoint": fake_ip(cluster, 35),
+            "masterAuth": {"clusterCaCertificate": _b64(api_server_ca(cluster))},
+        }
+
+    def _secret(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        if args.inputs.get("type") != "kubernetes.io/service-account-token":
+            return {}
+        # What the token controller writes into a service-account-token Secret.
+        namespace = args.inputs.get("metadata", {}).get("namespace", "default")
+        return {
+            "data": {
+                "token": _b64(f"token-of-{args.name}"),
+                "ca.crt": _b64(api_server_ca(self._cluster_of(args))),
+                "namespace": _b64(namespace),
+            }
+        }
+
+    def _release(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        inputs = args.inputs
+        return {
+            "status": {
+                "name": inputs.get("name", args.name),
+                "namespace": inputs.get("namespace", "default"),
+                "chart": inputs.get("chart"),
+                "version": inputs.get("version"),
+                "status": "deployed",
+                "revision": 1,
+            }
+        }
+
+    def _service(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        if args.resource_id is None:
+            return {}
+        # A read of a chart's LoadBalancer Service: an NLB publishes a hostname, others an IP.
+        provider = self.providers.get(f"{self._cluster_of(args)}-k8s", {})
+        if "eks" in str(provider.get("kubeconfig", "")):
+            ingress = {"hostname": f"{fake_id('a', args.name)}.elb.amazonaws.com"}
+        else:
+            ingress = {"ip": fake_ip(args.name, 35)}
+        namespace, _, service = args.resource_id.partition("/")
+        return {
+            "metadata": {"name": service, "namespace": namespace},
+            "spec": {"type": "LoadBalancer"},
+            "status": {"loadBalancer": {"ingress": [ingress]}},
+        }

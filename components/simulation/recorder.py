@@ -1,0 +1,147 @@
+"""A mock resource monitor that records everything the program asks the engine for.
+
+The stock MockMonitor keeps only each resource's state. Tests, the benchmark and the policy check also
+need what the engine sees: parent, provider, dependencies, secret marking and resource options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.protobuf import struct_pb2
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.rpc import UNKNOWN
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+
+
+def _secret_paths(value: struct_pb2.Value, path: str) -> Iterator[str]:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        if SIG_KEY in fields and fields[SIG_KEY].string_value == SECRET_SIG:
+            yield path
+            return
+        for key, item in fields.items():
+            yield from _secret_paths(item, f"{path}.{key}" if path else key)
+    elif kind == "list_value":
+        for i, item in enumerate(value.list_value.values):
+            yield from _secret_paths(item, f"{path}[{i}]")
+
+
+def secret_paths(struct: struct_pb2.Struct) -> frozenset[str]:
+    """Property paths whose values the program sent as secrets."""
+    return frozenset(p for key, item in struct.fields.items() for p in _secret_paths(item, key))
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """Replace the SDK's secret wrappers with their values (secretness is tracked separately)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return unwrap_secrets(value.get("value"))
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def whole_numbers(value: Any) -> Any:
+    """Protobuf carries every number as a double; give whole numbers back as ints, as the program wrote them."""
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def known_or_sentinel(value: Any) -> Any:
+    """Unknown values as the engine's sentinel string, the way an analyzer receives them."""
+    if isinstance(value, dict):
+        return {k: known_or_sentinel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [known_or_sentinel(v) for v in value]
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    return value
+
+
+def _strip_id(provider_ref: str) -> str:
+    return provider_ref.rsplit("::", 1)[0] if provider_ref else ""
+
+
+@dataclass
+class Recorded:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    read: bool
+    parent: str
+    provider: str
+    """URN of the explicit provider; empty means the default provider."""
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_inputs: frozenset[str] = frozenset()
+    additional_secret_outputs: tuple[str, ...] = ()
+    protect: bool = False
+    retain_on_delete: bool = False
+    ignore_changes: tuple[str, ...] = ()
+
+    @property
+    def all_dependencies(self) -> set[str]:
+        deps = set(self.dependencies)
+        for urns in self.property_dependencies.values():
+            deps.update(urns)
+        return deps
+
+    def is_secret(self, prop: str) -> bool:
+        """Whether an input or output property is a Pulumi secret (sent as one, or marked by the resource)."""
+        return prop in self.additional_secret_outputs or any(p == prop or p.startswith(prop + ".") for p in self.secret_inputs)
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Any) -> None:
+        super().__init__(mocks)
+        self.recorded: dict[str, Recorded] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self._record(request, response.urn, read=False)
+        return response
+
+    def ReadResource(self, request: Any) -> Any:
+        response = super().ReadResource(request)
+        self._record(request, response.urn, read=True)
+        return response
+
+    def _record(self, request: Any, urn: str, *, read: bool) -> None:
+        registration = self.resources[urn]
+        struct = request.properties if read else request.object
+        self.recorded[urn] = Recorded(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=True if read else bool(request.custom),
+            read=read,
+            parent=request.parent,
+            provider=_strip_id(request.provider),
+            dependencies=tuple(request.dependencies),
+            property_dependencies={} if read else {k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
+            inputs=whole_numbers(known_or_sentinel(unwrap_secrets(rpc.deserialize_properties(struct, keep_unknowns=True)))),
+            outputs=unwrap_secrets(dict(registration.state)),
+            secret_inputs=secret_paths(struct),
+            additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            protect=False if read else bool(request.protect),
+            retain_on_delete=False if read else bool(request.retainOnDelete),
+            ignore_changes=() if read else tuple(request.ignoreChanges),
+        )

@@ -1,0 +1,132 @@
+"""Run the real program (`__main__.py`) under Pulumi's mock runtime with a stack's config.
+
+No Pulumi CLI, cloud account or cluster is needed. Structured config comes from `Pulumi.<stack>.yaml`;
+secure values there are encrypted for the stack's secrets provider, so secrets are passed in instead.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.settings import ROOT, get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .mocks import FleetMocks
+from .recorder import Recorded, RecordingMonitor, known_or_sentinel
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT = "meshfleet"
+
+
+class ProgramFailed(Exception):
+    """The program raised; `resources` is what it had registered by then."""
+
+    def __init__(self, error: BaseException, resources: list[Recorded]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.resources = resources
+
+
+@dataclass
+class Simulation:
+    resources: list[Recorded]
+    """In registration order."""
+    exports: dict[str, Any]
+    """Resolved stack outputs; unknown values are the UNKNOWN sentinel."""
+    secret_exports: set[str]
+
+    def of_type(self, type_token: str) -> list[Recorded]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, name: str, type_token: str | None = None) -> Recorded:
+        """The one resource of that name (components share names with their children: give a type then)."""
+        matches = [r for r in self.resources if r.name == name and (type_token is None or r.type == type_token)]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources are named {name!r}" + (f" of type {type_token}" if type_token else ""))
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Recorded:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def kubernetes(self) -> list[Recorded]:
+        return [r for r in self.resources if r.type.startswith("kubernetes:")]
+
+
+def stack_config(path: Path) -> dict[str, Any]:
+    """The `config:` block of a stack file (secure values left out: they need the stack's key)."""
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.get("config") or {}
+    return {key: value for key, value in config.items() if not (isinstance(value, dict) and "secure" in value)}
+
+
+def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    stack: str = "test",
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    preview: bool = False,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    project: str = PROJECT,
+) -> Simulation:
+    """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
+
+    `config` and `secrets` are full config keys (e.g. "meshfleet:clusters"); `stack_outputs` feed
+    StackReferences. Raises ProgramFailed, with what was registered by then, if the program raises.
+    """
+    mocks = FleetMocks(preview=preview, stack_outputs=stack_outputs)
+    monitor = RecordingMonitor(mocks)
+    ROOT.set(None)  # a fresh root Stack for this run's project and stack names
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(_config_strings({**(config or {}), **(secrets or {})}), list(secrets or {}))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except Exception as error:
+        raise ProgramFailed(error, list(monitor.recorded.values())) from error
+    root = get_root_resource()
+    outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+    exports: dict[str, Any] = {}
+    secret_exports: set[str] = set()
+    for key, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        exports[key] = known_or_sentinel(_sync_await(output.future(with_unknowns=True)))
+        if _sync_await(output.is_secret()):
+            secret_exports.add(key)
+    return Simulation(resources=list(monitor.recorded.values()), exports=exports, secret_exports=secret_exports)
+
+
+def simulate(
+    stack: str = "prod",
+    *,
+    config: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    preview: bool = False,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    config_file: Path | None = None,
+    project_dir: Path = PROJECT_DIR,
+) -> Simulation:
+    """Run this project's `__main__.py` for `stack`, with the config of `config_file` (default:
+    Pulumi.<stack>.yaml) updated by `config` per key."""
+    path = config_file or project_dir / f"Pulumi.{stack}.yaml"
+    values = stack_config(path) if path.exists() else {}
+    values.update(config or {})
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+
+    def program() -> None:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+
+    return run_program(program, stack=stack, config=values, secrets=secrets, preview=preview, stack_outputs=stack_outputs)
