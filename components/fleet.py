@@ -1,0 +1,109 @@
+"""The fleet: shared trust, the clusters, the mesh across them, and the stack outputs app teams read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+from pulumi.runtime.config import get_config, is_config_secret
+
+from .clusters import build_clusters
+from .clusters.existing import ExistingClusterError, read_operator_context
+from .config import Environment, FleetSpec, Problems, RawConfig, Section, parse_fleet
+from .contract import stack_outputs
+from .gateways.network_access import open_mesh_ports
+from .meshes import AVAILABLE, Mesh, MeshDeployment, mesh_rules
+from .trust import FleetTrust, FleetTrustArgs, ProvidedRoot
+
+PROJECT = "meshfleet"
+
+
+@dataclass(frozen=True)
+class FleetPlan:
+    """A validated fleet: what to build, with the secret inputs it needs."""
+
+    spec: FleetSpec
+    mesh: Mesh
+    kubeconfig_secrets: Mapping[str, pulumi.Output[str]]
+    """Kubeconfigs of adopted clusters held as secret config, keyed by cluster."""
+    provided_roots: Mapping[str, ProvidedRoot]
+
+
+class StackEnvironment:
+    """Validation's view of the stack: its secret config keys and the operator's kubeconfig."""
+
+    def value(self, key: str) -> str | None:
+        value = get_config(f"{PROJECT}:{key}")
+        return None if value is None else str(value)
+
+    def is_secret(self, key: str) -> bool:
+        return is_config_secret(f"{PROJECT}:{key}")
+
+    def kubeconfig_context_problem(self, context: str) -> str | None:
+        try:
+            read_operator_context(context)
+        except ExistingClusterError as error:
+            return str(error)
+        return None
+
+
+def validate_fleet(raw: RawConfig, env: Environment, problems: Problems | None = None) -> tuple[FleetSpec, Mesh]:
+    """Check the whole config, generic and mesh-specific; raise one FleetConfigError naming every problem."""
+    problems = problems or Problems()
+    spec = parse_fleet(raw, mesh_rules(), env, problems)
+    mesh_type = AVAILABLE.get(spec.mesh.type)
+    mesh = mesh_type.from_config(spec, Section(spec.mesh.options, f"{PROJECT}:mesh.{spec.mesh.type}", problems)) if mesh_type else None
+    problems.raise_if_any()
+    assert mesh is not None
+    return spec, mesh
+
+
+def plan_fleet(config: pulumi.Config, env: Environment | None = None) -> FleetPlan:
+    """Validate the stack's `meshfleet:*` config and gather the secrets the fleet needs."""
+    problems = Problems()
+    raw = RawConfig(**{key: _read_object(key, problems) for key in ("mesh", "trust", "clusters", "gateway")})
+    spec, mesh = validate_fleet(raw, env or StackEnvironment(), problems)
+    kubeconfigs = {
+        name: config.require_secret(cluster.existing.kubeconfig_secret_key)
+        for name, cluster in spec.clusters.items()
+        if cluster.existing is not None and cluster.existing.kubeconfig_secret_key is not None
+    }
+    roots = {
+        root.name: ProvidedRoot(
+            config.require_secret(root.certificate_key),
+            config.require_secret(root.private_key_key) if root.private_key_key else None,
+        )
+        for root in spec.trust.roots
+        if root.provided and root.certificate_key is not None
+    }
+    return FleetPlan(spec, mesh, kubeconfigs, roots)
+
+
+def _read_object(key: str, problems: Problems) -> object:
+    value = get_config(f"{PROJECT}:{key}")
+    if value is None:
+        return None
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError:
+        problems.add(f"{PROJECT}:{key}", "is not structured config; write it as a YAML mapping or list in Pulumi.<stack>.yaml")
+        return None
+
+
+class Fleet(pulumi.ComponentResource):
+    mesh: MeshDeployment
+    stack_outputs: dict[str, pulumi.Input[object]]
+
+    def __init__(self, name: str, plan: FleetPlan, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshfleet:fleet:Fleet", name, None, opts)
+        spec = plan.spec
+        child = pulumi.ResourceOptions(parent=self)
+        profiles = {name: profile for name, c in spec.clusters.items() if (profile := plan.mesh.ca_profile(c)) is not None}
+        trust = FleetTrust("trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots), child)
+        clusters = build_clusters(spec, plan.kubeconfig_secrets, child)
+        open_mesh_ports(plan.mesh, clusters)
+        self.mesh = plan.mesh.deploy(clusters, trust, child)
+        self.stack_outputs = stack_outputs(spec, plan.mesh, clusters, trust, self.mesh)
+        self.register_outputs({key: value for key, value in self.stack_outputs.items()})

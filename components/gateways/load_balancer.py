@@ -1,0 +1,52 @@
+"""The Service settings that turn an east-west gateway into the right L4 load balancer on each cloud.
+
+One function serves every mesh: Istio's east-west gateway (`service.annotations`), Linkerd's gateway
+(`gateway.serviceAnnotations`) and Consul's mesh gateway (`meshGateway.service.annotations`, which
+that chart takes as a YAML string) all sit behind the same kind of passthrough load balancer: the
+traffic is mTLS routed by SNI, so the load balancer must not terminate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+
+from ..clusters import Cluster
+from ..config import Cloud, Exposure
+
+
+def load_balancer_annotations(cloud: Cloud, exposure: Exposure) -> dict[str, str]:
+    if cloud == "aws":
+        # Network Load Balancer of the AWS cloud provider: L4 passthrough, one per Service.
+        annotations = {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+            "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+        }
+        if exposure == "internal":
+            annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] = "true"
+        return annotations
+    if cloud == "gcp":
+        if exposure == "internal":
+            # Clusters in other regions reach an internal passthrough LB only with global access.
+            return {
+                "networking.gke.io/load-balancer-type": "Internal",
+                "networking.gke.io/internal-load-balancer-allow-global-access": "true",
+            }
+        return {}  # GKE's default for type LoadBalancer is an external passthrough Network LB.
+    return {}  # An adopted cluster's load balancer (MetalLB, cloud-provider-kind, ...) needs no hints.
+
+
+def allowed_sources(cluster: Cluster, clusters: Mapping[str, Cluster]) -> pulumi.Output[list[str]]:
+    """Who may reach this cluster's gateway: the peers' addresses (private or public, matching the
+    gateway's exposure) plus the configured `gateway.sourceRanges`. Empty means unrestricted."""
+    internal = cluster.spec.gateway.exposure == "internal"
+    peers = [c.peer_source_cidrs(internal) for name, c in clusters.items() if name != cluster.spec.name]
+    extra = list(cluster.spec.gateway.source_ranges)
+    return pulumi.Output.all(*peers).apply(lambda lists: sorted({*extra, *(cidr for cidrs in lists for cidr in cidrs)}))
+
+
+def sources_are_known(cluster: Cluster, clusters: Mapping[str, Cluster]) -> bool:
+    """Whether `allowed_sources` can be non-empty; decided from config so resources are never created inside an apply."""
+    peers = [c for name, c in clusters.items() if name != cluster.spec.name]
+    return bool(cluster.spec.gateway.source_ranges) or any(p.has_known_egress for p in peers)

@@ -1,0 +1,91 @@
+"""The interface every mesh module implements, shaped from Istio, Linkerd and Consul alike.
+
+All three need the same five things from the fleet, and differ in how they do them:
+
+| need                         | Istio                              | Linkerd                              | Consul                                  |
+|------------------------------|------------------------------------|--------------------------------------|-----------------------------------------|
+| CA per cluster               | `cacerts` Secret (intermediate)    | issuer in chart values (P-256 only)  | Connect CA config via a mounted Secret  |
+| control plane                | base + istiod charts               | crds + control-plane charts          | consul chart                            |
+| east-west gateway            | gateway chart, `networkGateway`    | linkerd-multicluster gateway         | `meshGateway` of the consul chart       |
+| cross-cluster discovery      | remote secrets (reader token)      | Link + credentials (reader token)    | peering acceptor/dialer (token copy)    |
+| locality failover            | DestinationRule + outlier detection| within a cluster only (honest)       | ServiceResolver failover to peers       |
+
+So a mesh module is a `Mesh` subclass: it validates its own `mesh.<type>` settings, names the CA
+profile and firewall ports it needs, and deploys itself onto the fleet's clusters. Shared pieces
+(trust, clusters, load-balancer annotations, reader credentials, firewall rules) live outside the
+mesh modules and are called by them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pulumi
+
+from ..clusters import Cluster
+from ..config import ClusterSpec, FleetSpec, MeshRules, Section
+from ..trust import CaProfile, FleetTrust
+
+
+@dataclass(frozen=True)
+class MeshPorts:
+    """TCP ports the mesh needs opened on clusters the stack creates."""
+
+    webhooks: tuple[int, ...]
+    """Called by the cluster's own API server on mesh pods (admission webhooks)."""
+    east_west: tuple[int, ...]
+    """Reached by the other clusters on every cluster's east-west gateway."""
+    control_plane_exposure: tuple[int, ...] = ()
+    """Reached by remote clusters on the gateway of the primary that serves them."""
+
+
+@dataclass(frozen=True)
+class LocalitySupport:
+    """What locality-aware routing the mesh really offers; the fleet reports this instead of pretending."""
+
+    cross_cluster_failover: bool
+    summary: str
+
+
+class MeshDeployment(pulumi.ComponentResource):
+    """The mesh installed across the fleet; its outputs feed the stack's contract."""
+
+    def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
+        """Mesh facts about one cluster that app teams may rely on (e.g. its east-west gateway address)."""
+        raise NotImplementedError
+
+    def fleet_outputs(self) -> dict[str, pulumi.Input[object]]:
+        """Mesh facts about the whole fleet (e.g. the namespace label that enables injection)."""
+        raise NotImplementedError
+
+
+class Mesh(ABC):
+    """One mesh type, bound to one fleet's validated configuration."""
+
+    type: ClassVar[str]
+    rules: ClassVar[MeshRules]
+    ports: ClassVar[MeshPorts]
+    locality: ClassVar[LocalitySupport]
+
+    def __init__(self, fleet: FleetSpec) -> None:
+        self.fleet = fleet
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, fleet: FleetSpec, settings: Section) -> Mesh:
+        """Check the mesh-specific settings (`mesh.<type>`) and the fleet against this mesh's limits,
+        recording problems in `settings.problems`, and return the mesh bound to them."""
+
+    @abstractmethod
+    def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:
+        """Subject and names of the intermediate CA this mesh runs on `cluster`; None if it needs none."""
+
+    @abstractmethod
+    def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
+        """Install the control planes, gateways and cross-cluster discovery."""
+
+    def serves_remotes(self, cluster: ClusterSpec) -> bool:
+        return bool(self.fleet.remotes_of(cluster.name))

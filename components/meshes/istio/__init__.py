@@ -1,0 +1,69 @@
+"""Istio 1.30: multi-primary or primary-remote, multi-network, plug-in CA from the fleet's trust.
+
+Where things are made:
+- control_plane.py: istio-system, `cacerts`, base and istiod (one release per revision)
+- eastwest.py: the east-west gateway, cross-network Gateway and istiod exposure
+- discovery.py: remote secrets (endpoint discovery without istioctl)
+- locality.py: the per-service DestinationRule with failover and outlier detection
+- values.py: every Helm value and custom-resource spec, as plain functions
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+
+from ...clusters import Cluster
+from ...config import ClusterSpec, FleetSpec, MeshRules, Section
+from ...trust import CaProfile, FleetTrust
+from ..base import LocalitySupport, Mesh, MeshDeployment, MeshPorts
+from . import values
+from .mesh import IstioMesh as IstioMeshDeployment
+from .mesh import IstioMeshArgs
+from .settings import DEFAULT_VERSION, IstioSettings, parse_settings
+
+
+class Istio(Mesh):
+    type = "istio"
+    rules = MeshRules(available=True, topologies=("multi-primary", "primary-remote"), example_version=DEFAULT_VERSION)
+    ports = MeshPorts(
+        webhooks=(values.WEBHOOK_PORT,),
+        east_west=(values.CROSS_NETWORK_PORT,),
+        control_plane_exposure=(values.DISCOVERY_PORT, values.WEBHOOK_PORT),
+    )
+    locality = LocalitySupport(
+        cross_cluster_failover=True,
+        summary="nearest locality first, then the mesh-wide failover order; per service through a "
+        "DestinationRule with outlier detection (ServiceFailover)",
+    )
+
+    def __init__(self, fleet: FleetSpec, settings: IstioSettings) -> None:
+        super().__init__(fleet)
+        self.settings = settings
+
+    @classmethod
+    def from_config(cls, fleet: FleetSpec, settings: Section) -> Istio:
+        parsed = parse_settings(fleet, settings)
+        for cluster in fleet.clusters.values():
+            if cluster.is_primary and cluster.cloud == "aws" and fleet.remotes_of(cluster.name):
+                settings.problems.add(
+                    f"{cluster.config_key}.role",
+                    f"{cluster.name!r} is an AWS primary serving remote clusters, which Istio cannot do through an NLB: "
+                    "the NLB publishes a hostname, so the remote's istiod stub becomes an ExternalName Service and its "
+                    "injection webhook (port 443) never reaches the gateway's 15017; make a GCP or adopted cluster "
+                    "with a load-balancer IP the primary, or use multi-primary",
+                )
+        return cls(fleet, parsed)
+
+    def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:
+        if not cluster.is_primary:
+            return None  # a remote's proxies are signed by its primary's istiod
+        # As istio/istio tools/certs builds intermediates (Makefile.selfsigned.mk).
+        return CaProfile(common_name="Intermediate CA", locality=cluster.name, dns_names=(f"istiod.{values.NAMESPACE}.svc",))
+
+    def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
+        return IstioMeshDeployment("istio", IstioMeshArgs(self.fleet, self.settings, clusters, trust), opts)
+
+
+__all__ = ["Istio"]

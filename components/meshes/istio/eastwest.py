@@ -1,0 +1,123 @@
+"""Istio's east-west gateway in one cluster: the gateway chart with `networkGateway`, its load balancer's
+address, the cross-network Gateway (AUTO_PASSTHROUGH on 15443) and, on a primary that serves remote
+clusters, istiod exposed through it (samples/multicluster/expose-istiod-rev.yaml.tmpl)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ... import naming
+from ...config import ClusterSpec
+from ...k8s import helm_release
+from . import values
+from .settings import IstioSettings, Revision
+
+
+@dataclass(frozen=True)
+class EastWestGatewayArgs:
+    cluster: ClusterSpec
+    settings: IstioSettings
+    allowed_sources: pulumi.Input[list[str]] | None
+    """`loadBalancerSourceRanges`; None leaves the load balancer open to whoever can route to it."""
+    expose_control_plane: bool
+    """A primary serving remote clusters exposes istiod (15012 xDS, 15017 webhooks) through the gateway."""
+    after: Sequence[pulumi.Resource]
+    """The control plane releases: the gateway's pods are injected by istiod, and CRs need base's CRDs."""
+
+
+class EastWestGateway(pulumi.ComponentResource):
+    release: k8s.helm.v3.Release
+    address: pulumi.Output[str]
+    """The load balancer's IP or hostname."""
+
+    def __init__(self, args: EastWestGatewayArgs, opts: pulumi.ResourceOptions) -> None:
+        cluster = args.cluster
+        super().__init__("meshfleet:istio:EastWestGateway", cluster.name, None, opts)
+        self.release = helm_release(
+            naming.child(cluster.name, values.EASTWEST_NAME),
+            values.EASTWEST_NAME,
+            args.settings.chart("gateway"),
+            values.NAMESPACE,
+            values.eastwest_gateway_values(cluster, args.settings.default_revision.name, args.allowed_sources),
+            pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
+        )
+        # Read the Service the chart made. The id comes from the release's status, which is unknown in
+        # preview, so a brand-new stack's preview skips the read instead of failing on a missing Service.
+        service = k8s.core.v1.Service.get(
+            naming.child(cluster.name, values.EASTWEST_NAME, "service"),
+            self.release.status.apply(lambda status: f"{status.namespace}/{values.EASTWEST_NAME}"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+        )
+        self.address = service.status.apply(_load_balancer_address)
+        custom = pulumi.ResourceOptions(parent=self, depends_on=[self.release, *args.after])
+        if cluster.is_primary:
+            # A remote's gateway is programmed by its primary, from the primary's config.
+            self._custom_resource(cluster.name, "cross-network-gateway", "Gateway", values.cross_network_gateway_spec(), custom)
+        if args.expose_control_plane:
+            self._custom_resource(cluster.name, "istiod-gateway", "Gateway", istiod_gateway_spec(), custom)
+            for revision in args.settings.revisions:
+                self._custom_resource(
+                    cluster.name, f"istiod-vs-{revision.name}", "VirtualService", istiod_virtual_service_spec(revision), custom
+                )
+        self.register_outputs({"address": self.address})
+
+    def _custom_resource(self, cluster: str, name: str, kind: str, spec: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+        k8s.apiextensions.CustomResource(
+            naming.child(cluster, name),
+            api_version="networking.istio.io/v1",
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=values.NAMESPACE),
+            spec=spec,
+            opts=opts,
+        )
+
+
+def _load_balancer_address(status: Any) -> str:
+    ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
+    for entry in ingress:
+        if entry.ip or entry.hostname:
+            return str(entry.ip or entry.hostname)
+    raise pulumi.RunError(
+        "the east-west gateway's load balancer has no address; check that the cluster can provision "
+        "Services of type LoadBalancer (on kind, run cloud-provider-kind)"
+    )
+
+
+def istiod_gateway_spec() -> dict[str, Any]:
+    return {
+        "selector": dict(values.EASTWEST_SELECTOR),
+        "servers": [
+            {
+                "port": {"name": "tls-istiod", "number": values.DISCOVERY_PORT, "protocol": "TLS"},
+                "tls": {"mode": "PASSTHROUGH"},
+                "hosts": ["*"],
+            },
+            {
+                "port": {"name": "tls-istiodwebhook", "number": values.WEBHOOK_PORT, "protocol": "TLS"},
+                "tls": {"mode": "PASSTHROUGH"},
+                "hosts": ["*"],
+            },
+        ],
+    }
+
+
+def istiod_virtual_service_spec(revision: Revision) -> dict[str, Any]:
+    """Routes a remote's xDS (15012) and webhook (15017 -> istiod 443) traffic for one revision by SNI."""
+    service = f"istiod-{revision.name}.{values.NAMESPACE}.svc"
+    host = f"{service}.cluster.local"
+    return {
+        "hosts": ["*"],
+        "gateways": ["istiod-gateway"],
+        "tls": [
+            {
+                "match": [{"port": port, "sniHosts": [service, host]}],
+                "route": [{"destination": {"host": host, "port": {"number": target}}}],
+            }
+            for port, target in ((values.DISCOVERY_PORT, values.DISCOVERY_PORT), (values.WEBHOOK_PORT, 443))
+        ],
+    }

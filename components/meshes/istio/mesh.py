@@ -1,0 +1,141 @@
+"""Istio across the fleet: per cluster a control plane, an east-west gateway and mTLS policy; across
+clusters the remote secrets that let every primary discover every other cluster's endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ... import naming
+from ...clusters import Cluster
+from ...config import FleetSpec
+from ...gateways import allowed_sources, sources_are_known
+from ...k8s import ReaderCredentials
+from ...trust import FleetTrust
+from ..base import MeshDeployment
+from . import discovery, values
+from .control_plane import ControlPlaneArgs, IstioControlPlane
+from .eastwest import EastWestGateway, EastWestGatewayArgs
+from .settings import IstioSettings
+
+
+@dataclass(frozen=True)
+class IstioMeshArgs:
+    fleet: FleetSpec
+    settings: IstioSettings
+    clusters: Mapping[str, Cluster]
+    trust: FleetTrust
+
+
+class IstioCluster(pulumi.ComponentResource):
+    """Everything Istio puts into one cluster; its children inherit the cluster's provider."""
+
+    control_plane: IstioControlPlane
+    gateway: EastWestGateway
+    reader: ReaderCredentials | None
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("meshfleet:istio:Cluster", name, None, opts)
+        self.reader = None
+
+
+class IstioMesh(MeshDeployment):
+    clusters: dict[str, IstioCluster]
+
+    def __init__(self, name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshfleet:istio:Mesh", name, None, opts)
+        self._args = args
+        self.clusters = {}
+        # Primaries first, side by side; a remote needs its primary's gateway address for its webhooks.
+        ordered = sorted(args.clusters.values(), key=lambda c: not c.spec.is_primary)
+        for cluster in ordered:
+            self.clusters[cluster.spec.name] = self._install(cluster)
+        self._connect()
+        self.register_outputs(
+            {
+                "gateway_addresses": {name: c.gateway.address for name, c in self.clusters.items()},
+                "injection_label": args.settings.injection_label,
+            }
+        )
+
+    def _install(self, cluster: Cluster) -> IstioCluster:
+        args, spec = self._args, cluster.spec
+        node = IstioCluster(spec.name, pulumi.ResourceOptions(parent=self, providers=[cluster.provider]))
+        child = pulumi.ResourceOptions(parent=node)
+        serves_remotes = bool(args.fleet.remotes_of(spec.name))
+        pilot_address = self.clusters[spec.primary].gateway.address if spec.primary else None
+        node.control_plane = IstioControlPlane(
+            ControlPlaneArgs(
+                cluster=cluster,
+                mesh=args.fleet.mesh,
+                settings=args.settings,
+                ca=args.trust.clusters.get(spec.name),
+                serves_remotes=serves_remotes,
+                remote_pilot_address=pilot_address,
+            ),
+            child,
+        )
+        releases = node.control_plane.releases
+        sources = allowed_sources(cluster, args.clusters) if sources_are_known(cluster, args.clusters) else None
+        node.gateway = EastWestGateway(
+            EastWestGatewayArgs(
+                cluster=spec,
+                settings=args.settings,
+                allowed_sources=sources,
+                expose_control_plane=serves_remotes,
+                after=releases,
+            ),
+            child,
+        )
+        if spec.is_primary:
+            # Mesh-wide mTLS lives in the root namespace of each cluster whose istiod reads config.
+            k8s.apiextensions.CustomResource(
+                naming.child(spec.name, "mesh-mtls"),
+                api_version="security.istio.io/v1",
+                kind="PeerAuthentication",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="default", namespace=values.NAMESPACE),
+                spec=values.peer_authentication_spec(args.fleet.mesh),
+                opts=pulumi.ResourceOptions(parent=node, depends_on=releases),
+            )
+        node.register_outputs({"gateway_address": node.gateway.address})
+        return node
+
+    def _connect(self) -> None:
+        """Remote secrets: in every primary, one per other cluster."""
+        fleet = self._args.fleet
+        primaries = [name for name, c in fleet.clusters.items() if c.is_primary]
+        for name, node in self.clusters.items():
+            if any(p != name for p in primaries):
+                node.reader = discovery.reader_credentials(
+                    self._args.clusters[name],
+                    self._args.settings.reader_token_generation,
+                    node.control_plane.releases,
+                    pulumi.ResourceOptions(parent=node),
+                )
+        for holder in primaries:
+            for name, node in self.clusters.items():
+                if name == holder or node.reader is None:
+                    continue
+                discovery.remote_secret(
+                    self._args.clusters[holder],
+                    self._args.clusters[name],
+                    node.reader,
+                    # The reader's RBAC comes with the observed cluster's istiod; the holder's istiod
+                    # must exist to pick the Secret up.
+                    [*node.control_plane.releases, *self.clusters[holder].control_plane.releases],
+                    pulumi.ResourceOptions(parent=self.clusters[holder]),
+                )
+
+    def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
+        return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}
+
+    def fleet_outputs(self) -> dict[str, pulumi.Input[object]]:
+        settings = self._args.settings
+        return {
+            "injectionLabel": settings.injection_label,
+            "revisions": {r.name: {"version": r.version, "tags": list(r.tags)} for r in settings.revisions},
+            "defaultRevision": settings.default_revision.name,
+        }
