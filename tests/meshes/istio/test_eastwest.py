@@ -1,0 +1,130 @@
+"""East-west gateways (components/meshes/istio/eastwest.py and components/gateways)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.simulation import PROJECT_DIR, Simulation, simulate
+from tests.meshes.istio.helpers import custom_resources, release
+from tests.support import raw_config
+
+NLB = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+}
+
+
+def gateway_values(sim: Simulation, cluster: str) -> dict[str, Any]:
+    return release(sim, cluster, "istio-eastwestgateway").inputs["values"]
+
+
+def peer_egress(sim: Simulation, cluster: str) -> list[str]:
+    """The NAT addresses of every other cluster, as /32s."""
+    cidrs = [f"{r.outputs['publicIp']}/32" for r in sim.of_type("aws:ec2/eip:Eip") if not r.name.startswith(f"{cluster}-")]
+    cidrs += [f"{r.outputs['address']}/32" for r in sim.of_type("gcp:compute/address:Address") if not r.name.startswith(f"{cluster}-")]
+    return sorted(cidrs)
+
+
+@pytest.mark.parametrize("cluster", ["eks-use1", "eks-usw2", "gke-euw1"])
+def test_gateway_is_a_network_gateway_whose_labels_match_the_gateway_selectors(prod: Simulation, cluster: str) -> None:
+    values = gateway_values(prod, cluster)
+    assert values["name"] == "istio-eastwestgateway"
+    assert values["networkGateway"] == f"net-{cluster}"
+    assert values["labels"] == {"istio": "eastwestgateway"}
+    assert values["revision"] == "1-30-5"
+    [gateway] = custom_resources(prod, cluster, "Gateway")
+    assert gateway.inputs["spec"]["selector"] == values["labels"]
+
+
+def test_cross_network_gateway_passes_mtls_through_on_15443(prod: Simulation) -> None:
+    [gateway] = custom_resources(prod, "gke-euw1", "Gateway")
+    assert gateway.type == "kubernetes:networking.istio.io/v1:Gateway"
+    assert gateway.inputs["metadata"] == {"name": "cross-network-gateway", "namespace": "istio-system"}
+    assert gateway.inputs["spec"] == {
+        "selector": {"istio": "eastwestgateway"},
+        "servers": [
+            {"port": {"number": 15443, "name": "tls", "protocol": "TLS"}, "tls": {"mode": "AUTO_PASSTHROUGH"}, "hosts": ["*.local"]}
+        ],
+    }
+
+
+@pytest.mark.parametrize("cluster", ["eks-use1", "eks-usw2", "gke-euw1"])
+def test_public_gateways_admit_only_the_other_clusters(prod: Simulation, cluster: str) -> None:
+    service = gateway_values(prod, cluster)["service"]
+    assert service["type"] == "LoadBalancer"
+    assert service["loadBalancerSourceRanges"] == peer_egress(prod, cluster)
+    assert len(service["loadBalancerSourceRanges"]) == (4 if cluster.startswith("eks") else 6)
+
+
+def test_load_balancer_annotations_follow_the_cloud(prod: Simulation) -> None:
+    assert gateway_values(prod, "eks-use1")["service"]["annotations"] == NLB
+    assert "annotations" not in gateway_values(prod, "gke-euw1")["service"]  # GKE's default is an external passthrough NLB
+
+
+def test_internal_exposure_uses_internal_load_balancers_and_private_ranges() -> None:
+    sim = simulate("prod", config={"meshfleet:gateway": {"exposure": "internal", "sourceRanges": ["192.168.0.0/16"]}})
+    assert gateway_values(sim, "eks-use1")["service"]["annotations"] == {
+        **NLB,
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    }
+    assert gateway_values(sim, "gke-euw1")["service"]["annotations"] == {
+        "networking.gke.io/load-balancer-type": "Internal",
+        "networking.gke.io/internal-load-balancer-allow-global-access": "true",
+    }
+    # Over private links peers come from their node and pod ranges, not their NAT addresses.
+    assert gateway_values(sim, "gke-euw1")["service"]["loadBalancerSourceRanges"] == ["10.10.0.0/16", "10.11.0.0/16", "192.168.0.0/16"]
+
+
+def test_per_cluster_exposure_overrides_the_fleet_default() -> None:
+    clusters = raw_config(PROJECT_DIR / "Pulumi.prod.yaml")["clusters"]
+    clusters[2]["gateway"] = {"exposure": "internal"}
+    sim = simulate("prod", config={"meshfleet:clusters": clusters})
+    assert gateway_values(sim, "gke-euw1")["service"]["annotations"]["networking.gke.io/load-balancer-type"] == "Internal"
+    assert gateway_values(sim, "eks-use1")["service"]["annotations"] == NLB
+
+
+def test_gateway_address_is_read_from_the_charts_service(prod: Simulation) -> None:
+    service = prod.named("eks-use1-istio-eastwestgateway-service")
+    assert service.read and service.type == "kubernetes:core/v1:Service"
+    ingress = service.outputs["status"]["loadBalancer"]["ingress"][0]
+    assert prod.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == ingress["hostname"]
+    assert release(prod, "eks-use1", "istio-eastwestgateway").urn in service.dependencies
+
+
+def test_first_preview_of_a_new_stack_works_with_everything_unknown() -> None:
+    """Before the clusters exist, the gateway Service cannot be read: its id comes from the release, so the read waits."""
+    sim = simulate("prod", preview=True)
+    assert len(sim.resources) == len(simulate("prod").resources)
+    assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def test_primary_exposes_istiod_for_its_remotes_per_revision(primary_remote: Simulation) -> None:
+    gateways = {g.inputs["metadata"]["name"]: g.inputs["spec"] for g in custom_resources(primary_remote, "gke-usc1", "Gateway")}
+    assert gateways["istiod-gateway"] == {
+        "selector": {"istio": "eastwestgateway"},
+        "servers": [
+            {"port": {"name": "tls-istiod", "number": 15012, "protocol": "TLS"}, "tls": {"mode": "PASSTHROUGH"}, "hosts": ["*"]},
+            {"port": {"name": "tls-istiodwebhook", "number": 15017, "protocol": "TLS"}, "tls": {"mode": "PASSTHROUGH"}, "hosts": ["*"]},
+        ],
+    }
+    [service] = custom_resources(primary_remote, "gke-usc1", "VirtualService")
+    sni = ["istiod-1-30-5.istio-system.svc", "istiod-1-30-5.istio-system.svc.cluster.local"]
+    host = "istiod-1-30-5.istio-system.svc.cluster.local"
+    assert service.inputs["metadata"] == {"name": "istiod-vs-1-30-5", "namespace": "istio-system"}
+    assert service.inputs["spec"] == {
+        "hosts": ["*"],
+        "gateways": ["istiod-gateway"],
+        "tls": [
+            {"match": [{"port": 15012, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 15012}}}]},
+            {"match": [{"port": 15017, "sniHosts": sni}], "route": [{"destination": {"host": host, "port": {"number": 443}}}]},
+        ],
+    }
+    assert custom_resources(primary_remote, "eks-use1", "VirtualService") == []
+
+
+def test_multi_primary_does_not_expose_istiod(prod: Simulation) -> None:
+    for cluster in ("eks-use1", "gke-euw1"):
+        assert custom_resources(prod, cluster, "VirtualService") == []
+        assert [g.inputs["metadata"]["name"] for g in custom_resources(prod, cluster, "Gateway")] == ["cross-network-gateway"]

@@ -1,0 +1,87 @@
+"""Helpers for the tests: example stack files, config mutations and a fake validation environment."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.config import FleetConfigError, RawConfig
+from components.fleet import validate_fleet
+from components.simulation import PROJECT_DIR, stack_config
+from components.simulation.mocks import api_server_ca
+
+PRIMARY_REMOTE = PROJECT_DIR / "examples" / "stacks" / "Pulumi.primary-remote.yaml"
+DEV_CONTEXTS = ("kind-mesh-west", "kind-mesh-east")
+
+
+def kind_kubeconfig(contexts: tuple[str, ...] = DEV_CONTEXTS) -> dict[str, Any]:
+    """An operator kubeconfig as `kind create cluster` writes it."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": c,
+                "cluster": {
+                    "server": f"https://127.0.0.1:{6443 + i}",
+                    "certificate-authority-data": base64.b64encode(api_server_ca(c).encode()).decode(),
+                },
+            }
+            for i, c in enumerate(contexts)
+        ],
+        "users": [{"name": c, "user": {"client-certificate-data": "Y2VydA==", "client-key-data": "a2V5"}} for c in contexts],
+        "contexts": [{"name": c, "context": {"cluster": c, "user": c}} for c in contexts],
+        "current-context": contexts[0],
+    }
+
+
+# --- validation helpers ------------------------------------------------------------------------
+
+
+class FakeEnvironment:
+    """Secret config and operator kubeconfig as validation sees them, without a Pulumi stack."""
+
+    def __init__(
+        self, values: dict[str, str] | None = None, secret_keys: tuple[str, ...] = (), contexts: tuple[str, ...] = DEV_CONTEXTS
+    ) -> None:
+        self.values = values or {}
+        self.secret_keys = set(secret_keys)
+        self.contexts = contexts
+
+    def value(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def is_secret(self, key: str) -> bool:
+        return key in self.secret_keys
+
+    def kubeconfig_context_problem(self, context: str) -> str | None:
+        return None if context in self.contexts else f"context {context!r} is not in the operator's kubeconfig"
+
+
+def raw_config(stack_file: Path) -> dict[str, Any]:
+    config = stack_config(stack_file)
+    return {key: copy.deepcopy(config.get(f"meshfleet:{key}")) for key in ("mesh", "trust", "clusters", "gateway")}
+
+
+def prod_raw() -> dict[str, Any]:
+    return raw_config(PROJECT_DIR / "Pulumi.prod.yaml")
+
+
+def problems_of(raw: dict[str, Any], env: FakeEnvironment | None = None) -> list[str]:
+    with pytest.raises(FleetConfigError) as caught:
+        validate_fleet(RawConfig(**raw), env or FakeEnvironment())
+    return [str(problem) for problem in caught.value.problems]
+
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def prod_problems(mutate: Mutation, env: FakeEnvironment | None = None) -> list[str]:
+    raw = prod_raw()
+    mutate(raw)
+    return problems_of(raw, env)

@@ -1,0 +1,326 @@
+"""Config validation (components/config): every problem named with its key, all in one error, before anything exists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.config import FleetConfigError
+from components.simulation import ProgramFailed, simulate
+from tests.support import PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
+
+
+def assign(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
+    def mutate(raw: dict[str, Any]) -> None:
+        target = raw
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def test_prod_and_example_stacks_are_valid() -> None:
+    from components.config import RawConfig
+    from components.fleet import validate_fleet
+
+    spec, mesh = validate_fleet(RawConfig(**prod_raw()), FakeEnvironment())
+    assert list(spec.clusters) == ["eks-use1", "eks-usw2", "gke-euw1"]
+    assert mesh.type == "istio"
+    spec, _ = validate_fleet(RawConfig(**raw_config(PRIMARY_REMOTE)), FakeEnvironment())
+    assert [(c.name, c.role, c.primary) for c in spec.clusters.values()] == [
+        ("gke-usc1", "primary", None),
+        ("eks-use1", "remote", "gke-usc1"),
+        ("gke-euw4", "remote", "gke-usc1"),
+    ]
+
+
+def test_fails_unknown_mesh() -> None:
+    assert prod_problems(assign(["mesh", "type"], "kuma")) == [
+        "meshfleet:mesh.type: 'kuma' is not a known mesh; use one of 'istio' (planned: 'linkerd', 'consul')"
+    ]
+
+
+def test_fails_planned_mesh_that_is_not_built_yet() -> None:
+    assert prod_problems(assign(["mesh", "type"], "linkerd")) == [
+        "meshfleet:mesh.type: 'linkerd' is planned but not available in this version of meshfleet; use one of 'istio'"
+    ]
+
+
+def test_fails_unknown_cloud() -> None:
+    assert prod_problems(assign(["clusters", 0, "cloud"], "azure")) == [
+        "meshfleet:clusters[0].cloud: 'azure' is not supported; use one of 'aws', 'gcp', 'existing'"
+    ]
+
+
+def test_fails_duplicate_cluster_name() -> None:
+    assert prod_problems(assign(["clusters", 1, "name"], "eks-use1")) == [
+        "meshfleet:clusters[1].name: 'eks-use1' is already the name of another cluster; cluster names must be unique"
+    ]
+
+
+def test_fails_cluster_name_that_is_not_dns_1123() -> None:
+    assert prod_problems(assign(["clusters", 1, "name"], "EKS_usw2")) == [
+        "meshfleet:clusters[1].name: 'EKS_usw2' is not a valid cluster name: use lowercase letters, digits and '-', "
+        "at most 63 characters, starting and ending with a letter or digit"
+    ]
+
+
+def test_fails_missing_network_and_region() -> None:
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["clusters"][1].pop("network")
+        raw["clusters"][1].pop("region")
+
+    assert prod_problems(mutate) == [
+        "meshfleet:clusters[1].region: is required; the cluster's region, used for locality-aware routing",
+        "meshfleet:clusters[1].network: is required; the network name that the mesh uses to pick east-west gateways",
+        "meshfleet:mesh.locality.failover[0].to: 'us-west-2' is not the region of any cluster in this fleet; "
+        "regions: 'europe-west1', 'us-east-1'",
+        "meshfleet:mesh.locality.failover[1].from: 'us-west-2' is not the region of any cluster in this fleet; "
+        "regions: 'europe-west1', 'us-east-1'",
+    ]
+
+
+def test_fails_network_shared_by_two_clusters() -> None:
+    assert prod_problems(assign(["clusters", 1, "network"], "net-eks-use1")) == [
+        "meshfleet:clusters[1].network: 'net-eks-use1' is already used by 'eks-use1'; a multi-network mesh needs a distinct network per cluster"
+    ]
+
+
+@pytest.mark.parametrize("version", ["^1.30", "1.30", "latest", "1.30.x", "v1.30.5", ">=1.30.0"])
+def test_fails_unpinned_or_malformed_chart_version(version: str) -> None:
+    assert prod_problems(assign(["mesh", "version"], version)) == [
+        f"meshfleet:mesh.version: {version!r} is not a pinned chart version; give an exact MAJOR.MINOR.PATCH version such as "
+        "'1.30.5' (ranges, 'latest' and partial versions are refused so every cluster gets the same reviewed chart)"
+    ]
+
+
+def test_fails_both_create_and_existing() -> None:
+    assert prod_problems(assign(["clusters", 0, "existing"], {"context": "kind-mesh-west"})) == [
+        "meshfleet:clusters[0].create: and 'existing' are both set; give 'create' to build the cluster or 'existing' to adopt one, not both"
+    ]
+
+
+def test_fails_cloud_cluster_without_create_or_existing() -> None:
+    assert prod_problems(lambda raw: raw["clusters"][2].pop("create")) == [
+        "meshfleet:clusters[2].create: or 'existing' is required for cloud 'gcp'"
+    ]
+
+
+def test_fails_remote_cluster_without_primary() -> None:
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["mesh"]["topology"] = "primary-remote"
+        for cluster in raw["clusters"]:
+            cluster["role"] = "primary"
+        raw["clusters"][1]["role"] = "remote"
+
+    assert prod_problems(mutate) == [
+        "meshfleet:clusters[1].primary: is required for a remote cluster: name the primary cluster whose control plane serves it"
+    ]
+
+
+def test_fails_remote_cluster_in_multi_primary_topology() -> None:
+    assert prod_problems(assign(["clusters", 1, "role"], "remote")) == [
+        "meshfleet:clusters[1].role: 'remote' needs mesh.topology 'primary-remote'; in a multi-primary mesh every cluster is a primary"
+    ]
+
+
+def test_fails_remote_pointing_at_a_cluster_that_is_not_a_primary() -> None:
+    raw = raw_config(PRIMARY_REMOTE)
+    raw["clusters"][2]["primary"] = "eks-use1"
+    assert problems_of(raw) == [
+        "meshfleet:clusters[2].primary: 'eks-use1' is a remote cluster, not a primary; a remote must point at one of 'gke-usc1'"
+    ]
+
+
+def test_fails_remote_pointing_at_an_unknown_cluster() -> None:
+    raw = raw_config(PRIMARY_REMOTE)
+    raw["clusters"][1]["primary"] = "gke-usc9"
+    assert problems_of(raw) == [
+        "meshfleet:clusters[1].primary: 'gke-usc9' is not a cluster of this fleet; clusters: 'gke-usc1', 'eks-use1', 'gke-euw4'"
+    ]
+
+
+def test_fails_primary_remote_without_any_primary() -> None:
+    raw = raw_config(PRIMARY_REMOTE)
+    raw["clusters"][0]["role"] = "remote"
+    raw["clusters"][0]["primary"] = "gke-euw4"
+    assert problems_of(raw) == [
+        "meshfleet:clusters: has no primary cluster; at least one cluster needs role 'primary'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("rootValidityHours", 100, "meshfleet:trust.rootValidityHours: 100 hours is out of range; allowed: 8760 to 175200 hours"),
+        ("rootValidityHours", 200000, "meshfleet:trust.rootValidityHours: 200000 hours is out of range; allowed: 8760 to 175200 hours"),
+        (
+            "intermediateValidityHours",
+            12,
+            "meshfleet:trust.intermediateValidityHours: 12 hours is out of range; allowed: 24 to 43800 hours",
+        ),
+        (
+            "intermediateEarlyRenewalHours",
+            8760,
+            "meshfleet:trust.intermediateEarlyRenewalHours: 8760 hours is out of range; allowed: 0 to 8759 hours",
+        ),
+    ],
+)
+def test_fails_validity_out_of_range(key: str, value: int, message: str) -> None:
+    assert prod_problems(assign(["trust", key], value)) == [message]
+
+
+def test_fails_intermediate_outliving_its_root() -> None:
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["trust"]["rootValidityHours"] = 8760
+        raw["trust"]["intermediateValidityHours"] = 8760
+
+    assert prod_problems(mutate) == [
+        "meshfleet:trust.intermediateValidityHours: 8760 hours is not shorter than rootValidityHours (8760); "
+        "an intermediate must expire before its root"
+    ]
+
+
+def test_fails_empty_cluster_list() -> None:
+    assert prod_problems(assign(["clusters"], [])) == ["meshfleet:clusters: is empty; a fleet needs at least one cluster"]
+
+
+def test_fails_missing_cluster_list() -> None:
+    assert prod_problems(assign(["clusters"], None)) == [
+        "meshfleet:clusters: is required; list the clusters of the fleet, each with name, cloud, region and network"
+    ]
+
+
+def test_fails_mistyped_setting_with_a_suggestion() -> None:
+    assert prod_problems(assign(["clusters", 0, "netwrok"], "x")) == [
+        "meshfleet:clusters[0].netwrok: unknown setting; did you mean 'network'? known settings: 'cloud', 'create', "
+        "'existing', 'gateway', 'name', 'network', 'primary', 'region', 'role', 'zones'"
+    ]
+
+
+def test_fails_eks_cluster_with_a_single_zone() -> None:
+    assert prod_problems(assign(["clusters", 0, "zones"], ["us-east-1a"])) == [
+        "meshfleet:clusters[0].zones: an EKS cluster needs at least two zones of 'us-east-1', e.g. ['us-east-1a', 'us-east-1b']"
+    ]
+
+
+def test_fails_zone_outside_its_region() -> None:
+    assert prod_problems(assign(["clusters", 2, "zones"], ["europe-west1-b", "us-central1-a"])) == [
+        "meshfleet:clusters[2].zones[1]: 'us-central1-a' is not a zone of region 'europe-west1'"
+    ]
+
+
+def test_fails_failover_to_a_region_no_cluster_has() -> None:
+    assert prod_problems(assign(["mesh", "locality", "failover"], [{"from": "us-east-1", "to": "ap-south-1"}])) == [
+        "meshfleet:mesh.locality.failover[0].to: 'ap-south-1' is not the region of any cluster in this fleet; "
+        "regions: 'europe-west1', 'us-east-1', 'us-west-2'"
+    ]
+
+
+def test_fails_existing_cluster_sources() -> None:
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["clusters"][0] = {
+            "name": "kind-a",
+            "cloud": "existing",
+            "region": "local",
+            "network": "net-a",
+            "existing": {"context": "kind-missing", "kubeconfigSecret": "kubeconfig-a"},
+        }
+        raw["clusters"][1] = {
+            "name": "kind-b",
+            "cloud": "existing",
+            "region": "local",
+            "network": "net-b",
+            "existing": {"kubeconfigSecret": "kubeconfig-b"},
+        }
+        raw["mesh"].pop("locality")
+
+    env = FakeEnvironment(values={"kubeconfig-b": "apiVersion: v1"})
+    assert prod_problems(mutate, env) == [
+        "meshfleet:clusters[0].existing: needs exactly one of 'context', 'kubeconfigSecret' or 'stackReference'; got 'context', 'kubeconfigSecret'",
+        "meshfleet:clusters[0].existing.kubeconfigSecret: names config key 'meshfleet:kubeconfig-a', which is not set; "
+        "run `pulumi config set --secret kubeconfig-a < kubeconfig`",
+        "meshfleet:clusters[0].existing.context: context 'kind-missing' is not in the operator's kubeconfig",
+        "meshfleet:clusters[1].existing.kubeconfigSecret: config key 'meshfleet:kubeconfig-b' is not a secret; "
+        "set it again with `pulumi config set --secret kubeconfig-b < kubeconfig`",
+    ]
+
+
+def test_fails_istio_version_outside_1_30() -> None:
+    assert prod_problems(assign(["mesh", "version"], "1.29.3")) == [
+        "meshfleet:mesh.version: '1.29.3' is outside Istio 1.30, the line this meshfleet release pins; use a 1.30.x patch such as '1.30.5'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("revision", "message"),
+    [
+        (
+            "1.30.5",
+            "meshfleet:mesh.istio.revisions[0].name: '1.30.5' is not a valid revision name: use a DNS label of at most 56 "
+            "characters (lowercase letters, digits and '-'), e.g. '1-30-5'",
+        ),
+        (
+            "default",
+            "meshfleet:mesh.istio.revisions[0].name: 'default' names the default revision tag, not a revision; name the revision e.g. '1-30-5'",
+        ),
+    ],
+)
+def test_fails_istio_revision_that_is_not_a_dns_label(revision: str, message: str) -> None:
+    assert prod_problems(assign(["mesh", "istio", "revisions"], [{"name": revision, "tags": ["default"]}])) == [message]
+
+
+def test_fails_revision_tag_held_twice() -> None:
+    revisions = [{"name": "1-30-5", "tags": ["default"]}, {"name": "1-30-6", "tags": ["default"]}]
+    assert prod_problems(assign(["mesh", "istio", "revisions"], revisions)) == [
+        "meshfleet:mesh.istio.revisions[1].tags: tag 'default' is already held by revision '1-30-5'; a tag points at one revision"
+    ]
+
+
+def test_fails_aws_primary_serving_remotes() -> None:
+    raw = raw_config(PRIMARY_REMOTE)
+    raw["clusters"][0]["role"] = "remote"
+    raw["clusters"][0]["primary"] = "eks-use1"
+    raw["clusters"][1]["role"] = "primary"
+    raw["clusters"][1].pop("primary")
+    raw["clusters"][2]["primary"] = "eks-use1"
+    assert problems_of(raw) == [
+        "meshfleet:clusters[1].role: 'eks-use1' is an AWS primary serving remote clusters, which Istio cannot do through an NLB: "
+        "the NLB publishes a hostname, so the remote's istiod stub becomes an ExternalName Service and its injection webhook "
+        "(port 443) never reaches the gateway's 15017; make a GCP or adopted cluster with a load-balancer IP the primary, "
+        "or use multi-primary"
+    ]
+
+
+def test_fails_with_every_problem_in_one_message() -> None:
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["mesh"]["version"] = "latest"
+        raw["clusters"][0]["cloud"] = "azure"
+        raw["trust"]["rootValidityHours"] = 1
+
+    raw = prod_raw()
+    mutate(raw)
+    from components.config import RawConfig
+    from components.fleet import validate_fleet
+
+    with pytest.raises(FleetConfigError) as caught:
+        validate_fleet(RawConfig(**raw), FakeEnvironment())
+    assert str(caught.value) == (
+        "meshfleet configuration has 3 problems; nothing was created:\n"
+        "  - meshfleet:mesh.version: 'latest' is not a pinned chart version; give an exact MAJOR.MINOR.PATCH version such as "
+        "'1.30.5' (ranges, 'latest' and partial versions are refused so every cluster gets the same reviewed chart)\n"
+        "  - meshfleet:trust.rootValidityHours: 1 hours is out of range; allowed: 8760 to 175200 hours\n"
+        "  - meshfleet:clusters[0].cloud: 'azure' is not supported; use one of 'aws', 'gcp', 'existing'"
+    )
+
+
+def test_fails_before_any_resource_is_registered() -> None:
+    """The real program, through the mock runtime: a bad stack registers nothing at all."""
+    with pytest.raises(ProgramFailed) as caught:
+        simulate("prod", config={"meshfleet:mesh": {**prod_raw()["mesh"], "version": "1.29.0"}})
+    assert isinstance(caught.value.error, FleetConfigError)
+    assert "meshfleet:mesh.version: '1.29.0' is outside Istio 1.30" in str(caught.value.error)
+    assert caught.value.resources == []

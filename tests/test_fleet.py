@@ -1,0 +1,59 @@
+"""The fleet (components/fleet.py, components/contract.py): composition, conventions and stack outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.simulation import Simulation
+from tests.tls_tools import load_cert, load_certs
+
+CLUSTER_KEYS = {"name", "cloud", "region", "zones", "network", "role", "apiEndpoint", "caCertificate", "eastWestGatewayAddress"}
+
+
+def test_prod_outputs_describe_every_cluster(prod: Simulation) -> None:
+    clusters = prod.exports["clusters"]
+    assert list(clusters) == ["eks-use1", "eks-usw2", "gke-euw1"]
+    for name, cluster in clusters.items():
+        assert set(cluster) == CLUSTER_KEYS, name
+        assert cluster["name"] == name
+        assert cluster["network"] == f"net-{name}"
+        assert cluster["apiEndpoint"].startswith("https://")
+        load_cert(cluster["caCertificate"])
+    assert (clusters["eks-use1"]["cloud"], clusters["eks-use1"]["region"]) == ("aws", "us-east-1")
+    assert (clusters["gke-euw1"]["cloud"], clusters["gke-euw1"]["region"]) == ("gcp", "europe-west1")
+    assert clusters["eks-usw2"]["zones"] == ["us-west-2a", "us-west-2b", "us-west-2c"]
+
+
+def test_prod_outputs_describe_the_mesh(prod: Simulation) -> None:
+    assert prod.exports["contractVersion"] == "1.0"
+    mesh = prod.exports["mesh"]
+    assert {k: mesh[k] for k in ("type", "version", "meshId", "trustDomain", "topology", "mtls")} == {
+        "type": "istio",
+        "version": "1.30.5",
+        "meshId": "mesh-prod",
+        "trustDomain": "prod.meshfleet.internal",
+        "topology": "multi-primary",
+        "mtls": "STRICT",
+    }
+    assert len(load_certs(prod.exports["rootCaBundle"])) == 1
+
+
+def test_outputs_are_not_secret(prod: Simulation, dev: Simulation) -> None:
+    """Nothing exported is a credential, so nothing needs to be a secret and app teams can read it all."""
+    assert prod.secret_exports == set()
+    assert dev.secret_exports == set()
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev", "primary_remote"])
+def test_every_resource_belongs_to_the_fleet_component(stack: str, request: pytest.FixtureRequest) -> None:
+    sim: Simulation = request.getfixturevalue(stack)
+    [fleet] = sim.of_type("meshfleet:fleet:Fleet")
+    roots = [r for r in sim.resources if r.parent == fleet.parent]
+    assert roots == [fleet], [r.urn for r in roots]
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_components_use_the_meshfleet_type_namespace(stack: str, request: pytest.FixtureRequest) -> None:
+    sim: Simulation = request.getfixturevalue(stack)
+    components = {r.type for r in sim.resources if not r.custom and not r.type.startswith("pulumi:")}
+    assert components and all(t.startswith("meshfleet:") and t.count(":") == 2 for t in components), components

@@ -1,0 +1,134 @@
+"""Issuing workload certificates under a cluster's intermediate and shaking hands with them over loopback,
+as two meshed workloads in different clusters would (SPIFFE identities, mutual TLS)."""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from components.simulation.mocks import self_signed_ca
+
+
+@dataclass(frozen=True)
+class Workload:
+    chain_pem: str
+    """Leaf then its issuing intermediate, as a proxy presents it."""
+    key_pem: str
+
+
+def load_cert(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def load_certs(pem: str) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(pem.encode())
+
+
+def new_root(name: str, days: int = 3650) -> tuple[str, str]:
+    """A root CA made outside the stack (for bring-your-own-root tests): certificate and key PEM."""
+    return self_signed_ca(name, organization="byo", days=days, path_length=1)
+
+
+def issue_workload(ca_cert_pem: str, ca_key_pem: str, spiffe_id: str, *, is_ca: bool = False) -> Workload:
+    """A workload certificate as istiod (or Linkerd's identity service) issues it: no subject, a SPIFFE URI SAN."""
+    ca_cert = load_cert(ca_cert_pem)
+    ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rogue CA")] if is_ca else []))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(spiffe_id)]), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            ),
+            critical=False,
+        )
+    )
+    if is_ca:
+        builder = (
+            builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, True, False, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        )
+    else:
+        builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True).add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+    cert = builder.sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    leaf = cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return Workload(chain_pem=leaf + ca_cert_pem.strip() + "\n", key_pem=key_pem)
+
+
+@dataclass
+class HandshakeResult:
+    ok: bool
+    server_saw: str | None
+    """The client's SPIFFE id as the server verified it."""
+    error: str | None
+
+
+def _context(side: int, workload: Workload, trust_bundle_pem: str, directory: Path, name: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(side)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    cert_file, key_file = directory / f"{name}.crt", directory / f"{name}.key"
+    cert_file.write_text(workload.chain_pem)
+    key_file.write_text(workload.key_pem)
+    context.load_cert_chain(cert_file, key_file)
+    context.load_verify_locations(cadata=trust_bundle_pem)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = False  # mesh peers verify SPIFFE URIs, not host names
+    return context
+
+
+def mutual_tls(server: Workload, server_trust: str, client: Workload, client_trust: str, directory: Path) -> HandshakeResult:
+    """Mutual TLS over a loopback socket; both sides verify the peer against their trust bundle."""
+    server_context = _context(ssl.PROTOCOL_TLS_SERVER, server, server_trust, directory, "server")
+    client_context = _context(ssl.PROTOCOL_TLS_CLIENT, client, client_trust, directory, "client")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    outcome: dict[str, str | None] = {}
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        try:
+            with server_context.wrap_socket(connection, server_side=True) as tls:
+                names = (tls.getpeercert() or {}).get("subjectAltName", ())
+                outcome["uri"] = next((str(entry[1]) for entry in names if entry[0] == "URI"), None)
+                tls.sendall(tls.recv(16))
+        except (ssl.SSLError, OSError) as error:
+            outcome["server_error"] = str(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    client_error = None
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, client_context.wrap_socket(raw) as tls:
+            tls.sendall(b"ping")
+            if tls.recv(16) != b"ping":
+                client_error = "no echo"
+    except (ssl.SSLError, OSError) as error:
+        client_error = str(error)
+    thread.join(timeout=10)
+    listener.close()
+    server_error = outcome.get("server_error")
+    ok = client_error is None and server_error is None
+    return HandshakeResult(ok=ok, server_saw=outcome.get("uri") if ok else None, error=None if ok else str(server_error or client_error))
