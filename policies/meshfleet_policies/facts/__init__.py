@@ -1,0 +1,20 @@
+"""Every mesh the policies understand. A new mesh is a new extractor module and one entry here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .base import CaMaterial, ControlPlane, Exposure, MeshFacts, MeshMtls, Resource
+from .istio import IstioFacts
+
+MESHES: list[MeshFacts] = [IstioFacts()]
+
+
+def control_planes(resources: list[Resource]) -> Iterator[ControlPlane]:
+    for resource in resources:
+        for mesh in MESHES:
+            if (found := mesh.control_plane(resource)) is not None:
+                yield found
+
+
+__all__ = ["MESHES", "CaMaterial", "ControlPlane", "Exposure", "MeshMtls", "Resource", "control_planes"]

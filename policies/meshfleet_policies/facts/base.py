@@ -1,0 +1,113 @@
+"""Mesh-neutral facts that policies reason about, and the interface each mesh's extractor implements.
+
+A policy never looks at Istio's (or Linkerd's, or Consul's) chart values itself: it asks every mesh's
+extractor for facts ("this resource is a control plane with 1 replica", "this Service is an east-west
+gateway open to 0.0.0.0/0"). Supporting a mesh in every policy is adding one extractor module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CHARTS = {RELEASE, "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"}
+SECRET = "kubernetes:core/v1:Secret"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource as policies see it, from a resource policy's args or a stack policy's resources."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    """The unknown-checking proxy: reading a value unknown at preview stops the policy with an advisory."""
+    provider_urn: str | None
+    additional_secret_outputs: tuple[str, ...] = ()
+
+    @property
+    def cluster(self) -> str:
+        """The cluster a Kubernetes resource belongs to, named after its provider (`<cluster>-k8s`)."""
+        if not self.provider_urn:
+            return "(default provider)"
+        return self.provider_urn.rsplit("::", 1)[-1].removesuffix("-k8s")
+
+
+def get(props: Any, *path: str, default: Any = None) -> Any:
+    """Nested lookup that tolerates missing levels (unknown values still raise, on purpose)."""
+    value = props
+    for key in path:
+        if not isinstance(value, Mapping) and not hasattr(value, "get"):
+            return default
+        value = value.get(key)
+        if value is None:
+            return default
+    return value
+
+
+def chart_name(resource: Resource) -> str | None:
+    if resource.type not in CHARTS:
+        return None
+    chart = str(resource.props.get("chart") or "")
+    return chart.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ControlPlane:
+    urn: str
+    cluster_key: str | None
+    cluster: str
+    revision: str
+    chart_version: str
+    mesh_id: str | None
+    trust_domain: str | None
+    is_remote: bool
+    """Remote clusters run no control plane of their own (no replicas, no mesh config)."""
+    replicas: int
+    disruption_budget: bool
+
+
+@dataclass(frozen=True)
+class Exposure:
+    urn: str
+    cluster: str
+    service_type: str
+    internal: bool
+    source_ranges: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaMaterial:
+    urn: str
+    cluster: str
+    roots_pem: str
+    ca_cert_pem: str
+
+
+@dataclass(frozen=True)
+class MeshMtls:
+    urn: str
+    cluster_key: str | None
+    mode: str
+
+
+class MeshFacts(Protocol):
+    name: str
+
+    def control_plane(self, resource: Resource) -> ControlPlane | None: ...
+
+    def east_west_gateway(self, resource: Resource) -> Exposure | None: ...
+
+    def ca_material(self, resource: Resource) -> CaMaterial | None: ...
+
+    def mesh_wide_mtls(self, resource: Resource) -> MeshMtls | None: ...
+
+    def failover_without_outlier_detection(self, resource: Resource) -> list[str]:
+        """Traffic policies of the resource that fail over between localities without outlier detection."""
+
+    def remote_kubeconfigs(self, resource: Resource) -> list[tuple[str, str]]:
+        """(data key, kubeconfig) pairs this resource hands to a control plane to read another cluster."""

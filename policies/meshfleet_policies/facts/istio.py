@@ -1,0 +1,108 @@
+"""Istio facts, read from what meshfleet (or anyone) gives Istio 1.30's charts and custom resources."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from .base import RELEASE, SECRET, CaMaterial, ControlPlane, Exposure, MeshMtls, Resource, chart_name, get
+
+ROOT_NAMESPACE = "istio-system"
+INTERNAL_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": lambda v: str(v).lower() not in ("", "false"),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": lambda v: str(v).lower() == "internal",
+    "networking.gke.io/load-balancer-type": lambda v: str(v).lower() == "internal",
+    "cloud.google.com/load-balancer-type": lambda v: str(v).lower() == "internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": lambda v: str(v).lower() == "true",
+}
+
+
+def _values(resource: Resource) -> dict[str, Any]:
+    values = resource.props.get("values") or {}
+    # The istiod chart merges `pilot.*` over the top level (templates/zzy_descope_legacy.yaml).
+    return {**dict(values), **dict(values.get("pilot") or {})}
+
+
+def _secret_strings(resource: Resource) -> dict[str, str]:
+    """A Secret's contents as text, whether written as stringData or base64 data."""
+    decoded = {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in dict(resource.props.get("data") or {}).items()}
+    return {**decoded, **{str(k): str(v) for k, v in dict(resource.props.get("stringData") or {}).items()}}
+
+
+class IstioFacts:
+    name = "istio"
+
+    def control_plane(self, resource: Resource) -> ControlPlane | None:
+        if resource.type != RELEASE or chart_name(resource) != "istiod":
+            return None
+        values = _values(resource)
+        global_values = values.get("global") or {}
+        remote = values.get("profile") == "remote" or global_values.get("profile") == "remote"
+        autoscaled = values.get("autoscaleEnabled", True) is not False
+        replicas = int(values.get("autoscaleMin", 1) if autoscaled else values.get("replicaCount", 1))
+        return ControlPlane(
+            urn=resource.urn,
+            cluster_key=resource.provider_urn,
+            cluster=str(get(global_values, "multiCluster", "clusterName") or resource.cluster),
+            revision=str(values.get("revision") or ""),
+            chart_version=str(resource.props.get("version") or ""),
+            mesh_id=global_values.get("meshID"),
+            trust_domain=get(values, "meshConfig", "trustDomain"),
+            is_remote=remote,
+            replicas=replicas,
+            disruption_budget=get(global_values, "defaultPodDisruptionBudget", "enabled", default=True) is not False,
+        )
+
+    def east_west_gateway(self, resource: Resource) -> Exposure | None:
+        if chart_name(resource) != "gateway":
+            return None
+        values = _values(resource)
+        if not values.get("networkGateway"):
+            return None  # an ingress gateway, not east-west
+        service = values.get("service") or {}
+        annotations = {**dict(values.get("annotations") or {}), **dict(service.get("annotations") or {})}
+        internal = any(test(annotations[key]) for key, test in INTERNAL_ANNOTATIONS.items() if key in annotations)
+        return Exposure(
+            urn=resource.urn,
+            cluster=resource.cluster,
+            service_type=str(service.get("type") or "LoadBalancer"),
+            internal=internal,
+            source_ranges=tuple(str(r) for r in service.get("loadBalancerSourceRanges") or ()),
+        )
+
+    def ca_material(self, resource: Resource) -> CaMaterial | None:
+        if resource.type != SECRET or get(resource.props, "metadata", "name") != "cacerts":
+            return None
+        data = _secret_strings(resource)
+        if "ca-cert.pem" in data:
+            return CaMaterial(resource.urn, resource.cluster, data.get("root-cert.pem", ""), data["ca-cert.pem"])
+        # The kubernetes.io/tls form istiod also accepts (pilot/pkg/bootstrap/istio_ca.go).
+        return CaMaterial(resource.urn, resource.cluster, data.get("ca.crt", ""), data.get("tls.crt", ""))
+
+    def mesh_wide_mtls(self, resource: Resource) -> MeshMtls | None:
+        if not (resource.type.startswith("kubernetes:security.istio.io/") and resource.type.endswith(":PeerAuthentication")):
+            return None
+        if get(resource.props, "metadata", "namespace") != ROOT_NAMESPACE or get(resource.props, "spec", "selector"):
+            return None  # namespace- or workload-wide, not mesh-wide
+        return MeshMtls(resource.urn, resource.provider_urn, str(get(resource.props, "spec", "mtls", "mode") or "PERMISSIVE"))
+
+    def failover_without_outlier_detection(self, resource: Resource) -> list[str]:
+        if not (resource.type.startswith("kubernetes:networking.istio.io/") and resource.type.endswith(":DestinationRule")):
+            return []
+        spec = resource.props.get("spec") or {}
+        top = spec.get("trafficPolicy") or {}
+        places = [("trafficPolicy", top, top)]
+        places += [(f"subsets[{s.get('name')}].trafficPolicy", s.get("trafficPolicy") or {}, top) for s in spec.get("subsets") or []]
+        places += [(f"trafficPolicy.portLevelSettings[{get(p, 'port', 'number')}]", p, top) for p in top.get("portLevelSettings") or []]
+        problems = []
+        for where, policy, fallback in places:
+            locality = get(policy, "loadBalancer", "localityLbSetting") or {}
+            fails_over = bool(locality.get("failover") or locality.get("failoverPriority"))
+            if fails_over and not (policy.get("outlierDetection") or fallback.get("outlierDetection")):
+                problems.append(where)
+        return problems
+
+    def remote_kubeconfigs(self, resource: Resource) -> list[tuple[str, str]]:
+        if resource.type != SECRET or get(resource.props, "metadata", "labels", "istio/multiCluster") != "true":
+            return []
+        return sorted(_secret_strings(resource).items())

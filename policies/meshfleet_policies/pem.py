@@ -1,0 +1,38 @@
+"""Recognising key material and reading certificates in resource properties."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+
+PRIVATE_KEY_MARKER = "PRIVATE KEY-----"
+
+
+def key_material_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Paths of the string values that contain a PEM private key (RSA, EC, PKCS#8 or OpenSSH)."""
+    if isinstance(value, str):
+        if PRIVATE_KEY_MARKER in value:
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from key_material_paths(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from key_material_paths(item, (*path, str(i)))
+
+
+def certificates(pem: str) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(pem.encode())
+
+
+def issued_by_one_of(cert: x509.Certificate, roots: list[x509.Certificate]) -> bool:
+    for root in roots:
+        try:
+            cert.verify_directly_issued_by(root)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
