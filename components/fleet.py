@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi.runtime.config import get_config, is_config_secret
 
-from .clusters import build_clusters
+from .clusters import Cluster, build_clusters
 from .clusters.existing import ExistingClusterError, read_operator_context
 from .config import Environment, FleetSpec, Problems, RawConfig, Section, parse_fleet
 from .contract import stack_outputs
@@ -93,6 +93,11 @@ def _read_object(key: str, problems: Problems) -> object:
 
 
 class Fleet(pulumi.ComponentResource):
+    """The whole fleet. Programs that build on it (more workloads, more policy) use its parts."""
+
+    trust: FleetTrust
+    clusters: dict[str, Cluster]
+    """Keyed by cluster name; each with its Kubernetes provider."""
     mesh: MeshDeployment
     stack_outputs: dict[str, pulumi.Input[object]]
 
@@ -101,9 +106,9 @@ class Fleet(pulumi.ComponentResource):
         spec = plan.spec
         child = pulumi.ResourceOptions(parent=self)
         profiles = {name: profile for name, c in spec.clusters.items() if (profile := plan.mesh.ca_profile(c)) is not None}
-        trust = FleetTrust("trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots), child)
-        clusters = build_clusters(spec, plan.kubeconfig_secrets, child)
-        open_mesh_ports(plan.mesh, clusters)
-        self.mesh = plan.mesh.deploy(clusters, trust, child)
-        self.stack_outputs = stack_outputs(spec, plan.mesh, clusters, trust, self.mesh)
+        self.trust = FleetTrust("trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots), child)
+        self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child)
+        open_mesh_ports(plan.mesh, self.clusters)
+        self.mesh = plan.mesh.deploy(self.clusters, self.trust, child)
+        self.stack_outputs = stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh)
         self.register_outputs({key: value for key, value in self.stack_outputs.items()})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from components.config import FleetConfigError, RawConfig
 from components.fleet import validate_fleet
 from components.simulation import PROJECT_DIR, stack_config
-from components.simulation.mocks import api_server_ca
+from components.simulation.mocks import simulated_kubeconfig
 
 PRIMARY_REMOTE = PROJECT_DIR / "examples" / "stacks" / "Pulumi.primary-remote.yaml"
 DEV_CONTEXTS = ("kind-mesh-west", "kind-mesh-east")
@@ -21,23 +20,7 @@ DEV_CONTEXTS = ("kind-mesh-west", "kind-mesh-east")
 
 def kind_kubeconfig(contexts: tuple[str, ...] = DEV_CONTEXTS) -> dict[str, Any]:
     """An operator kubeconfig as `kind create cluster` writes it."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": c,
-                "cluster": {
-                    "server": f"https://127.0.0.1:{6443 + i}",
-                    "certificate-authority-data": base64.b64encode(api_server_ca(c).encode()).decode(),
-                },
-            }
-            for i, c in enumerate(contexts)
-        ],
-        "users": [{"name": c, "user": {"client-certificate-data": "Y2VydA==", "client-key-data": "a2V5"}} for c in contexts],
-        "contexts": [{"name": c, "context": {"cluster": c, "user": c}} for c in contexts],
-        "current-context": contexts[0],
-    }
+    return simulated_kubeconfig(contexts)
 
 
 # --- validation helpers ------------------------------------------------------------------------

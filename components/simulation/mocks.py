@@ -76,6 +76,22 @@ def api_server_ca(cluster: str) -> str:
     return self_signed_ca(f"kubernetes ({cluster})")[0]
 
 
+def simulated_kubeconfig(contexts: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """An operator kubeconfig with these contexts, as `kind create cluster` writes them (a client
+    certificate per cluster), for running stacks that adopt clusters by context."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {"name": c, "cluster": {"server": f"https://127.0.0.1:{6443 + i}", "certificate-authority-data": _b64(api_server_ca(c))}}
+            for i, c in enumerate(contexts)
+        ],
+        "users": [{"name": c, "user": {"client-certificate-data": _b64("certificate"), "client-key-data": _b64("key")}} for c in contexts],
+        "contexts": [{"name": c, "context": {"cluster": c, "user": c}} for c in contexts],
+        "current-context": contexts[0],
+    }
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 

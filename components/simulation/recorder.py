@@ -20,7 +20,10 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 
 
-def _secret_paths(value: struct_pb2.Value, path: str) -> Iterator[str]:
+PropertyPath = tuple[str | int, ...]
+
+
+def _secret_paths(value: struct_pb2.Value, path: PropertyPath) -> Iterator[PropertyPath]:
     kind = value.WhichOneof("kind")
     if kind == "struct_value":
         fields = value.struct_value.fields
@@ -28,15 +31,15 @@ def _secret_paths(value: struct_pb2.Value, path: str) -> Iterator[str]:
             yield path
             return
         for key, item in fields.items():
-            yield from _secret_paths(item, f"{path}.{key}" if path else key)
+            yield from _secret_paths(item, (*path, key))
     elif kind == "list_value":
         for i, item in enumerate(value.list_value.values):
-            yield from _secret_paths(item, f"{path}[{i}]")
+            yield from _secret_paths(item, (*path, i))
 
 
-def secret_paths(struct: struct_pb2.Struct) -> frozenset[str]:
-    """Property paths whose values the program sent as secrets."""
-    return frozenset(p for key, item in struct.fields.items() for p in _secret_paths(item, key))
+def secret_paths(struct: struct_pb2.Struct) -> frozenset[PropertyPath]:
+    """Property paths (keys and list indexes) whose values the program sent as secrets."""
+    return frozenset(p for key, item in struct.fields.items() for p in _secret_paths(item, (key,)))
 
 
 def unwrap_secrets(value: Any) -> Any:
@@ -90,7 +93,7 @@ class Recorded:
     property_dependencies: dict[str, tuple[str, ...]]
     inputs: dict[str, Any]
     outputs: dict[str, Any] = field(default_factory=dict)
-    secret_inputs: frozenset[str] = frozenset()
+    secret_inputs: frozenset[PropertyPath] = frozenset()
     additional_secret_outputs: tuple[str, ...] = ()
     protect: bool = False
     retain_on_delete: bool = False
@@ -105,7 +108,7 @@ class Recorded:
 
     def is_secret(self, prop: str) -> bool:
         """Whether an input or output property is a Pulumi secret (sent as one, or marked by the resource)."""
-        return prop in self.additional_secret_outputs or any(p == prop or p.startswith(prop + ".") for p in self.secret_inputs)
+        return prop in self.additional_secret_outputs or any(path[0] == prop for path in self.secret_inputs)
 
 
 class RecordingMonitor(MockMonitor):
@@ -138,7 +141,7 @@ class RecordingMonitor(MockMonitor):
             dependencies=tuple(request.dependencies),
             property_dependencies={} if read else {k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
             inputs=whole_numbers(known_or_sentinel(unwrap_secrets(rpc.deserialize_properties(struct, keep_unknowns=True)))),
-            outputs=unwrap_secrets(dict(registration.state)),
+            outputs=whole_numbers(known_or_sentinel(unwrap_secrets(dict(registration.state)))),
             secret_inputs=secret_paths(struct),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             protect=False if read else bool(request.protect),

@@ -117,9 +117,11 @@ def simulate(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     config_file: Path | None = None,
     project_dir: Path = PROJECT_DIR,
+    then: Callable[[dict[str, Any]], None] | None = None,
 ) -> Simulation:
     """Run this project's `__main__.py` for `stack`, with the config of `config_file` (default:
-    Pulumi.<stack>.yaml) updated by `config` per key."""
+    Pulumi.<stack>.yaml) updated by `config` per key. `then` runs after the program, with its globals
+    (e.g. `fleet`), to add resources on top of the fleet."""
     path = config_file or project_dir / f"Pulumi.{stack}.yaml"
     values = stack_config(path) if path.exists() else {}
     values.update(config or {})
@@ -127,6 +129,8 @@ def simulate(
         sys.path.insert(0, str(project_dir))
 
     def program() -> None:
-        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        scope = runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        if then is not None:
+            then(scope)
 
     return run_program(program, stack=stack, config=values, secrets=secrets, preview=preview, stack_outputs=stack_outputs)
