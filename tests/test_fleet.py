@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from components import contract
 from components.simulation import Simulation
 from tests.tls_tools import load_cert, load_certs
 
-CLUSTER_KEYS = {"name", "cloud", "region", "zones", "network", "role", "apiEndpoint", "caCertificate", "eastWestGatewayAddress"}
+CLUSTER_KEYS = set(contract.CLUSTER_KEYS)
 
 
 def test_prod_outputs_describe_every_cluster(prod: Simulation) -> None:

@@ -97,11 +97,18 @@ def _b64(text: str) -> str:
 
 
 class FleetMocks(pulumi.runtime.Mocks):
-    """`stack_outputs` feeds StackReferences (stack name -> outputs), as a cluster stack would."""
+    """`stack_outputs` feeds StackReferences (stack name -> outputs); `secret_stack_outputs` names the
+    outputs of each referenced stack that are secrets (default: those named like a kubeconfig)."""
 
-    def __init__(self, preview: bool = False, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        preview: bool = False,
+        stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+        secret_stack_outputs: Mapping[str, list[str]] | None = None,
+    ) -> None:
         self.preview = preview
         self.stack_outputs = dict(stack_outputs or {})
+        self.secret_stack_outputs = dict(secret_stack_outputs or {})
         self.providers: dict[str, dict[str, Any]] = {}
         self.handlers: dict[str, Handler] = {
             "aws:ec2/eip:Eip": lambda a: {"publicIp": fake_ip(a.name, 3), "allocationId": fake_id("eipalloc", a.name)},
@@ -130,7 +137,8 @@ class FleetMocks(pulumi.runtime.Mocks):
             if name not in self.stack_outputs:
                 raise KeyError(f"no outputs are simulated for stack reference {name!r}")
             outputs = self.stack_outputs[name]
-            return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": [k for k in outputs if "kubeconfig" in k.lower()]}
+            secrets = self.secret_stack_outputs.get(name, [k for k in outputs if "kubeconfig" in k.lower()])
+            return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": list(secrets)}
         if args.typ in TLS_HANDLERS:
             if self.preview:
                 return f"{args.name}-id", inputs

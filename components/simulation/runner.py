@@ -73,13 +73,14 @@ def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
 
 
 def run_program(
-    program: Callable[[], None],
+    program: Callable[[], object],
     *,
     stack: str = "test",
     config: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     preview: bool = False,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    secret_stack_outputs: Mapping[str, list[str]] | None = None,
     project: str = PROJECT,
 ) -> Simulation:
     """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
@@ -87,13 +88,16 @@ def run_program(
     `config` and `secrets` are full config keys (e.g. "meshfleet:clusters"); `stack_outputs` feed
     StackReferences. Raises ProgramFailed, with what was registered by then, if the program raises.
     """
-    mocks = FleetMocks(preview=preview, stack_outputs=stack_outputs)
+    mocks = FleetMocks(preview=preview, stack_outputs=stack_outputs, secret_stack_outputs=secret_stack_outputs)
     monitor = RecordingMonitor(mocks)
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(_config_strings({**(config or {}), **(secrets or {})}), list(secrets or {}))
+    def run() -> None:
+        program()  # whatever the program returns (runpy returns its globals) is not the engine's business
+
     try:
-        _sync_await(run_pulumi_func(program))
+        _sync_await(run_pulumi_func(run))
     except Exception as error:
         raise ProgramFailed(error, list(monitor.recorded.values())) from error
     root = get_root_resource()
