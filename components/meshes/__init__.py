@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import MeshRules
-from .base import LocalitySupport, Mesh, MeshDeployment, MeshPorts
+from .base import LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from .istio import Istio
 
 AVAILABLE: dict[str, type[Mesh]] = {Istio.type: Istio}
@@ -19,4 +19,11 @@ def mesh_rules() -> dict[str, MeshRules]:
     return {**{name: mesh.rules for name, mesh in AVAILABLE.items()}, **PLANNED}
 
 
-__all__ = ["AVAILABLE", "PLANNED", "LocalitySupport", "Mesh", "MeshDeployment", "MeshPorts", "mesh_rules"]
+def mesh_for(mesh_type: str) -> type[Mesh]:
+    """The module of the mesh a fleet runs (e.g. from its contract's `mesh.type`)."""
+    if mesh_type not in AVAILABLE:
+        raise ValueError(f"this meshfleet release has no {mesh_type!r} module; available: {', '.join(sorted(AVAILABLE))}")
+    return AVAILABLE[mesh_type]
+
+
+__all__ = ["AVAILABLE", "PLANNED", "LocalitySupport", "Mesh", "MeshDeployment", "MeshPorts", "ServiceRoutingArgs", "mesh_for", "mesh_rules"]

@@ -19,14 +19,14 @@ mesh modules and are called by them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import pulumi
 
 from ..clusters import Cluster
-from ..config import ClusterSpec, FleetSpec, MeshRules, Section
+from ..config import ClusterSpec, FleetSpec, LocalityFailover, MeshRules, Section
 from ..trust import CaProfile, FleetTrust
 
 
@@ -48,6 +48,35 @@ class LocalitySupport:
 
     cross_cluster_failover: bool
     summary: str
+
+
+@dataclass(frozen=True)
+class ServiceRoutingArgs:
+    """How an app team routes one service: versions with their traffic share, and locality failover.
+
+    Moving a canary from 10% to 100% is changing `weights`; nothing else moves.
+    """
+
+    service: str
+    namespace: str
+    weights: Mapping[str, int]
+    """Percent of traffic per version (the pods' `version_label` value); they sum to 100."""
+    failover: Sequence[LocalityFailover] = ()
+    """Region order, usually the fleet's `mesh.locality.failover` from the contract."""
+    port: int = 80
+    version_label: str = "version"
+    cluster_domain: str = "cluster.local"
+
+    def __post_init__(self) -> None:
+        problems = [f"{version}: {weight} is not a percentage" for version, weight in self.weights.items() if not 0 <= weight <= 100]
+        if sum(self.weights.values()) != 100:
+            problems.append(f"the weights {dict(self.weights)} add up to {sum(self.weights.values())}, not 100")
+        if problems:
+            raise ValueError(f"routing for {self.service}: " + "; ".join(problems))
+
+    @property
+    def host(self) -> str:
+        return f"{self.service}.{self.namespace}.svc.{self.cluster_domain}"
 
 
 class MeshDeployment(pulumi.ComponentResource):
@@ -86,6 +115,12 @@ class Mesh(ABC):
     @abstractmethod
     def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
         """Install the control planes, gateways and cross-cluster discovery."""
+
+    @classmethod
+    @abstractmethod
+    def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        """For app teams: weighted versions and locality failover for one service, in one cluster (the
+        provider in `opts`). A mesh that cannot fail over across clusters says so in `locality`."""
 
     def serves_remotes(self, cluster: ClusterSpec) -> bool:
         return bool(self.fleet.remotes_of(cluster.name))

@@ -5,6 +5,7 @@ Where things are made:
 - eastwest.py: the east-west gateway, cross-network Gateway and istiod exposure
 - discovery.py: remote secrets (endpoint discovery without istioctl)
 - locality.py: the per-service DestinationRule with failover and outlier detection
+- routing.py: app teams' weighted versions (canaries) on top of it
 - values.py: every Helm value and custom-resource spec, as plain functions
 """
 
@@ -17,10 +18,11 @@ import pulumi
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...trust import CaProfile, FleetTrust
-from ..base import LocalitySupport, Mesh, MeshDeployment, MeshPorts
+from ..base import LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from . import values
 from .mesh import IstioMesh as IstioMeshDeployment
 from .mesh import IstioMeshArgs
+from .routing import ServiceRouting
 from .settings import DEFAULT_VERSION, IstioSettings, parse_settings
 
 
@@ -64,6 +66,10 @@ class Istio(Mesh):
 
     def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
         return IstioMeshDeployment("istio", IstioMeshArgs(self.fleet, self.settings, clusters, trust), opts)
+
+    @classmethod
+    def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        return ServiceRouting(name, args, opts)
 
 
 __all__ = ["Istio"]
