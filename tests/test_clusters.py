@@ -113,6 +113,21 @@ def test_each_eks_cluster_has_its_own_aws_provider(prod: Simulation) -> None:
                 assert resource.provider == aws.urn, resource.urn
 
 
+def test_narrowed_api_access_still_admits_the_other_clusters() -> None:
+    clusters = raw_config(PROJECT_DIR / "Pulumi.prod.yaml")["clusters"]
+    clusters[0]["create"]["apiAccessCidrs"] = ["198.51.100.0/24"]
+    clusters[2]["create"]["apiAccessCidrs"] = ["198.51.100.0/24"]
+    sim = simulate("prod", config={"meshfleet:clusters": clusters})
+    peers_of_use1 = [f"{r.outputs['publicIp']}/32" for r in sim.of_type("aws:ec2/eip:Eip") if r.name.startswith("eks-usw2-")]
+    peers_of_use1.append(f"{sim.named('gke-euw1-nat-ip').outputs['address']}/32")
+    cidrs = sim.named("eks-use1-eks").inputs["vpcConfig"]["publicAccessCidrs"]
+    assert cidrs == sorted({"198.51.100.0/24", *peers_of_use1})
+    gke = sim.named("gke-euw1-gke").inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"]
+    assert {b["cidrBlock"] for b in gke} == {"198.51.100.0/24", *(f"{r.outputs['publicIp']}/32" for r in sim.of_type("aws:ec2/eip:Eip"))}
+    # Left open, the endpoint is only guarded by authentication (the default).
+    assert sim.named("eks-usw2-eks").inputs["vpcConfig"]["publicAccessCidrs"] == ["0.0.0.0/0"]
+
+
 # --- GKE --------------------------------------------------------------------------------------------
 
 

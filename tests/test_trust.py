@@ -55,8 +55,12 @@ def test_each_intermediate_chains_to_the_root(stack: str, request: pytest.Fixtur
         assert cert.issuer == root.subject, cluster
 
 
-def test_root_profile(prod: Simulation) -> None:
-    root = load_cert(root_pem(prod))
+@pytest.mark.parametrize(
+    ("stack", "subject"),
+    [("prod", "CN=Example Corp root CA root-2026,O=Example Corp"), ("dev", "CN=meshfleet dev root CA fleet-root,O=meshfleet dev")],
+)
+def test_root_profile(stack: str, subject: str, request: pytest.FixtureRequest) -> None:
+    root = load_cert(root_pem(request.getfixturevalue(stack)))
     constraints = root.extensions.get_extension_for_class(x509.BasicConstraints)
     assert constraints.critical and constraints.value.ca
     assert constraints.value.path_length == 1  # one CA below the root: the clusters' intermediates
@@ -67,11 +71,15 @@ def test_root_profile(prod: Simulation) -> None:
         root.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert isinstance(root.public_key(), ec.EllipticCurvePublicKey)
     assert root.public_key().curve.name == "secp256r1"  # type: ignore[union-attr]
-    assert root.subject.rfc4514_string() == "CN=Example Corp root CA root-2026,O=Example Corp"
+    assert root.subject.rfc4514_string() == subject
 
 
-def test_intermediate_profile(prod: Simulation) -> None:
-    cert = load_cert(intermediate(prod, "gke-euw1")[0])
+@pytest.mark.parametrize(
+    ("stack", "cluster", "organization"), [("prod", "gke-euw1", "Example Corp"), ("dev", "kind-east", "meshfleet dev")]
+)
+def test_intermediate_profile(stack: str, cluster: str, organization: str, request: pytest.FixtureRequest) -> None:
+    sim: Simulation = request.getfixturevalue(stack)
+    cert = load_cert(intermediate(sim, cluster)[0])
     constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
     assert constraints.critical and constraints.value.ca
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -79,7 +87,7 @@ def test_intermediate_profile(prod: Simulation) -> None:
     with pytest.raises(x509.ExtensionNotFound):
         cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert cert.public_key().curve.name == "secp256r1"  # type: ignore[union-attr]
-    assert cert.subject.rfc4514_string() == "CN=Intermediate CA,O=Example Corp,L=gke-euw1"
+    assert cert.subject.rfc4514_string() == f"CN=Intermediate CA,O={organization},L={cluster}"
     sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert sans.get_values_for_type(x509.DNSName) == ["istiod.istio-system.svc"]
 
@@ -101,13 +109,20 @@ def test_intermediates_renew_early_as_configured(prod: Simulation) -> None:
         assert cert.outputs["readyForRenewal"] is False, cert.name
 
 
-def test_workloads_of_two_clusters_complete_mutual_tls(prod: Simulation, tmp_path: Path) -> None:
-    trust = bundle(prod)
-    east = issue_workload(*intermediate(prod, "eks-use1"), spiffe("prod.meshfleet.internal", "shop", "frontend"))
-    west = issue_workload(*intermediate(prod, "gke-euw1"), spiffe("prod.meshfleet.internal", "shop", "checkout"))
-    result = mutual_tls(server=west, server_trust=trust, client=east, client_trust=trust, directory=tmp_path)
+@pytest.mark.parametrize(
+    ("stack", "client", "server", "domain"),
+    [("prod", "eks-use1", "gke-euw1", "prod.meshfleet.internal"), ("dev", "kind-west", "kind-east", "cluster.local")],
+)
+def test_workloads_of_two_clusters_complete_mutual_tls(
+    stack: str, client: str, server: str, domain: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    sim: Simulation = request.getfixturevalue(stack)
+    trust = bundle(sim)
+    caller = issue_workload(*intermediate(sim, client), spiffe(domain, "shop", "frontend"))
+    callee = issue_workload(*intermediate(sim, server), spiffe(domain, "shop", "checkout"))
+    result = mutual_tls(server=callee, server_trust=trust, client=caller, client_trust=trust, directory=tmp_path)
     assert result.ok, result.error
-    assert result.server_saw == "spiffe://prod.meshfleet.internal/ns/shop/sa/frontend"
+    assert result.server_saw == f"spiffe://{domain}/ns/shop/sa/frontend"
 
 
 def test_certificate_from_a_foreign_root_is_refused(prod: Simulation, dev: Simulation, tmp_path: Path) -> None:

@@ -93,6 +93,7 @@ def run_program(
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(_config_strings({**(config or {}), **(secrets or {})}), list(secrets or {}))
+
     def run() -> None:
         program()  # whatever the program returns (runpy returns its globals) is not the engine's business
 

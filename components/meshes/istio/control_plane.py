@@ -52,6 +52,8 @@ class IstioControlPlane(pulumi.ComponentResource):
         after_namespace: list[pulumi.Resource] = [self.namespace]
         if args.ca is not None:
             after_namespace.append(self._cacerts(cluster.name, args.ca))
+        # A Release (components/k8s/helm.py): base's templated CRDs then follow Helm's keep policy
+        # instead of being deleted with the chart as under Chart v4, and it previews without a cluster.
         self.base = helm_release(
             naming.child(cluster.name, "istio-base"),
             "istio-base",
@@ -73,6 +75,9 @@ class IstioControlPlane(pulumi.ComponentResource):
             # `pulumi up` is released by its old holder before the new one claims it (both render the
             # same webhook name).
             untagged = [self.istiod[r.name] for r in args.settings.revisions if not r.tags and r.name in self.istiod]
+            # A Release: istiod patches its own webhooks (caBundle, failurePolicy) once running; Helm's
+            # three-way merge leaves those fields alone where Chart v4's server-side apply fights over
+            # them, and Helm sets .Release.IsUpgrade, which the 1.30 webhook templates depend on.
             self.istiod[revision.name] = helm_release(
                 naming.child(cluster.name, "istiod", revision.name),
                 f"istiod-{revision.name}",

@@ -38,6 +38,7 @@ class EastWestGateway(pulumi.ComponentResource):
     def __init__(self, args: EastWestGatewayArgs, opts: pulumi.ResourceOptions) -> None:
         cluster = args.cluster
         super().__init__("meshfleet:istio:EastWestGateway", cluster.name, None, opts)
+        # A Release: Helm waits until the load balancer has an address, which remotes and the contract need.
         self.release = helm_release(
             naming.child(cluster.name, values.EASTWEST_NAME),
             values.EASTWEST_NAME,
