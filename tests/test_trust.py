@@ -270,7 +270,7 @@ def test_fails_provided_root_given_as_plain_config() -> None:
         simulate("dev", config={"meshfleet:trust": byo_trust(["plain"], "plain"), **byo_secrets(("plain", (cert, key)))})
     assert [str(p) for p in caught.value.error.problems] == [  # type: ignore[attr-defined]
         "meshfleet:trust.roots[0].certificateSecret: config key 'meshfleet:plain-cert' is not a secret; "
-        "set it again with `pulumi config set --secret`",
+        "set it again with `pulumi config set --secret plain-cert < root.pem`",
         "meshfleet:trust.roots[0].privateKeySecret: config key 'meshfleet:plain-key' is not a secret; "
-        "set it again with `pulumi config set --secret`",
+        "set it again with `pulumi config set --secret plain-key < root-key.pem`",
     ]

@@ -233,25 +233,25 @@ def _trust(s: Section, env: Environment) -> TrustSpec:
     )
 
 
+def secret_value(s: Section, field: str, config_key: str, env: Environment, source: str) -> str | None:
+    """The value of the secret config key that `field` names; None, with a problem, if it is unset or not
+    a secret. `source` is what the fix reads from (e.g. `root.pem`)."""
+    full = quote(f"meshfleet:{config_key}")
+    value = env.value(config_key)
+    if value is None:
+        s.problem(field, f"names config key {full}, which is not set; run `pulumi config set --secret {config_key} < {source}`")
+    elif not env.is_secret(config_key):
+        s.problem(field, f"config key {full} is not a secret; set it again with `pulumi config set --secret {config_key} < {source}`")
+    else:
+        return value
+    return None
+
+
 def _check_provided_root(r: Section, cert_key: str, key_key: str | None, algorithm: str, env: Environment) -> None:
-    values: dict[str, str] = {}
-    for field, config_key in (("certificateSecret", cert_key), ("privateKeySecret", key_key)):
-        if config_key is None:
-            continue
-        value = env.value(config_key)
-        if value is None:
-            r.problem(
-                field,
-                f"names config key {quote('meshfleet:' + config_key)}, which is not set; run `pulumi config set --secret {config_key} < file.pem`",
-            )
-        elif not env.is_secret(config_key):
-            r.problem(
-                field, f"config key {quote('meshfleet:' + config_key)} is not a secret; set it again with `pulumi config set --secret`"
-            )
-        else:
-            values[field] = value
-    if "certificateSecret" in values:
-        for problem in root_certificate_problems(values["certificateSecret"], values.get("privateKeySecret"), algorithm):
+    cert = secret_value(r, "certificateSecret", cert_key, env, "root.pem")
+    key = secret_value(r, "privateKeySecret", key_key, env, "root-key.pem") if key_key is not None else None
+    if cert is not None:
+        for problem in root_certificate_problems(cert, key, algorithm):
             r.problem("certificateSecret", f"the provided root certificate {problem}")
 
 
@@ -290,7 +290,7 @@ def _clusters(root: Section, topology: Topology, gateway: GatewaySpec, env: Envi
         elif cluster.network:
             networks[cluster.network] = cluster.name
         clusters[cluster.name] = cluster
-    _check_roles(root, entries, clusters, topology)
+    _check_roles(root, clusters)
     return clusters
 
 
@@ -376,7 +376,7 @@ def _create(s: Section, cloud: str | None, name: str | None) -> EksSpec | GkeSpe
             c.problem("kubernetesVersion", f"{quote(version)} is not an EKS minor version such as '1.33'")
         return EksSpec(
             kubernetes_version=version,
-            vpc_cidr=_single_cidr(c, "vpcCidr", "10.0.0.0/16"),
+            vpc_cidr=c.cidr("vpcCidr", "10.0.0.0/16"),
             nodes=_nodes(c.section("nodes"), "m6i.large"),
             admin_principal_arns=c.strings("adminPrincipalArns") or (),
             api_access_cidrs=c.cidrs("apiAccessCidrs", ("0.0.0.0/0",)) or ("0.0.0.0/0",),
@@ -386,28 +386,20 @@ def _create(s: Section, cloud: str | None, name: str | None) -> EksSpec | GkeSpe
         c.reject_unknown(["project", "releaseChannel", "subnetCidr", "podsCidr", "servicesCidr", "masterCidr", "nodes", "apiAccessCidrs"])
         if name is not None and (len(name) > 40 or not name[0].isalpha()):
             s.problem("name", f"{quote(name)} cannot name a GKE cluster: at most 40 characters, starting with a letter")
-        master = _single_cidr(c, "masterCidr", "172.16.0.0/28")
+        master = c.cidr("masterCidr", "172.16.0.0/28")
         if master and not master.endswith("/28"):
             c.problem("masterCidr", f"{quote(master)} must be a /28 range for the GKE control plane")
         return GkeSpec(
             project=c.string("project", required="the GCP project id to create the cluster in") or "",
             release_channel=c.choice("releaseChannel", ("RAPID", "REGULAR", "STABLE", "EXTENDED"), "REGULAR") or "REGULAR",
-            subnet_cidr=_single_cidr(c, "subnetCidr", "10.20.0.0/20"),
-            pods_cidr=_single_cidr(c, "podsCidr", "10.24.0.0/14"),
-            services_cidr=_single_cidr(c, "servicesCidr", "10.28.0.0/20"),
+            subnet_cidr=c.cidr("subnetCidr", "10.20.0.0/20"),
+            pods_cidr=c.cidr("podsCidr", "10.24.0.0/14"),
+            services_cidr=c.cidr("servicesCidr", "10.28.0.0/20"),
             master_cidr=master,
             nodes=_nodes(c.section("nodes"), "e2-standard-4"),
             api_access_cidrs=c.cidrs("apiAccessCidrs", ("0.0.0.0/0",)) or ("0.0.0.0/0",),
         )
     return None
-
-
-def _single_cidr(s: Section, name: str, default: str) -> str:
-    value = s.string(name, default)
-    if value is None:
-        return ""
-    checked = Section({name: [value]}, s.key, s.problems).cidrs(name)
-    return value if checked else ""
 
 
 def _existing(s: Section, env: Environment) -> ExistingSpec:
@@ -418,17 +410,7 @@ def _existing(s: Section, env: Environment) -> ExistingSpec:
         s.problems.add(s.key, f"needs exactly one of 'context', 'kubeconfigSecret' or 'stackReference'; {given}")
     secret_key = s.string("kubeconfigSecret")
     if secret_key is not None:
-        full = f"meshfleet:{secret_key}"
-        if env.value(secret_key) is None:
-            s.problem(
-                "kubeconfigSecret",
-                f"names config key {quote(full)}, which is not set; run `pulumi config set --secret {secret_key} < kubeconfig`",
-            )
-        elif not env.is_secret(secret_key):
-            s.problem(
-                "kubeconfigSecret",
-                f"config key {quote(full)} is not a secret; set it again with `pulumi config set --secret {secret_key} < kubeconfig`",
-            )
+        secret_value(s, "kubeconfigSecret", secret_key, env, "kubeconfig")
     context = s.string("context")
     if context is not None and (problem := env.kubeconfig_context_problem(context)) is not None:
         s.problem("context", problem)
@@ -448,18 +430,17 @@ def _existing(s: Section, env: Environment) -> ExistingSpec:
     )
 
 
-def _check_roles(root: Section, entries: list[tuple[str, object]], clusters: Mapping[str, ClusterSpec], topology: Topology) -> None:
+def _check_roles(root: Section, clusters: Mapping[str, ClusterSpec]) -> None:
     if not clusters:
         return
     if not any(c.is_primary for c in clusters.values()):
         root.problem("clusters", "has no primary cluster; at least one cluster needs role 'primary'")
         return
-    keys = {item.get("name"): key for key, item in entries if isinstance(item, Mapping)}
     for cluster in clusters.values():
         if cluster.role != "remote" or cluster.primary is None:
             continue
         target = clusters.get(cluster.primary)
-        key = f"{keys.get(cluster.name, 'meshfleet:clusters')}.primary"
+        key = f"{cluster.config_key}.primary"
         if target is None:
             root.problems.add(key, f"{quote(cluster.primary)} is not a cluster of this fleet; clusters: {choice_list(clusters)}")
         elif not target.is_primary:

@@ -39,9 +39,6 @@ class Problems:
     def add(self, key: str, message: str) -> None:
         self.items.append(ConfigProblem(key, message))
 
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
     def raise_if_any(self) -> None:
         if self.items:
             raise FleetConfigError(self.items)

@@ -33,6 +33,17 @@ def choice_list(choices: Iterable[object]) -> str:
     return ", ".join(quote(c) for c in choices)
 
 
+CIDR_HINT = "not a CIDR block with its host bits zero, e.g. '203.0.113.0/24'"
+
+
+def _is_cidr(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
 class Section:
     def __init__(self, raw: object, key: str, problems: Problems) -> None:
         self.key = key
@@ -135,15 +146,20 @@ class Section:
         if values is None:
             return None
         for i, value in enumerate(values):
-            try:
-                ipaddress.ip_network(value, strict=True)
-            except ValueError:
-                self.problems.add(
-                    f"{self.child_key(name)}[{i}]",
-                    f"{quote(value)} is not a CIDR block with its host bits zero, e.g. '203.0.113.0/24'",
-                )
+            if not _is_cidr(value):
+                self.problems.add(f"{self.child_key(name)}[{i}]", f"{quote(value)} is {CIDR_HINT}")
                 return None
         return values
+
+    def cidr(self, name: str, default: str) -> str:
+        """One CIDR block; "" (with a problem recorded) if it is not one."""
+        value = self.string(name, default)
+        if value is None:
+            return ""
+        if not _is_cidr(value):
+            self.problem(name, f"{quote(value)} is {CIDR_HINT}")
+            return ""
+        return value
 
     def items(self, name: str, *, required: str | None = None) -> list[tuple[str, object]]:
         """A list of blocks, each with its indexed key (`...clusters[2]`)."""
