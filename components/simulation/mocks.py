@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pulumi.runtime.rpc import UNKNOWN  # the engine's unknown-value sentinel
 
-from .recorder import unwrap_secrets
+from .recorder import plain
 from .tls_emulation import HANDLERS as TLS_HANDLERS
 
 ACCOUNT = "123456789012"
@@ -127,7 +127,7 @@ class FleetMocks(pulumi.runtime.Mocks):
     # Mocks -------------------------------------------------------------------------------------
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        inputs = unwrap_secrets(dict(args.inputs))
+        inputs = plain(dict(args.inputs))
         args.inputs = inputs
         if args.typ.startswith("pulumi:providers:"):
             self.providers[args.name] = inputs

@@ -42,36 +42,20 @@ def secret_paths(struct: struct_pb2.Struct) -> frozenset[PropertyPath]:
     return frozenset(p for key, item in struct.fields.items() for p in _secret_paths(item, (key,)))
 
 
-def unwrap_secrets(value: Any) -> Any:
-    """Replace the SDK's secret wrappers with their values (secretness is tracked separately)."""
+def plain(value: Any) -> Any:
+    """Property values as the engine holds them, in one walk: secret wrappers replaced by their values
+    (secretness is tracked separately), unknowns as the engine's sentinel string, and whole numbers as
+    ints (protobuf carries every number as a double)."""
     if isinstance(value, dict):
         if value.get(SIG_KEY) == SECRET_SIG:
-            return unwrap_secrets(value.get("value"))
-        return {k: unwrap_secrets(v) for k, v in value.items()}
+            return plain(value.get("value"))
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [unwrap_secrets(v) for v in value]
-    return value
-
-
-def whole_numbers(value: Any) -> Any:
-    """Protobuf carries every number as a double; give whole numbers back as ints, as the program wrote them."""
-    if isinstance(value, dict):
-        return {k: whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [whole_numbers(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def known_or_sentinel(value: Any) -> Any:
-    """Unknown values as the engine's sentinel string, the way an analyzer receives them."""
-    if isinstance(value, dict):
-        return {k: known_or_sentinel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [known_or_sentinel(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, Unknown):
         return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -140,8 +124,8 @@ class RecordingMonitor(MockMonitor):
             provider=_strip_id(request.provider),
             dependencies=tuple(request.dependencies),
             property_dependencies={} if read else {k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
-            inputs=whole_numbers(known_or_sentinel(unwrap_secrets(rpc.deserialize_properties(struct, keep_unknowns=True)))),
-            outputs=whole_numbers(known_or_sentinel(unwrap_secrets(dict(registration.state)))),
+            inputs=plain(rpc.deserialize_properties(struct, keep_unknowns=True)),
+            outputs=plain(dict(registration.state)),
             secret_inputs=secret_paths(struct),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             protect=False if read else bool(request.protect),

@@ -21,7 +21,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from .mocks import FleetMocks
-from .recorder import Recorded, RecordingMonitor, known_or_sentinel
+from .recorder import Recorded, RecordingMonitor, plain
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "meshfleet"
@@ -107,7 +107,7 @@ def run_program(
     secret_exports: set[str] = set()
     for key, value in outputs.items():
         output = pulumi.Output.from_input(value)
-        exports[key] = known_or_sentinel(_sync_await(output.future(with_unknowns=True)))
+        exports[key] = plain(_sync_await(output.future(with_unknowns=True)))
         if _sync_await(output.is_secret()):
             secret_exports.add(key)
     return Simulation(resources=list(monitor.recorded.values()), exports=exports, secret_exports=secret_exports)
