@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
@@ -66,6 +66,11 @@ class ServiceRoutingArgs:
     port: int = 80
     version_label: str = "version"
     cluster_domain: str = "cluster.local"
+    cluster: str = ""
+    """The cluster this routing is written into (the provider in the options). Meshes that fail over to
+    named peers (Consul) need it, with `cluster_regions`; Istio reads localities from the endpoints."""
+    cluster_regions: Mapping[str, str] = field(default_factory=dict)
+    """Region of every cluster of the fleet, by cluster name (the contract's `clusters[*].region`)."""
 
     def __post_init__(self) -> None:
         problems = [f"{version}: {weight} is not a percentage" for version, weight in self.weights.items() if not 0 <= weight <= 100]
