@@ -54,25 +54,27 @@ def sources_are_known(cluster: Cluster, clusters: Mapping[str, Cluster]) -> bool
     return bool(cluster.spec.gateway.source_ranges) or any(p.has_known_egress for p in peers)
 
 
-def gateway_address(
-    resource_name: str, release: k8s.helm.v3.Release, service_name: str, opts: pulumi.ResourceOptions
-) -> pulumi.Output[str]:
-    """The IP or hostname of the LoadBalancer Service a chart release made, read after the release. The id
-    comes from the release's status, unknown in preview, so a brand-new stack's preview skips the read."""
-    service = k8s.core.v1.Service.get(
+def gateway_address(resource_name: str, release: k8s.helm.v3.Release, service: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """The IP or hostname of the LoadBalancer Service `service` that a chart release made.
+
+    The Service is read after the release (Helm waits for the load balancer's address). Its id comes
+    from the release's status, which is unknown in preview, so a brand-new stack's preview skips the
+    read instead of failing on a missing Service.
+    """
+    read = k8s.core.v1.Service.get(
         resource_name,
-        release.status.apply(lambda status: f"{status.namespace}/{service_name}"),
+        release.status.apply(lambda status: f"{status.namespace}/{service}"),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[release])),
     )
-    return service.status.apply(_load_balancer_address)
+    return read.status.apply(lambda status: _load_balancer_address(status, service))
 
 
-def _load_balancer_address(status: Any) -> str:
+def _load_balancer_address(status: Any, service: str) -> str:
     ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
     for entry in ingress:
         if entry.ip or entry.hostname:
             return str(entry.ip or entry.hostname)
     raise pulumi.RunError(
-        "the east-west gateway's load balancer has no address; check that the cluster can provision "
+        f"the load balancer of gateway Service {service!r} has no address; check that the cluster can provision "
         "Services of type LoadBalancer (on kind, run cloud-provider-kind)"
     )

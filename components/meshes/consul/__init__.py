@@ -19,7 +19,7 @@ import pulumi
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...trust import CaProfile, FleetTrust
-from ..base import LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from . import values
 from .mesh import ConsulMesh, ConsulMeshArgs
 from .routing import ServiceRouting
@@ -29,12 +29,20 @@ from .settings import DEFAULT_VERSION, ConsulSettings, parse_settings
 class Consul(Mesh):
     type = "consul"
     rules = MeshRules(available=True, topologies=("multi-primary",), example_version=DEFAULT_VERSION)
-    ports = MeshPorts(webhooks=(values.WEBHOOK_PORT,), east_west=(values.MESH_GATEWAY_PORT,))
+    # Peering runs through the mesh gateways: no cluster reads another's API server.
+    ports = MeshPorts(webhooks=(values.WEBHOOK_PORT,), east_west=(values.MESH_GATEWAY_PORT,), peers_read_api=False)
     locality = LocalitySupport(
         cross_cluster_failover=True,
         summary="local datacenter first, then the peers in the regions mesh.locality.failover names, in order, once no "
         "local instance passes its health checks; per service through a ServiceResolver (failover targets on peers). "
         "No zone preference inside a datacenter: prioritize-by-locality is Consul Enterprise",
+    )
+
+    identity = IdentitySupport(
+        shared_root=False,
+        summary="each datacenter's built-in Connect CA signs its workloads under a root of its own, and peers "
+        "exchange those roots as trust bundles when they peer; the fleet's intermediate is the CA of Consul's "
+        "agent TLS (servers, peering tokens) only (docs/consul.md, 'Why not the shared root')",
     )
 
     def __init__(self, fleet: FleetSpec, settings: ConsulSettings) -> None:
