@@ -155,6 +155,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         resource_id = computed.pop("id", None) or args.resource_id or fake_id("id", args.name)
         if self.preview:
             computed = {key: UNKNOWN for key in computed}
+            if not args.resource_id:
+                resource_id = ""  # a resource the preview would create has no id yet: the SDK makes it unknown
         return resource_id, {**inputs, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -194,6 +196,8 @@ class FleetMocks(pulumi.runtime.Mocks):
 
     def _secret(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
         if args.resource_id:  # a read: what a controller wrote, if any
+            if self.preview:
+                return {"data": {}}  # unknown, like everything a read returns in a preview
             written = self.controller_secrets.get((self._cluster_of(args), args.resource_id))
             if written is None:
                 raise KeyError(f"no Secret {args.resource_id!r} exists in cluster {self._cluster_of(args)!r} to read")
@@ -231,6 +235,8 @@ class FleetMocks(pulumi.runtime.Mocks):
 
         The token is shaped like Consul's (agent/structs/peering.go PeeringToken, base64 JSON): its CA is the
         accepting cluster's server TLS CA, i.e. the `tls.crt` of the CA Secret the program gave the chart."""
+        if self.preview:
+            return {"status": {}}  # nothing runs in a preview
         cluster = self._cluster_of(args)
         metadata, spec = args.inputs.get("metadata", {}), args.inputs.get("spec", {})
         namespace = metadata.get("namespace", "default")

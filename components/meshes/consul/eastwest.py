@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...config import ClusterSpec
-from ...gateways.load_balancer import gateway_address
+from ...gateways import gateway_address
 from . import values
 
 

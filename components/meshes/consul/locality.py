@@ -33,7 +33,11 @@ def failover_peers(cluster: str, regions: Mapping[str, str], failover: Sequence[
     if not failover:
         return []
     if cluster not in regions:
-        raise ValueError(f"failover for cluster {cluster!r} needs its region; cluster_regions knows {sorted(regions)}")
+        raise ValueError(
+            f"Consul fails over to named peers, so routing needs the cluster it is written into and every cluster's region; "
+            f"got cluster {cluster!r} and regions for {sorted(regions)} (pass ServiceRoutingArgs.cluster and "
+            "cluster_regions from the fleet's contract)"
+        )
     peers: list[str] = []
     for rule in failover:
         if rule.from_region != regions[cluster]:
@@ -68,7 +72,10 @@ def service_resolver_spec(args: ServiceFailoverArgs) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     if args.subsets:
         spec["subsets"] = {name: {"filter": f'Service.Meta.{args.meta_key} == "{meta}"'} for name, meta in args.subsets.items()}
-    peers = failover_peers(args.cluster, args.cluster_regions, args.failover)
+    try:
+        peers = failover_peers(args.cluster, args.cluster_regions, args.failover)
+    except ValueError as error:
+        raise ValueError(f"routing for {args.service}: {error}") from None
     if peers:
         # "*": every subset. A peer target names no subset (the webhook refuses target.peer with
         # target.serviceSubset), so failover reaches all of the peer's instances of the service.
