@@ -52,7 +52,7 @@ class ServiceRouting(pulumi.ComponentResource):
                 subsets={version: version for version in args.weights},
                 meta_key=args.version_label,
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.service_defaults]),
+            pulumi.ResourceOptions(parent=self),
         )
         self.service_splitter = k8s.apiextensions.CustomResource(
             f"{name}-routes",
