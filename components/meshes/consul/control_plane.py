@@ -44,7 +44,8 @@ class ConsulControlPlane(pulumi.ComponentResource):
             naming.child(cluster.name, values.NAMESPACE), values.NAMESPACE, {}, pulumi.ResourceOptions(parent=self)
         )
         self.ca_secrets = [
-            self._secret(cluster.name, values.CA_CERT_SECRET, {"tls.crt": args.ca.certificate_pem}),
+            # `ca.crt`: the fleet roots the CA chains to, for verifiers and audits; the chart mounts only tls.crt.
+            self._secret(cluster.name, values.CA_CERT_SECRET, {"tls.crt": args.ca.certificate_pem, "ca.crt": args.ca.bundle_pem}),
             self._secret(cluster.name, values.CA_KEY_SECRET, {"tls.key": args.ca.private_key_pem}),
         ]
         # A Release: tls-init is a pre-install hook (Chart v4 would drop it), and Helm waits for the

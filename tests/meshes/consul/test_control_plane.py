@@ -88,7 +88,8 @@ def test_tls_ca_is_the_clusters_intermediate_and_its_key_only_in_a_secret(consul
     key_secret = consul.named(f"{cluster}-consul-ca-key", SECRET)
     assert cert_secret.inputs["metadata"] == {"name": "consul-ca-cert", "namespace": "consul"}
     assert key_secret.inputs["metadata"] == {"name": "consul-ca-key", "namespace": "consul"}
-    assert set(ca_secret(consul, cluster, "consul-ca-cert")) == {"tls.crt"}
+    assert set(ca_secret(consul, cluster, "consul-ca-cert")) == {"tls.crt", "ca.crt"}
+    assert ca_secret(consul, cluster, "consul-ca-cert")["ca.crt"] == consul.exports["rootCaBundle"]
     assert set(ca_secret(consul, cluster, "consul-ca-key")) == {"tls.key"}
     assert key_secret.is_secret("stringData")
     [root] = load_certs(consul.exports["rootCaBundle"])
