@@ -72,6 +72,9 @@ def consul_values(mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[li
                 "caKey": {"secretName": CA_KEY_SECRET, "secretKey": "tls.key"},
             },
             "peering": {"enabled": True},
+            # The servers' gossip is encrypted with a key a pre-install job writes into a Secret in the
+            # cluster (templates/gossip-encryption-autogenerate-job.yaml): it never passes through Pulumi.
+            "gossipEncryption": {"autoGenerate": True},
         },
         "server": {
             "replicas": replicas,

@@ -46,6 +46,7 @@ def test_each_cluster_is_its_own_datacenter_with_tls_peering_injection_and_a_gat
             "caKey": {"secretName": "consul-ca-key", "secretKey": "tls.key"},
         },
         "peering": {"enabled": True},
+        "gossipEncryption": {"autoGenerate": True},
     }
     assert values["server"] == {"replicas": 3, "disruptionBudget": {"enabled": True}}
     assert values["connectInject"] == {
