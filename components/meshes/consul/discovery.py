@@ -60,25 +60,20 @@ class Peering(pulumi.ComponentResource):
     def __init__(self, accepting: PeeringSide, dialing: PeeringSide, generation: int, opts: pulumi.ResourceOptions) -> None:
         name = naming.child(accepting.cluster, "peering", dialing.cluster)
         super().__init__("meshfleet:consul:Peering", name, None, opts)
-        accept_opts = pulumi.ResourceOptions(parent=self, provider=accepting.provider, depends_on=list(accepting.after))
-        dial_opts = pulumi.ResourceOptions(parent=self, provider=dialing.provider)
         secret = values.peering_token_secret(values.peer_name(dialing.cluster))
-        self.acceptor = k8s.apiextensions.CustomResource(
-            naming.child(accepting.cluster, "peering-acceptor", dialing.cluster),
-            api_version=values.API_VERSION,
-            kind="PeeringAcceptor",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=values.peer_name(dialing.cluster),
-                namespace=values.NAMESPACE,
-                annotations={
-                    **_version(generation),
-                    # Synced, and for this generation: after a bump the old Synced condition is still True
-                    # until the controller has written the new token (peering_acceptor_controller.go updateStatus).
-                    "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
-                },
-            ),
-            spec=values.peer_secret_spec(secret),
-            opts=accept_opts,
+        self.acceptor = self._peer(
+            "PeeringAcceptor",
+            "peering-acceptor",
+            accepting,
+            dialing.cluster,
+            secret,
+            {
+                **_version(generation),
+                # Synced, and for this generation: after a bump the old Synced condition is still True
+                # until the controller has written the new token (peering_acceptor_controller.go updateStatus).
+                "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
+            },
+            [],
         )
         # The read's id waits for the acceptor's id, which is unknown until it exists: a brand-new stack's
         # preview skips the read instead of failing on a Secret that does not exist yet.
@@ -97,21 +92,38 @@ class Peering(pulumi.ComponentResource):
             type="Opaque",
             # `data` as read: already base64, so it is copied, not encoded again.
             data=self._token_data(),
-            opts=pulumi.ResourceOptions.merge(dial_opts, pulumi.ResourceOptions(depends_on=list(dialing.after))),
+            opts=pulumi.ResourceOptions(parent=self, provider=dialing.provider, depends_on=list(dialing.after)),
         )
-        self.dialer = k8s.apiextensions.CustomResource(
-            naming.child(dialing.cluster, "peering-dialer", accepting.cluster),
-            api_version=values.API_VERSION,
-            kind="PeeringDialer",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=values.peer_name(accepting.cluster),
-                namespace=values.NAMESPACE,
-                annotations=_version(generation),
-            ),
-            spec=values.peer_secret_spec(values.peering_token_secret(values.peer_name(accepting.cluster))),
-            opts=pulumi.ResourceOptions.merge(dial_opts, pulumi.ResourceOptions(depends_on=[self.dialer_token, *dialing.after])),
+        self.dialer = self._peer(
+            "PeeringDialer",
+            "peering-dialer",
+            dialing,
+            accepting.cluster,
+            values.peering_token_secret(values.peer_name(accepting.cluster)),
+            _version(generation),
+            [self.dialer_token],
         )
         self.register_outputs({"acceptor": accepting.cluster, "dialer": dialing.cluster})
+
+    def _peer(
+        self,
+        kind: str,
+        role: str,
+        side: PeeringSide,
+        peer: str,
+        secret: str,
+        annotations: dict[str, str],
+        after: list[pulumi.Resource],
+    ) -> k8s.apiextensions.CustomResource:
+        """An acceptor or a dialer in `side`'s cluster, named after its peer, using the token Secret `secret`."""
+        return k8s.apiextensions.CustomResource(
+            naming.child(side.cluster, role, peer),
+            api_version=values.API_VERSION,
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=values.peer_name(peer), namespace=values.NAMESPACE, annotations=annotations),
+            spec=values.peer_secret_spec(secret),
+            opts=pulumi.ResourceOptions(parent=self, provider=side.provider, depends_on=[*after, *side.after]),
+        )
 
     def _token_data(self) -> pulumi.Output[dict[str, str]]:
         token: pulumi.Output[dict[str, str]] = self.token.data.apply(_token_from)
