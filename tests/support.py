@@ -71,6 +71,3 @@ def prod_problems(mutate: Mutation, env: FakeEnvironment | None = None) -> list[
     raw = prod_raw()
     mutate(raw)
     return problems_of(raw, env)
-
-
-CONSUL = PROJECT_DIR / "examples" / "stacks" / "Pulumi.consul.yaml"
