@@ -3,6 +3,7 @@ at `pulumi preview`: every mesh-neutral policy checks the Consul stack, and catc
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -187,3 +188,13 @@ def test_a_consul_object_on_the_default_provider_is_caught() -> None:
         "mandatory: stray-exports would use the default Kubernetes provider, i.e. whatever cluster the ambient kubeconfig points at; "
         "pass the cluster's provider (parent it under the cluster's component or set `provider=`)"
     ]
+
+
+def test_only_peering_tokens_count_as_tokens(consul: Simulation) -> None:
+    from policies.meshfleet_policies.facts.consul import is_peering_token
+
+    read = consul.named("eks-use1-peering-token-gke-usc1", "kubernetes:core/v1:Secret").outputs["data"]["data"]
+    assert is_peering_token(read)  # as a Secret's data holds it
+    assert is_peering_token(base64.b64decode(read).decode())  # as Consul hands it out
+    for other in ("", "not base64!", base64.b64encode(b'{"CA": []}').decode(), base64.b64encode(b"plain").decode()):
+        assert not is_peering_token(other), other
