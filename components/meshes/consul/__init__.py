@@ -28,7 +28,8 @@ from .settings import DEFAULT_VERSION, ConsulSettings, parse_settings
 
 class Consul(Mesh):
     type = "consul"
-    rules = MeshRules(available=True, topologies=("multi-primary",), example_version=DEFAULT_VERSION)
+    # Three servers: a Raft quorum that survives one failure (two would survive none).
+    rules = MeshRules(available=True, topologies=("multi-primary",), example_version=DEFAULT_VERSION, default_control_plane_replicas=3)
     # Peering runs through the mesh gateways: no cluster reads another's API server.
     ports = MeshPorts(webhooks=(values.WEBHOOK_PORT,), east_west=(values.MESH_GATEWAY_PORT,), peers_read_api=False)
     locality = LocalitySupport(

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from components.config import FleetConfigError
+from components.config import FleetConfigError, RawConfig
+from components.fleet import validate_fleet
 from components.simulation import ProgramFailed, simulate
-from tests.support import CONSUL, problems_of, raw_config
+from tests.support import CONSUL, FakeEnvironment, problems_of, raw_config
 
 
 def consul_problems(**mesh: Any) -> list[str]:
@@ -69,3 +70,11 @@ def test_fails_before_anything_is_registered() -> None:
         "meshfleet configuration has 1 problem; nothing was created:\n  - meshfleet:mesh.consul.failoverPolicy:"
     )
     assert caught.value.resources == []
+
+
+def test_servers_default_to_a_three_member_quorum() -> None:
+    """The fleet-wide default of two control-plane replicas would be a quorum that survives nothing."""
+    raw = raw_config(CONSUL)
+    raw["mesh"].pop("controlPlane", None)
+    spec, _ = validate_fleet(RawConfig(**raw), FakeEnvironment())
+    assert spec.mesh.control_plane_replicas == 3
