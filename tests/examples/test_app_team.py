@@ -13,6 +13,7 @@ import yaml
 
 from components.contract import ContractError
 from components.simulation import PROJECT_DIR, ProgramFailed, Simulation, run_program, stack_config
+from tests.meshes.helpers import depends_on
 
 APP = PROJECT_DIR / "examples" / "app-team"
 FLEET = "acme/meshfleet/prod"
@@ -66,6 +67,25 @@ def test_stable_and_canary_versions_run_in_every_cluster(app: Simulation) -> Non
             assert template["spec"]["containers"][0]["image"] == image
         service = app.named(f"{cluster}-service")
         assert service.inputs["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": 9898}]
+
+
+def assert_each_version_runs_as_the_services_own_account(app: Simulation, clusters: tuple[str, ...]) -> None:
+    """One ServiceAccount per service, named after it, shared by its versions: the workload identity on every
+    mesh, and on Consul with ACLs the only name a pod may register as (connect-init refuses a mismatch)."""
+    for cluster in clusters:
+        account = app.named(f"{cluster}-service-account", "kubernetes:core/v1:ServiceAccount")
+        assert account.inputs["metadata"] == {"name": "shop", "namespace": "shop", "labels": {"app": "shop"}}, account.urn
+        assert account.provider.endswith(f"::{cluster}"), account.urn
+        service = app.named(f"{cluster}-service")
+        assert service.inputs["metadata"]["name"] == "shop"
+        for version in ("v1", "v2"):
+            deployment = app.named(f"{cluster}-{version}")
+            assert deployment.inputs["spec"]["template"]["spec"]["serviceAccountName"] == "shop", deployment.urn
+            assert depends_on(app, deployment, account), f"{deployment.urn}: its pods would be refused until the account exists"
+
+
+def test_each_version_runs_as_the_services_own_account(app: Simulation) -> None:
+    assert_each_version_runs_as_the_services_own_account(app, CLUSTERS)
 
 
 def test_routing_splits_traffic_by_config_and_fails_over_by_locality(app: Simulation) -> None:
@@ -144,6 +164,12 @@ def test_on_consul_the_namespace_joins_by_the_injectors_label_and_pods_carry_the
         for version in ("v1", "v2"):
             template = consul_app.named(f"{cluster}-{version}").inputs["spec"]["template"]
             assert template["metadata"]["annotations"] == {"consul.hashicorp.com/service-meta-version": version}
+
+
+def test_on_consul_pods_register_as_the_service_their_account_names(consul_app: Simulation) -> None:
+    # The Consul service is the Kubernetes Service's name (endpoints controller serviceName); with ACLs the
+    # pod's token is bound to its service account's name (binding rule `${serviceaccount.name}`).
+    assert_each_version_runs_as_the_services_own_account(consul_app, CONSUL_CLUSTERS)
 
 
 @pytest.mark.parametrize(("cluster", "peers"), [("eks-use1", ["gke-usc1"]), ("gke-usc1", ["eks-use1"]), ("gke-euw1", ["gke-usc1"])])
