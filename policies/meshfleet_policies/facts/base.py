@@ -85,6 +85,9 @@ class ControlPlane:
     """Remote clusters run no control plane of their own (no replicas, no mesh config)."""
     replicas: int
     disruption_budget: bool
+    unbound_identities: str | None = None
+    """Why any workload may claim another's mesh identity here, and the fix; None where each workload can
+    present only its own (Istio: the SPIFFE ID of its service account)."""
 
 
 @dataclass(frozen=True)
