@@ -195,3 +195,5 @@ def test_on_consul_the_contract_says_identities_do_not_chain_to_the_shared_root(
     contract = parse_contract(consul.exports, "acme/meshfleet/consul")
     assert contract.mesh.identity.shared_root is False
     assert "Connect CA" in contract.mesh.identity.summary
+    # What an app team must do with ACLs on: run each service as a service account of its name.
+    assert "service account's name" in contract.mesh.identity.summary
