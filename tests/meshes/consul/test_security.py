@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from components.meshes.consul.values import MESH_DEFAULT_ACTION, default_intentions_spec
 from components.simulation import Simulation, simulate
 from tests.meshes.helpers import depends_on, release
 from tests.support import CONSUL, raw_config
@@ -60,3 +61,16 @@ def test_a_single_cluster_fleet_allows_its_own_services_only() -> None:
     sim = simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": config["mesh"], "meshfleet:clusters": config["clusters"][:1]})
     [intentions] = sim.of_type(f"{API}:ServiceIntentions")
     assert intentions.inputs["spec"] == {"destination": {"name": "*"}, "sources": [{"name": "*", "action": "allow"}]}
+
+
+def test_the_default_action_is_the_one_seam_for_a_deny_default() -> None:
+    # A later `deny` default changes only the action; peers stay sorted, so reordering clusters changes nothing.
+    assert default_intentions_spec(["gke-usc1", "eks-use1"], action="deny") == {
+        "destination": {"name": "*"},
+        "sources": [
+            {"name": "*", "action": "deny"},
+            {"name": "*", "peer": "eks-use1", "action": "deny"},
+            {"name": "*", "peer": "gke-usc1", "action": "deny"},
+        ],
+    }
+    assert MESH_DEFAULT_ACTION == "allow"
