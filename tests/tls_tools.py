@@ -9,6 +9,7 @@ import ssl
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -91,8 +92,8 @@ class HandshakeResult:
     """The server's identity as the client verified it."""
 
 
-def _identity(peer: dict[str, object] | None) -> str | None:
-    names = list((peer or {}).get("subjectAltName", ()))  # type: ignore[call-overload]
+def _identity(peer: Any) -> str | None:
+    names = list((peer or {}).get("subjectAltName", ()))
     for kind in ("URI", "DNS"):
         found = next((str(entry[1]) for entry in names if entry[0] == kind), None)
         if found:

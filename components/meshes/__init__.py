@@ -5,12 +5,12 @@ from __future__ import annotations
 from ..config import MeshRules
 from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from .istio import Istio
+from .linkerd import Linkerd
 
-AVAILABLE: dict[str, type[Mesh]] = {Istio.type: Istio}
+AVAILABLE: dict[str, type[Mesh]] = {Istio.type: Istio, Linkerd.type: Linkerd}
 
 # Designed for (see base.py), not built yet: selecting them is a clear error, never a half-installed mesh.
 PLANNED: dict[str, MeshRules] = {
-    "linkerd": MeshRules(available=False, topologies=("multi-primary",), example_version="2026.8.3"),
     "consul": MeshRules(available=False, topologies=("multi-primary",), example_version="2.0.3"),
 }
 

@@ -79,6 +79,12 @@ class ServiceRoutingArgs:
     port: int = 80
     version_label: str = "version"
     cluster_domain: str = "cluster.local"
+    target_port: int | str | None = None
+    """The pods' port (number or name) behind `port`. Default: `port`. Meshes that route to a Service per
+    version (Linkerd) give those Services this target port."""
+    selector: Mapping[str, str] | None = None
+    """The labels of the service's pods (its Service's selector). Default: `{"app": service}`. Meshes that
+    route to a Service per version (Linkerd) select each version's pods with it plus `version_label`."""
 
     def __post_init__(self) -> None:
         problems = [f"{version}: {weight} is not a percentage" for version, weight in self.weights.items() if not 0 <= weight <= 100]
@@ -90,6 +96,14 @@ class ServiceRoutingArgs:
     @property
     def host(self) -> str:
         return f"{self.service}.{self.namespace}.svc.{self.cluster_domain}"
+
+    @property
+    def pod_port(self) -> int | str:
+        return self.port if self.target_port is None else self.target_port
+
+    @property
+    def pod_selector(self) -> dict[str, str]:
+        return dict(self.selector) if self.selector is not None else {"app": self.service}
 
 
 class MeshDeployment(pulumi.ComponentResource):

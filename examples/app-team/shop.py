@@ -88,6 +88,8 @@ class Shop(pulumi.ComponentResource):
                     weights=args.weights,
                     failover=[LocalityFailover(source, target) for source, target in args.fleet.mesh.locality.failover],
                     port=PORT,
+                    # Meshes that route to a Service per version (Linkerd) point those at the pods' port.
+                    target_port=CONTAINER_PORT,
                 ),
                 in_namespace,
             )

@@ -31,7 +31,9 @@ MIRROR_SECRET_TYPE = "mirror.linkerd.io/remote-kubeconfig"
 KUBECONFIG_KEY = "kubeconfig"
 
 
-def reader_credentials(target: Cluster, generation: int, after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions) -> ReaderCredentials:
+def reader_credentials(
+    target: Cluster, generation: int, after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions
+) -> ReaderCredentials:
     """The token other clusters read `target` with; the account and its ClusterRole come with the target's
     multicluster chart (templates/remote-access-service-mirror-rbac.yaml)."""
     return ReaderCredentials(
@@ -47,7 +49,11 @@ def reader_credentials(target: Cluster, generation: int, after: Sequence[pulumi.
 
 def credentials_secrets(
     source: str,
-    target: str, trust_domain: str, credentials: ReaderCredentials, after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions
+    target: str,
+    trust_domain: str,
+    credentials: ReaderCredentials,
+    after: Sequence[pulumi.Resource],
+    opts: pulumi.ResourceOptions,
 ) -> list[k8s.core.v1.Secret]:
     """In the source: the Secret the service mirror reads, and the one the destination controller reads."""
     name = values.credentials_secret_name(target)
@@ -73,8 +79,7 @@ def credentials_secrets(
 
 
 def link(
-    source: str,
-    target: str, trust_domain: str, address: pulumi.Input[str], after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions
+    source: str, target: str, trust_domain: str, address: pulumi.Input[str], after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions
 ) -> k8s.apiextensions.CustomResource:
     """`after`: the source's multicluster release (the Link CRD, and the controller that reads it) and the
     credentials (the controller retries without them, but only after a back-off)."""
@@ -89,8 +94,7 @@ def link(
 
 
 def restart_on_rotation(
-    source: str,
-    deployment: str, namespace: str, generation: int, after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions
+    source: str, deployment: str, namespace: str, generation: int, after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions
 ) -> k8s.apps.v1.DeploymentPatch:
     """Roll `deployment` when the token generation changes, once the new credentials are written.
 
@@ -108,4 +112,3 @@ def restart_on_rotation(
         ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(after))),
     )
-

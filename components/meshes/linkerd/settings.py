@@ -45,8 +45,7 @@ def parse_settings(fleet: FleetSpec, s: Section) -> LinkerdSettings:
     if fleet.mesh.locality_failover:
         s.problems.add(
             "meshfleet:mesh.locality.failover",
-            "Linkerd has no automatic cross-cluster locality failover, so this order would never be applied; remove it. "
-            + ALTERNATIVES,
+            "Linkerd has no automatic cross-cluster locality failover, so this order would never be applied; remove it. " + ALTERNATIVES,
         )
     generation = s.integer("readerTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
     return LinkerdSettings(version=version, reader_token_generation=generation)

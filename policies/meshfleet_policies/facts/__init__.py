@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from .base import CaMaterial, ControlPlane, Exposure, MeshFacts, MeshMtls, Resource, TrustAnchors
 from .istio import IstioFacts
+from .linkerd import LinkerdFacts
 
-MESHES: list[MeshFacts] = [IstioFacts()]
+MESHES: list[MeshFacts] = [IstioFacts(), LinkerdFacts()]
 
 
 def control_planes(resources: list[Resource]) -> Iterator[ControlPlane]:

@@ -7,6 +7,7 @@ gateway open to 0.0.0.0/0"). Supporting a mesh in every policy is adding one ext
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -47,6 +48,26 @@ def get(props: Any, *path: str, default: Any = None) -> Any:
         if value is None:
             return default
     return value
+
+
+# Service annotations that make a cloud load balancer internal, whichever chart value carries them.
+INTERNAL_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": lambda v: str(v).lower() not in ("", "false"),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": lambda v: str(v).lower() == "internal",
+    "networking.gke.io/load-balancer-type": lambda v: str(v).lower() == "internal",
+    "cloud.google.com/load-balancer-type": lambda v: str(v).lower() == "internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": lambda v: str(v).lower() == "true",
+}
+
+
+def internal_load_balancer(annotations: Mapping[str, Any]) -> bool:
+    return any(test(annotations[key]) for key, test in INTERNAL_ANNOTATIONS.items() if key in annotations)
+
+
+def secret_strings(resource: Resource) -> dict[str, str]:
+    """A Secret's contents as text, whether written as stringData or base64 data."""
+    decoded = {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in dict(resource.props.get("data") or {}).items()}
+    return {**decoded, **{str(k): str(v) for k, v in dict(resource.props.get("stringData") or {}).items()}}
 
 
 def chart_name(resource: Resource) -> str | None:

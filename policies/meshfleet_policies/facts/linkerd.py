@@ -7,7 +7,6 @@ scheme, in the values themselves (`identity.issuer.tls.crtPEM`), where the key p
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from .base import (
@@ -22,6 +21,7 @@ from .base import (
     chart_name,
     get,
     internal_load_balancer,
+    secret_strings,
 )
 
 CONTROL_PLANE_CHART = "linkerd-control-plane"
@@ -36,11 +36,6 @@ def _values(resource: Resource, chart: str) -> dict[str, Any] | None:
     if resource.type != RELEASE or chart_name(resource) != chart:
         return None
     return dict(resource.props.get("values") or {})
-
-
-def _secret_strings(resource: Resource) -> dict[str, str]:
-    decoded = {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in dict(resource.props.get("data") or {}).items()}
-    return {**decoded, **{str(k): str(v) for k, v in dict(resource.props.get("stringData") or {}).items()}}
 
 
 class LinkerdFacts:
@@ -78,7 +73,7 @@ class LinkerdFacts:
 
     def ca_material(self, resource: Resource) -> CaMaterial | None:
         if resource.type == SECRET and get(resource.props, "metadata", "name") == ISSUER_SECRET:
-            data = _secret_strings(resource)
+            data = secret_strings(resource)
             return CaMaterial(resource.urn, resource.cluster, data.get("tls.crt") or data.get("crt.pem", ""))
         values = _values(resource, CONTROL_PLANE_CHART)
         if values is not None and get(values, "identity", "issuer", "scheme", default="linkerd.io/tls") == "linkerd.io/tls":
@@ -105,4 +100,4 @@ class LinkerdFacts:
     def remote_kubeconfigs(self, resource: Resource) -> list[tuple[str, str]]:
         if resource.type != SECRET or resource.props.get("type") != MIRROR_SECRET_TYPE:
             return []
-        return sorted(_secret_strings(resource).items())
+        return sorted(secret_strings(resource).items())

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from components.meshes.linkerd import values
 from components.simulation import Simulation
-from tests.meshes.helpers import RELEASE, SECRET, depends_on, release
-from tests.tls_tools import issue_workload, load_cert, load_certs, mutual_tls
+from tests.meshes.helpers import NAMESPACE, RELEASE, SECRET, depends_on, release
+from tests.tls_tools import Workload, issue_workload, load_cert, load_certs, mutual_tls
 
 REPOSITORY = "https://helm.linkerd.io/edge"
 CLUSTERS = ("eks-use1", "eks-euc1", "gke-usc1")
@@ -41,7 +41,7 @@ def test_charts_are_pinned_to_edge_2026_8_3_from_the_edge_repository(linkerd: Si
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
 def test_namespaces_carry_what_the_cli_would_give_them(linkerd: Simulation, cluster: str) -> None:
-    assert linkerd.named(f"{cluster}-linkerd").inputs["metadata"] == {
+    assert linkerd.named(f"{cluster}-linkerd", NAMESPACE).inputs["metadata"] == {
         "name": "linkerd",
         "labels": {
             "linkerd.io/is-control-plane": "true",
@@ -51,7 +51,7 @@ def test_namespaces_carry_what_the_cli_would_give_them(linkerd: Simulation, clus
         },
         "annotations": {"linkerd.io/inject": "disabled"},
     }
-    assert linkerd.named(f"{cluster}-linkerd-multicluster").inputs["metadata"] == {
+    assert linkerd.named(f"{cluster}-linkerd-multicluster", NAMESPACE).inputs["metadata"] == {
         "name": "linkerd-multicluster",
         "labels": {"linkerd.io/extension": "multicluster", "pod-security.kubernetes.io/enforce": "privileged"},
     }
@@ -59,7 +59,7 @@ def test_namespaces_carry_what_the_cli_would_give_them(linkerd: Simulation, clus
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
 def test_order_namespace_issuer_crds_control_plane_multicluster(linkerd: Simulation, cluster: str) -> None:
-    namespace = linkerd.named(f"{cluster}-linkerd")
+    namespace = linkerd.named(f"{cluster}-linkerd", NAMESPACE)
     secret = linkerd.named(f"{cluster}-linkerd-identity-issuer", SECRET)
     crds = release(linkerd, cluster, "linkerd-crds")
     control_plane = release(linkerd, cluster, "linkerd-control-plane")
@@ -69,7 +69,7 @@ def test_order_namespace_issuer_crds_control_plane_multicluster(linkerd: Simulat
     assert depends_on(linkerd, control_plane, secret), "the identity controller mounts the issuer Secret"
     assert depends_on(linkerd, control_plane, crds)
     assert depends_on(linkerd, multicluster, control_plane), "the gateway's proxy is injected by the control plane"
-    assert depends_on(linkerd, multicluster, linkerd.named(f"{cluster}-linkerd-multicluster"))
+    assert depends_on(linkerd, multicluster, linkerd.named(f"{cluster}-linkerd-multicluster", NAMESPACE))
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
@@ -137,7 +137,7 @@ def test_removing_the_mesh_keeps_linkerds_crds(linkerd: Simulation) -> None:
         assert not release(linkerd, cluster, "linkerd-control-plane").retain_on_delete
 
 
-def workload(sim: Simulation, cluster: str, account: str) -> object:
+def workload(sim: Simulation, cluster: str, account: str) -> Workload:
     data = issuer(sim, cluster)
     return issue_workload(data["tls.crt"], data["tls.key"], dns_name=values.proxy_identity(account, "shop", TRUST_DOMAIN))
 
@@ -148,16 +148,22 @@ def test_workloads_under_two_clusters_issuers_complete_mutual_tls(linkerd: Simul
     anchors = release(linkerd, "gke-usc1", "linkerd-control-plane").inputs["values"]["identityTrustAnchorsPEM"]
     caller = workload(linkerd, "eks-use1", "frontend")
     callee = workload(linkerd, "gke-usc1", "checkout")
-    result = mutual_tls(server=callee, server_trust=anchors, client=caller, client_trust=anchors, directory=tmp_path)  # type: ignore[arg-type]
+    result = mutual_tls(server=callee, server_trust=anchors, client=caller, client_trust=anchors, directory=tmp_path)
     assert result.ok, result.error
     assert result.server_saw == f"frontend.shop.serviceaccount.identity.linkerd.{TRUST_DOMAIN}"
 
 
 def test_gateway_identity_is_what_the_links_expect(linkerd: Simulation, tmp_path: Path) -> None:
     anchors = linkerd.exports["rootCaBundle"]
-    gateway = issue_workload(*[issuer(linkerd, "eks-euc1")[k] for k in ("tls.crt", "tls.key")], dns_name=values.gateway_identity(TRUST_DOMAIN))
+    gateway = issue_workload(
+        *[issuer(linkerd, "eks-euc1")[k] for k in ("tls.crt", "tls.key")], dns_name=values.gateway_identity(TRUST_DOMAIN)
+    )
     client = workload(linkerd, "gke-usc1", "frontend")
     result = mutual_tls(server=gateway, server_trust=anchors, client=client, client_trust=anchors, directory=tmp_path)
     assert result.ok, result.error
     link = linkerd.named("gke-usc1-link-eks-euc1").inputs["spec"]
-    assert result.client_saw == link["gatewayIdentity"] == f"linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.{TRUST_DOMAIN}"
+    assert (
+        result.client_saw
+        == link["gatewayIdentity"]
+        == f"linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.{TRUST_DOMAIN}"
+    )
