@@ -79,24 +79,25 @@ class LinkerdMesh(MeshDeployment):
         args = self._args
         generation = args.settings.reader_token_generation
         trust_domain = args.fleet.mesh.trust_domain
-        targets = [name for name in self.clusters if len(self.clusters) > 1]
-        for name in targets:
-            node = self.clusters[name]
+        if len(self.clusters) < 2:
+            return  # nobody to link to, and nobody to read this cluster
+        for name, node in self.clusters.items():
             # The account and its ClusterRole come with the target's multicluster chart.
             node.reader = discovery.reader_credentials(
                 args.clusters[name], generation, [node.gateway.release], pulumi.ResourceOptions(parent=node)
             )
+        readers = {name: node.reader for name, node in self.clusters.items() if node.reader is not None}
         for source, node in self.clusters.items():
             in_source = pulumi.ResourceOptions(parent=node)
             written: list[pulumi.Resource] = []
             for target, peer in self.clusters.items():
-                if target == source or peer.reader is None:
+                if target == source:
                     continue
                 secrets = discovery.credentials_secrets(
                     source,
                     target,
                     trust_domain,
-                    peer.reader,
+                    readers[target],
                     [node.control_plane.namespace, node.gateway.namespace],
                     in_source,
                 )
@@ -105,10 +106,9 @@ class LinkerdMesh(MeshDeployment):
                 discovery.restart_on_rotation(
                     source, f"controller-{target}", values.MULTICLUSTER_NAMESPACE, generation, [node.gateway.release, *secrets], in_source
                 )
-            if written:
-                discovery.restart_on_rotation(
-                    source, "linkerd-destination", values.NAMESPACE, generation, [node.control_plane.control_plane, *written], in_source
-                )
+            discovery.restart_on_rotation(
+                source, "linkerd-destination", values.NAMESPACE, generation, [node.control_plane.control_plane, *written], in_source
+            )
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}

@@ -11,9 +11,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from components.meshes.linkerd import values
-from components.simulation import Simulation
+from components.simulation import Simulation, simulate
 from tests.meshes.helpers import NAMESPACE, RELEASE, SECRET, depends_on, release
-from tests.tls_tools import Workload, issue_workload, load_cert, load_certs, mutual_tls
+from tests.support import LINKERD
+from tests.tls_tools import Workload, issue_workload, load_cert, load_certs, mutual_tls, new_root
 
 REPOSITORY = "https://helm.linkerd.io/edge"
 CLUSTERS = ("eks-use1", "eks-euc1", "gke-usc1")
@@ -167,3 +168,34 @@ def test_gateway_identity_is_what_the_links_expect(linkerd: Simulation, tmp_path
         == link["gatewayIdentity"]
         == f"linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.{TRUST_DOMAIN}"
     )
+
+
+def test_root_rotation_takes_the_same_three_steps_as_istio(tmp_path: Path) -> None:
+    """Each step is one `pulumi up`: the anchors every control plane gets and the issuers move as the trust does,
+    and workloads holding certificates from the previous step keep talking."""
+    from tests.test_trust import byo_secrets, byo_trust
+
+    old, new = new_root("old-root"), new_root("new-root")
+    both = byo_secrets(("old", old), ("new", new))
+    steps = [
+        simulate("linkerd", config_file=LINKERD, config={"meshfleet:trust": byo_trust(["old", "new"], "old")}, secrets=both),
+        simulate("linkerd", config_file=LINKERD, config={"meshfleet:trust": byo_trust(["old", "new"], "new")}, secrets=both),
+        simulate("linkerd", config_file=LINKERD, config={"meshfleet:trust": byo_trust(["new"], "new")}, secrets=byo_secrets(("new", new))),
+    ]
+    expected_roots = [[old[0], new[0]], [old[0], new[0]], [new[0]]]
+    signers = [old[0], new[0], new[0]]
+    for step, roots, signer in zip(steps, expected_roots, signers, strict=True):
+        for cluster in CLUSTERS:
+            anchors = release(step, cluster, "linkerd-control-plane").inputs["values"]["identityTrustAnchorsPEM"]
+            assert load_certs(anchors) == [load_cert(r) for r in roots], cluster
+            assert issuer(step, cluster)["ca.crt"] == anchors
+            load_cert(issuer(step, cluster)["tls.crt"]).verify_directly_issued_by(load_cert(signer))
+    anchors = [release(step, "eks-use1", "linkerd-control-plane").inputs["values"]["identityTrustAnchorsPEM"] for step in steps]
+    before = workload(steps[0], "eks-use1", "frontend")
+    after = workload(steps[1], "gke-usc1", "checkout")
+    # Mid-rotation: a workload under the old root and one under the new, both trusting the two-root bundle.
+    assert mutual_tls(after, anchors[1], before, anchors[0], tmp_path).ok
+    # Once the old root is dropped, only certificates under the new root are trusted.
+    assert mutual_tls(after, anchors[2], workload(steps[2], "eks-euc1", "frontend"), anchors[2], tmp_path).ok
+    refused = mutual_tls(after, anchors[2], before, anchors[0], tmp_path)
+    assert not refused.ok and "certificate verify failed" in str(refused.error)
