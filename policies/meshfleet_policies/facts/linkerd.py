@@ -7,6 +7,7 @@ scheme, in the values themselves (`identity.issuer.tls.crtPEM`), where the key p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .base import (
@@ -32,10 +33,12 @@ MIRROR_SECRET_TYPE = "mirror.linkerd.io/remote-kubeconfig"
 STRICT_POLICIES = {"all-authenticated", "deny"}
 
 
-def _values(resource: Resource, chart: str) -> dict[str, Any] | None:
+def _values(resource: Resource, chart: str) -> Mapping[str, Any] | None:
+    """The chart's values, read key by key: at preview the trust anchors are unknown, which must not stop
+    the policies that read only the replicas or the inbound policy."""
     if resource.type != RELEASE or chart_name(resource) != chart:
         return None
-    return dict(resource.props.get("values") or {})
+    return resource.props.get("values") or {}
 
 
 class LinkerdFacts:
@@ -60,14 +63,14 @@ class LinkerdFacts:
 
     def east_west_gateway(self, resource: Resource) -> Exposure | None:
         values = _values(resource, MULTICLUSTER_CHART)
-        gateway = dict((values or {}).get("gateway") or {})
+        gateway = (values or {}).get("gateway") or {}
         if values is None or gateway.get("enabled", True) is False:
             return None
         return Exposure(
             urn=resource.urn,
             cluster=resource.cluster,
             service_type=str(gateway.get("serviceType") or "LoadBalancer"),
-            internal=internal_load_balancer(dict(gateway.get("serviceAnnotations") or {})),
+            internal=internal_load_balancer(gateway.get("serviceAnnotations") or {}),
             source_ranges=tuple(str(r) for r in gateway.get("loadBalancerSourceRanges") or ()),
         )
 
