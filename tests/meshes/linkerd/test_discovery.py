@@ -151,3 +151,19 @@ def test_first_preview_of_a_new_stack_works_with_everything_unknown(linkerd: Sim
     assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == unknown
     assert sim.named("gke-usc1-link-eks-use1").inputs["spec"]["gatewayAddress"] == unknown
     assert sim.named("gke-usc1-link-eks-use1").inputs["spec"]["gatewayPort"] == "4143"
+
+
+def test_adopted_clusters_are_linked_at_their_configured_api_server() -> None:
+    """The kind fleet of Pulumi.dev.yaml on Linkerd: one control-plane replica, and links that reach each
+    cluster's API at its `apiServer` (the address the other clusters reach, not the operator's)."""
+    mesh = {"type": "linkerd", "version": "2026.8.3", "meshId": "mesh-dev", "controlPlane": {"replicas": 1}}
+    sim = simulate("dev", config={"meshfleet:mesh": mesh})
+    kubeconfig = yaml.safe_load(sim.named("kind-west-link-credentials-kind-east", SECRET).inputs["stringData"]["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://mesh-east-control-plane:6443"
+    chart = release(sim, "kind-west", "linkerd-control-plane").inputs["values"]
+    assert "controllerReplicas" not in chart and "enablePodDisruptionBudget" not in chart
+    assert chart["identityTrustDomain"] == "cluster.local"
+    assert (
+        sim.named("kind-east-link-kind-west").inputs["spec"]["gatewayAddress"]
+        == sim.exports["clusters"]["kind-west"]["eastWestGatewayAddress"]
+    )
