@@ -4,7 +4,7 @@ All three need the same five things from the fleet, and differ in how they do th
 
 | need                         | Istio                              | Linkerd                              | Consul                                  |
 |------------------------------|------------------------------------|--------------------------------------|-----------------------------------------|
-| CA per cluster               | `cacerts` Secret (intermediate)    | issuer in chart values (P-256 only)  | Connect CA config via a mounted Secret  |
+| CA per cluster               | `cacerts` Secret (intermediate)    | issuer Secret, P-256 (not in values) | Connect CA config via a mounted Secret  |
 | control plane                | base + istiod charts               | crds + control-plane charts          | consul chart                            |
 | east-west gateway            | gateway chart, `networkGateway`    | linkerd-multicluster gateway         | `meshGateway` of the consul chart       |
 | cross-cluster discovery      | remote secrets (reader token)      | Link + credentials (reader token)    | peering acceptor/dialer (token copy)    |
