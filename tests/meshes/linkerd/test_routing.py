@@ -24,7 +24,8 @@ def route(weights: dict[str, int]) -> tuple[list[dict[str, object]], dict[str, o
         )
 
     sim = run_program(program)
-    services = [r for r in sim.of_type("kubernetes:core/v1:Service")]
+    # Registration order is the event loop's; the versions are compared by name.
+    services = sorted(sim.of_type("kubernetes:core/v1:Service"), key=lambda r: r.name)
     [http_route] = sim.of_type(HTTP_ROUTE)
     for resource in (*services, http_route):
         assert resource.provider.endswith("eks-use1-k8s"), resource.urn
