@@ -57,9 +57,6 @@ ADDED_IN: dict[str, tuple[tuple[int, int], object]] = {
         {"sharedRoot": True, "summary": "workload certificates chain to the fleet's root bundle (contract 1.0 fleets run Istio)"},
     ),
 }
-# Keys whose value may be None. A StackReference reads a null output value as a missing key (the SDK's
-# deserialize_properties drops them), so a mesh without revisions (Linkerd) publishes no defaultRevision.
-NULLABLE = frozenset({"defaultRevision"})
 CLUSTER_KEYS = ("name", "cloud", "created", "region", "zones", "network", "role", "apiEndpoint", "caCertificate", "eastWestGatewayAddress")
 
 
@@ -219,12 +216,17 @@ def check_version(published: object, stack: str) -> tuple[int, int]:
     return major, minor
 
 
+# Keys whose value may be None. The Python SDK leaves None values out of the maps it serializes, so a
+# stack publishes such a key by not publishing it (e.g. `defaultRevision` of a mesh without revisions).
+NULLABLE_KEYS = ("defaultRevision",)
+
+
 def _mesh_value(mesh: Mapping[str, Any], key: str, published: tuple[int, int], stack: str) -> Any:
-    if key in NULLABLE:
-        return mesh.get(key)
     added = ADDED_IN.get(key)
     if added is not None and published < added[0]:
         return mesh.get(key, added[1])
+    if key in NULLABLE_KEYS and isinstance(mesh, Mapping):
+        return mesh.get(key)
     return _require(mesh, key, "mesh.", stack)
 
 

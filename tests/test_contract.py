@@ -138,6 +138,14 @@ def test_fails_read_of_a_contract_key_published_as_a_secret(prod: Simulation) ->
     )
 
 
+def test_a_mesh_without_revisions_reads_back_through_a_stack_reference(consul: Simulation) -> None:
+    # The SDK leaves the None default revision out of the published map; the reader takes it as None.
+    contract = read(consul.exports)
+    assert contract == parse_contract(consul.exports, STACK)
+    assert (contract.mesh.revisions, contract.mesh.default_revision) == ({}, None)
+    assert contract.mesh.identity.shared_root is False
+
+
 def test_a_linkerd_fleet_reads_back_without_revisions(linkerd: Simulation) -> None:
     """A null output reaches a StackReference as a missing key; a fleet without revisions still reads."""
     assert linkerd.exports["mesh"]["defaultRevision"] is None

@@ -18,7 +18,7 @@ from components.simulation import Simulation
 from tests.meshes.helpers import RELEASE
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-STACKS = ["prod", "primary_remote", "dev", "linkerd"]
+STACKS = ["prod", "primary_remote", "dev", "linkerd", "consul"]
 
 
 def stable(value: Any) -> Any:

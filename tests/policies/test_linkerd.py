@@ -130,6 +130,6 @@ def test_catches_an_issuer_key_in_chart_values(linkerd: Simulation, scheme: str)
     report = evaluate(tampered(linkerd, "eks-use1-linkerd-control-plane", edit), PROD_CONFIG, stack="linkerd")
     assert messages(report, "ca-keys-only-in-secrets") == [
         "mandatory: kubernetes:helm.sh/v3:Release eks-use1-linkerd-control-plane holds private key material at "
-        "values.identity.issuer.tls.keyPEM, which is not a secret property; put the key in a Kubernetes Secret "
-        "(e.g. Istio's `cacerts`, Linkerd's external-CA issuer Secret) and reference it"
+        "values.identity.issuer.tls.keyPEM, which is not a secret property; put it in a Kubernetes Secret "
+        "(e.g. Istio's `cacerts`, Linkerd's external-CA issuer Secret, Consul's CA and peering-token Secrets) and reference it"
     ]

@@ -8,7 +8,7 @@ gateway open to 0.0.0.0/0"). Supporting a mesh in every policy is adding one ext
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,6 +16,15 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 CHARTS = {RELEASE, "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"}
 SECRET = "kubernetes:core/v1:Secret"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+
+# Service annotations that make a cloud's load balancer internal, whichever mesh's gateway carries them.
+INTERNAL_ANNOTATIONS: dict[str, Callable[[Any], bool]] = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": lambda v: str(v).lower() not in ("", "false"),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": lambda v: str(v).lower() == "internal",
+    "networking.gke.io/load-balancer-type": lambda v: str(v).lower() == "internal",
+    "cloud.google.com/load-balancer-type": lambda v: str(v).lower() == "internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": lambda v: str(v).lower() == "true",
+}
 
 
 @dataclass(frozen=True)
@@ -48,16 +57,6 @@ def get(props: Any, *path: str, default: Any = None) -> Any:
         if value is None:
             return default
     return value
-
-
-# Service annotations that make a cloud load balancer internal, whichever chart value carries them.
-INTERNAL_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-internal": lambda v: str(v).lower() not in ("", "false"),
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": lambda v: str(v).lower() == "internal",
-    "networking.gke.io/load-balancer-type": lambda v: str(v).lower() == "internal",
-    "cloud.google.com/load-balancer-type": lambda v: str(v).lower() == "internal",
-    "service.beta.kubernetes.io/azure-load-balancer-internal": lambda v: str(v).lower() == "true",
-}
 
 
 def internal_load_balancer(annotations: Mapping[str, Any]) -> bool:
@@ -145,3 +144,7 @@ class MeshFacts(Protocol):
 
     def remote_kubeconfigs(self, resource: Resource) -> list[tuple[str, str]]:
         """(data key, kubeconfig) pairs this resource hands to a control plane to read another cluster."""
+
+    def secret_material(self, value: str) -> str | None:
+        """What secret the mesh would hand across clusters this string is (e.g. "a Consul peering token"),
+        or None: policies keep such values in Secrets, like private keys."""

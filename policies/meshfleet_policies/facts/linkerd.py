@@ -104,3 +104,6 @@ class LinkerdFacts:
         if resource.type != SECRET or resource.props.get("type") != MIRROR_SECRET_TYPE:
             return []
         return sorted(secret_strings(resource).items())
+
+    def secret_material(self, value: str) -> str | None:
+        return None  # Linkerd hands no credential across clusters but link kubeconfigs, checked on their own
