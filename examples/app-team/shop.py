@@ -102,6 +102,8 @@ class Shop(pulumi.ComponentResource):
                     # peers (Consul) pick the peers of the regions this cluster's region fails over to.
                     cluster=args.cluster.name,
                     cluster_regions={c.name: c.region for c in args.fleet.clusters.values()},
+                    # Meshes that route to a Service per version (Linkerd) point those at the pods' port.
+                    target_port=CONTAINER_PORT,
                 ),
                 in_namespace,
             )

@@ -144,6 +144,46 @@ def test_fails_on_a_canary_weight_above_100(prod: Simulation) -> None:
     assert str(caught.value.error) == "routing for shop: v1: -20 is not a percentage; v2: 120 is not a percentage"
 
 
+# --- the same program on a Linkerd fleet -------------------------------------------------------------
+
+LINKERD_CLUSTERS = ("eks-use1", "eks-euc1", "gke-usc1")
+
+
+@pytest.fixture(scope="module")
+def linkerd_app(linkerd: Simulation) -> Simulation:
+    return run_app(linkerd.exports, awsRoleArn="arn:aws:iam::123456789012:role/shop")
+
+
+def test_on_linkerd_the_namespace_joins_the_mesh_by_annotation(linkerd_app: Simulation) -> None:
+    for cluster in LINKERD_CLUSTERS:
+        namespace = linkerd_app.named(f"{cluster}-namespace")
+        assert namespace.inputs["metadata"] == {"name": "shop", "annotations": {"linkerd.io/inject": "enabled"}}
+
+
+def test_on_linkerd_versions_are_split_by_an_http_route_over_per_version_services(linkerd_app: Simulation) -> None:
+    for cluster in LINKERD_CLUSTERS:
+        for version in ("v1", "v2"):
+            service = linkerd_app.named(f"{cluster}-routing-{version}")
+            assert service.inputs["metadata"] == {"name": f"shop-{version}", "namespace": "shop"}
+            # The shop's own pods (its Service's selector plus the version) on the container's port.
+            assert service.inputs["spec"] == {
+                "selector": {"app": "shop", "version": version},
+                "ports": [{"name": "http", "port": 80, "targetPort": 9898}],
+            }
+        route = linkerd_app.named(f"{cluster}-routing-routes")
+        assert route.type == "kubernetes:policy.linkerd.io/v1beta3:HTTPRoute"
+        assert route.inputs["spec"]["parentRefs"] == [{"group": "core", "kind": "Service", "name": "shop", "port": 80}]
+        backends = route.inputs["spec"]["rules"][0]["backendRefs"]
+        assert [(b["name"], b["weight"]) for b in backends] == [("shop-v1", 90), ("shop-v2", 10)]
+    assert not [r for r in linkerd_app.resources if ".istio.io/" in r.type]
+
+
+def test_on_linkerd_promoting_the_canary_is_the_same_config_change(linkerd: Simulation) -> None:
+    app = run_app(linkerd.exports, canaryWeight=100)
+    backends = app.named("gke-usc1-routing-routes").inputs["spec"]["rules"][0]["backendRefs"]
+    assert [(b["name"], b["weight"]) for b in backends] == [("shop-v1", 0), ("shop-v2", 100)]
+
+
 # --- the same program against a Consul fleet -----------------------------------------------------------
 
 CONSUL_API = "kubernetes:consul.hashicorp.com/v1alpha1"

@@ -12,7 +12,8 @@ import pulumi_kubernetes as k8s
 
 from components.simulation import Simulation, simulate
 from components.simulation.policy_check import evaluate
-from tests.policies.test_policy_pack import DEV_CONFIG, PROD_CONFIG, messages, tampered
+from tests.policies.helpers import messages, tampered
+from tests.policies.test_policy_pack import DEV_CONFIG, PROD_CONFIG
 from tests.support import CONSUL, raw_config
 
 CLUSTERS = ("eks-use1", "gke-euw1", "gke-usc1")
