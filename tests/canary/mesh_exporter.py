@@ -102,7 +102,8 @@ def serving() -> Iterator[str]:
             if len(parts) != 3 or parts[0] not in MESHES or parts[1] not in APPS or parts[2] not in VERSIONS:
                 self.send_error(404)
                 return
-            body = exposition(*parts, time.monotonic() - started).encode()
+            mesh, app, version = parts
+            body = exposition(mesh, app, version, time.monotonic() - started).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; version=0.0.4")
             self.send_header("Content-Length", str(len(body)))
