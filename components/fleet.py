@@ -63,7 +63,7 @@ def validate_fleet(raw: RawConfig, env: Environment, problems: Problems | None =
 def plan_fleet(config: pulumi.Config, env: Environment | None = None) -> FleetPlan:
     """Validate the stack's `meshfleet:*` config and gather the secrets the fleet needs."""
     problems = Problems()
-    raw = RawConfig(**{key: _read_object(key, problems) for key in ("mesh", "trust", "clusters", "gateway")})
+    raw = RawConfig(**{key: _read_object(key, problems) for key in ("mesh", "trust", "clusters", "gateway", "observability")})
     spec, mesh = validate_fleet(raw, env or StackEnvironment(), problems)
     kubeconfigs = {
         name: config.require_secret(cluster.existing.kubeconfig_secret_key)

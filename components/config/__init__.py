@@ -15,6 +15,7 @@ from .model import (
     RootSpec,
     TrustSpec,
 )
+from .observability import ObservabilitySpec, TracingRules, TracingSpec
 from .parse import Environment, MeshRules, RawConfig, parse_fleet
 from .problems import ConfigProblem, FleetConfigError, Problems
 from .reader import Section
@@ -35,10 +36,13 @@ __all__ = [
     "MeshRules",
     "MeshSpec",
     "NodePoolSpec",
+    "ObservabilitySpec",
     "Problems",
     "RawConfig",
     "RootSpec",
     "Section",
+    "TracingRules",
+    "TracingSpec",
     "TrustSpec",
     "parse_fleet",
 ]

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .observability import ObservabilitySpec
+
 Cloud = Literal["aws", "gcp", "existing"]
 Role = Literal["primary", "remote"]
 Topology = Literal["multi-primary", "primary-remote"]
@@ -205,6 +207,8 @@ class FleetSpec:
     trust: TrustSpec
     clusters: Mapping[str, ClusterSpec]
     """Keyed by cluster name, in config order."""
+    observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
+    """`meshfleet:observability`. Default: everything off."""
 
     @property
     def primaries(self) -> list[ClusterSpec]:

@@ -29,6 +29,7 @@ from .model import (
     Topology,
     TrustSpec,
 )
+from .observability import TracingRules, parse_observability
 from .pem import root_certificate_problems
 from .problems import Problems
 from .reader import DNS_SUBDOMAIN, EXACT_VERSION, LABEL_VALUE, Section, choice_list, quote
@@ -61,6 +62,8 @@ class MeshRules:
     example_version: str
     default_control_plane_replicas: int = 2
     """`mesh.controlPlane.replicas` when unset: the smallest highly available control plane of this mesh."""
+    tracing: TracingRules | None = None
+    """What the mesh's proxies offer for `observability.tracing`. Default: everything (Istio)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class RawConfig:
     trust: object
     clusters: object
     gateway: object
+    observability: object = None
 
 
 def parse_fleet(raw: RawConfig, meshes: Mapping[str, MeshRules], env: Environment, problems: Problems) -> FleetSpec:
@@ -81,7 +85,11 @@ def parse_fleet(raw: RawConfig, meshes: Mapping[str, MeshRules], env: Environmen
     declared = raw.clusters if isinstance(raw.clusters, list) else []
     regions = {c["region"] for c in declared if isinstance(c, Mapping) and isinstance(c.get("region"), str)}
     _check_locality(mesh, regions, problems)
-    return FleetSpec(mesh=mesh, trust=trust, clusters=clusters)
+    rules = meshes.get(mesh.type)
+    observability = parse_observability(
+        Section(raw.observability, "meshfleet:observability", problems), mesh.type, (rules.tracing if rules else None) or TracingRules()
+    )
+    return FleetSpec(mesh=mesh, trust=trust, clusters=clusters, observability=observability)
 
 
 # --- mesh -------------------------------------------------------------------------------------------

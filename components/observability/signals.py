@@ -32,7 +32,9 @@ class MeshSignals:
     """(label, regular expression) of a failed response on `requests`."""
 
     def selector(self, labels: Mapping[str, str], *, errors: bool = False) -> str:
-        matchers = [f'{k}="{v}"' for k, v in {**self.scope, **labels}.items()]
+        """`labels` values that start with `~` are regular expressions (dashboards: `~$cluster`)."""
+        given = [f'{k}=~"{v[1:]}"' if v.startswith("~") else f'{k}="{v}"' for k, v in labels.items()]
+        matchers = [*(f'{k}="{v}"' for k, v in self.scope.items()), *given]
         if errors:
             matchers.append(f'{self.error[0]}=~"{self.error[1]}"')
         return "{" + ", ".join(matchers) + "}"

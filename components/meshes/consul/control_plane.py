@@ -7,14 +7,14 @@ otherwise make a CA of its own) -> the consul release (servers, connect injector
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...clusters import Cluster
-from ...config import MeshSpec
+from ...config import MeshSpec, ObservabilitySpec
 from ...k8s import helm_release, mesh_namespace
 from ...trust import ClusterCa
 from . import values
@@ -30,6 +30,8 @@ class ControlPlaneArgs:
     """The cluster's intermediate: the CA of Consul's agent TLS (RPC, HTTPS, gRPC and the peering token's CA)."""
     allowed_sources: pulumi.Input[list[str]] | None
     """The mesh gateway's `loadBalancerSourceRanges`; None leaves it open to whoever can route to it."""
+    observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
+    """The fleet's `observability`: with metrics on, the chart's metrics values. Default: off."""
 
 
 class ConsulControlPlane(pulumi.ComponentResource):
@@ -55,7 +57,7 @@ class ConsulControlPlane(pulumi.ComponentResource):
             values.RELEASE,
             args.settings.chart(),
             values.NAMESPACE,
-            values.consul_values(args.mesh, cluster, args.allowed_sources),
+            values.consul_values(args.mesh, cluster, args.allowed_sources, args.observability),
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *self.ca_secrets]),
         )
         self.register_outputs({"namespace": self.namespace.metadata.name, "datacenter": values.datacenter(cluster)})

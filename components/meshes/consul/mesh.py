@@ -14,6 +14,7 @@ from ... import naming
 from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
+from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
 from . import discovery, values
@@ -77,6 +78,7 @@ class ConsulMesh(MeshDeployment):
                 settings=args.settings,
                 ca=args.trust.clusters[spec.name],
                 allowed_sources=sources,
+                observability=args.fleet.observability,
             ),
             pulumi.ResourceOptions(parent=node),
         )
@@ -90,7 +92,7 @@ class ConsulMesh(MeshDeployment):
             spec.name,
             "ProxyDefaults",
             "global",
-            values.proxy_defaults_spec(args.fleet.mesh),
+            values.proxy_defaults_spec(args.fleet.mesh, args.fleet.observability),
             # Relaxing mTLS in ProxyDefaults needs the Mesh entry's permission first.
             pulumi.ResourceOptions(parent=node, depends_on=[release, node.mesh_entry]),
         )
@@ -106,6 +108,10 @@ class ConsulMesh(MeshDeployment):
             after_release,
         )
         node.exports = discovery.exported_services(spec.name, peers, [release], pulumi.ResourceOptions(parent=node))
+        mesh_telemetry(
+            MeshTelemetryArgs(spec, args.fleet.observability, "consul", values.SCRAPE_TARGET, [release]),
+            pulumi.ResourceOptions(parent=node),
+        )
         node.register_outputs({"gateway_address": node.gateway.address, "datacenter": values.datacenter(spec)})
         return node
 

@@ -8,14 +8,16 @@ cluster receives.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import pulumi
 import yaml
 
-from ...config import ClusterSpec, MeshSpec
+from ...config import ClusterSpec, MeshSpec, ObservabilitySpec, TracingSpec
 from ...gateways import load_balancer_annotations
+from ...observability.scrape import ScrapeTarget
 
 NAMESPACE = "consul"
 RELEASE = "consul"
@@ -58,9 +60,11 @@ def peering_token_secret(peer: str) -> str:
     return f"peering-token-{peer}"
 
 
-def consul_values(mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None) -> dict[str, Any]:
+def consul_values(
+    mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None, observability: ObservabilitySpec | None = None
+) -> dict[str, Any]:
     replicas = mesh.control_plane_replicas
-    return {
+    values: dict[str, Any] = {
         "global": {
             "name": FULLNAME,
             "datacenter": datacenter(cluster),
@@ -98,6 +102,12 @@ def consul_values(mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[li
         },
         "meshGateway": mesh_gateway_values(cluster, sources),
     }
+    if observability is not None and observability.metrics:
+        # Sidecars and the mesh gateway serve Envoy's metrics on a `prometheus` container port (20200,
+        # /metrics) and carry the prometheus.io annotations (connectInject.metrics, global.metrics).
+        values["global"]["metrics"] = {"enabled": True, "enableGatewayMetrics": True}
+        values["connectInject"]["metrics"] = {"defaultEnabled": True}
+    return values
 
 
 def mesh_gateway_values(cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None) -> dict[str, Any]:
@@ -134,11 +144,73 @@ def mesh_entry_spec(mesh: MeshSpec) -> dict[str, Any]:
     }
 
 
-def proxy_defaults_spec(mesh: MeshSpec) -> dict[str, Any]:
-    """`ProxyDefaults` named `global`: mesh-wide mTLS, and traffic to peers leaving through the local gateway."""
-    return {
+def proxy_defaults_spec(mesh: MeshSpec, observability: ObservabilitySpec | None = None) -> dict[str, Any]:
+    """`ProxyDefaults` named `global`: mesh-wide mTLS, and traffic to peers leaving through the local gateway;
+    with `observability`, Envoy's access logs (spec.accessLogs) and tracing (spec.config escape hatches)."""
+    spec: dict[str, Any] = {
         "mutualTLSMode": mesh.mtls.lower(),
         "meshGateway": {"mode": "local"},
+    }
+    if observability is not None and observability.access_logs:
+        spec["accessLogs"] = {"enabled": True, "type": "stdout"}
+    if observability is not None and observability.tracing is not None:
+        spec["config"] = envoy_tracing_config(observability.tracing)
+    return spec
+
+
+TRACING_CLUSTER = "meshfleet-otlp-collector"
+DEFAULT_SAMPLING_PERCENT = 1.0
+"""Istio's default, so that a fleet's sampling does not depend on its mesh."""
+# The injector labels every injected pod (connect-inject/webhook/mesh_webhook.go, constants.KeyInjectStatus);
+# consul-dataplane serves Envoy's metrics on the `prometheus` container port once metrics are on.
+SCRAPE_TARGET = ScrapeTarget(
+    namespace=NAMESPACE,
+    port="prometheus",
+    path="/metrics",
+    selector={"matchLabels": {"consul.hashicorp.com/connect-inject-status": "injected"}},
+)
+
+
+def envoy_tracing_config(tracing: TracingSpec) -> dict[str, str]:
+    """Consul's Envoy escape hatches for tracing (each a JSON string in ProxyDefaults `config`): the
+    OpenTelemetry tracer (`envoy_tracing_json`), a static cluster for the collector, which speaks gRPC
+    (`envoy_extra_static_clusters_json`), and the HTTP listeners' sampling (`envoy_listener_tracing_json`).
+    Envoy reads the first two at bootstrap: sidecars pick them up when their pods restart."""
+    tracer = {
+        "http": {
+            "name": "envoy.tracers.opentelemetry",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+                "grpc_service": {"envoy_grpc": {"cluster_name": TRACING_CLUSTER}},
+            },
+        }
+    }
+    collector = {
+        "name": TRACING_CLUSTER,
+        "type": "STRICT_DNS",
+        "connect_timeout": "5s",
+        "typed_extension_protocol_options": {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        },
+        "load_assignment": {
+            "cluster_name": TRACING_CLUSTER,
+            "endpoints": [
+                {"lb_endpoints": [{"endpoint": {"address": {"socket_address": {"address": tracing.host, "port_value": tracing.port}}}}]}
+            ],
+        },
+    }
+    sampling = DEFAULT_SAMPLING_PERCENT if tracing.sampling_percent is None else tracing.sampling_percent
+    listener = {
+        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing",
+        "random_sampling": {"value": sampling},
+    }
+    return {
+        "envoy_tracing_json": json.dumps(tracer, sort_keys=True),
+        "envoy_extra_static_clusters_json": json.dumps(collector, sort_keys=True),
+        "envoy_listener_tracing_json": json.dumps(listener, sort_keys=True),
     }
 
 

@@ -7,14 +7,14 @@ Order (each step `depends_on` the previous): `istio-system` labelled with the ne
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...clusters import Cluster
-from ...config import MeshSpec
+from ...config import MeshSpec, ObservabilitySpec
 from ...k8s import helm_release, mesh_namespace
 from ...trust import ClusterCa
 from . import values
@@ -31,6 +31,8 @@ class ControlPlaneArgs:
     serves_remotes: bool
     remote_pilot_address: pulumi.Input[str] | None = None
     """For a remote cluster: its primary's east-west gateway address."""
+    observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
+    """The fleet's `observability`: its tracing collector goes into meshConfig. Default: off."""
 
 
 class IstioControlPlane(pulumi.ComponentResource):
@@ -108,7 +110,7 @@ class IstioControlPlane(pulumi.ComponentResource):
     def _istiod_values(args: ControlPlaneArgs, revision: Revision) -> dict[str, object]:
         cluster = args.cluster.spec
         if cluster.is_primary:
-            return values.istiod_values(args.mesh, revision, cluster, args.serves_remotes)
+            return values.istiod_values(args.mesh, revision, cluster, args.serves_remotes, args.observability)
         assert args.remote_pilot_address is not None
         return values.remote_istiod_values(args.mesh, revision, cluster, args.remote_pilot_address)
 

@@ -14,6 +14,7 @@ from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
 from ...k8s import ReaderCredentials
+from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
 from . import discovery, values
@@ -75,6 +76,7 @@ class IstioMesh(MeshDeployment):
                 ca=args.trust.clusters.get(spec.name),
                 serves_remotes=serves_remotes,
                 remote_pilot_address=pilot_address,
+                observability=args.fleet.observability,
             ),
             child,
         )
@@ -100,6 +102,19 @@ class IstioMesh(MeshDeployment):
                 spec=values.peer_authentication_spec(args.fleet.mesh),
                 opts=pulumi.ResourceOptions(parent=node, depends_on=releases),
             )
+            telemetry = values.telemetry_spec(args.fleet.observability)
+            if telemetry is not None:
+                k8s.apiextensions.CustomResource(
+                    naming.child(spec.name, "mesh-telemetry"),
+                    api_version="telemetry.istio.io/v1",
+                    kind="Telemetry",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name=values.TELEMETRY_NAME, namespace=values.NAMESPACE),
+                    spec=telemetry,
+                    opts=pulumi.ResourceOptions(parent=node, depends_on=releases),
+                )
+        mesh_telemetry(
+            MeshTelemetryArgs(spec, args.fleet.observability, "istio", values.SCRAPE_TARGET, releases), pulumi.ResourceOptions(parent=node)
+        )
         node.register_outputs({"gateway_address": node.gateway.address})
         return node
 

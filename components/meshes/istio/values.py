@@ -10,8 +10,9 @@ from typing import Any
 
 import pulumi
 
-from ...config import ClusterSpec, MeshSpec
+from ...config import ClusterSpec, MeshSpec, ObservabilitySpec
 from ...gateways import load_balancer_annotations
+from ...observability.scrape import ScrapeTarget
 from .settings import IstioSettings, Revision
 
 NAMESPACE = "istio-system"
@@ -52,11 +53,11 @@ def _global_values(mesh: MeshSpec, cluster: ClusterSpec) -> dict[str, Any]:
     }
 
 
-def mesh_config(mesh: MeshSpec) -> dict[str, Any]:
+def mesh_config(mesh: MeshSpec, observability: ObservabilitySpec | None = None) -> dict[str, Any]:
     locality: dict[str, Any] = {"enabled": True}
     if mesh.locality_failover:
         locality["failover"] = [{"from": f.from_region, "to": f.to_region} for f in mesh.locality_failover]
-    return {
+    config: dict[str, Any] = {
         "trustDomain": mesh.trust_domain,
         "defaultConfig": {
             # Lets proxies take a changed root bundle over xDS during a root rotation
@@ -65,9 +66,44 @@ def mesh_config(mesh: MeshSpec) -> dict[str, Any]:
         },
         "localityLbSetting": locality,
     }
+    tracing = observability.tracing if observability else None
+    if tracing is not None:
+        # The collector as a named provider; the mesh-wide Telemetry (telemetry_spec) turns it on.
+        config["extensionProviders"] = [{"name": TRACING_PROVIDER, "opentelemetry": {"service": tracing.host, "port": tracing.port}}]
+    return config
 
 
-def istiod_values(mesh: MeshSpec, revision: Revision, cluster: ClusterSpec, serves_remotes: bool) -> dict[str, Any]:
+TRACING_PROVIDER = "meshfleet-otlp"
+ACCESS_LOG_PROVIDER = "envoy"
+"""Istio's built-in provider: the proxy's stdout, in Istio's default format."""
+TELEMETRY_NAME = "mesh-default"
+# Every injected pod carries this label (injection-template.yaml); its proxy serves Envoy's and Istio's
+# metrics on the named port (15090).
+SCRAPE_TARGET = ScrapeTarget(
+    namespace=NAMESPACE,
+    port="http-envoy-prom",
+    path="/stats/prometheus",
+    selector={"matchExpressions": [{"key": "security.istio.io/tlsMode", "operator": "Exists"}]},
+)
+
+
+def telemetry_spec(observability: ObservabilitySpec) -> dict[str, Any] | None:
+    """The root namespace's `Telemetry` (telemetry.istio.io/v1): tracing and access logs for the whole
+    mesh; None when neither is asked for. Metrics need nothing: Istio's proxies serve them by default."""
+    spec: dict[str, Any] = {}
+    if observability.tracing is not None:
+        tracing: dict[str, Any] = {"providers": [{"name": TRACING_PROVIDER}]}
+        if observability.tracing.sampling_percent is not None:
+            tracing["randomSamplingPercentage"] = observability.tracing.sampling_percent
+        spec["tracing"] = [tracing]
+    if observability.access_logs:
+        spec["accessLogging"] = [{"providers": [{"name": ACCESS_LOG_PROVIDER}]}]
+    return spec or None
+
+
+def istiod_values(
+    mesh: MeshSpec, revision: Revision, cluster: ClusterSpec, serves_remotes: bool, observability: ObservabilitySpec | None = None
+) -> dict[str, Any]:
     """A primary's control plane revision."""
     global_values = _global_values(mesh, cluster)
     if serves_remotes:
@@ -79,7 +115,7 @@ def istiod_values(mesh: MeshSpec, revision: Revision, cluster: ClusterSpec, serv
         "revision": revision.name,
         "revisionTags": list(revision.tags),
         "global": global_values,
-        "meshConfig": mesh_config(mesh),
+        "meshConfig": mesh_config(mesh, observability),
         # Accept a root-cert.pem that adds or drops roots (istiod's handleEvent); without it a
         # root rotation is refused ("Updating new ROOT-CA not supported").
         "env": {"ISTIO_MULTIROOT_MESH": "true"},

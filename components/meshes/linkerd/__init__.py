@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import pulumi
 
 from ...clusters import Cluster
-from ...config import ClusterSpec, FleetSpec, MeshRules, Section
+from ...config import ClusterSpec, FleetSpec, MeshRules, Section, TracingRules
 from ...trust import CaProfile, FleetTrust
 from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from . import values
@@ -31,7 +31,17 @@ from .settings import DEFAULT_VERSION, LinkerdSettings, parse_settings
 
 class Linkerd(Mesh):
     type = "linkerd"
-    rules = MeshRules(available=True, topologies=("multi-primary",), example_version=DEFAULT_VERSION)
+    rules = MeshRules(
+        available=True,
+        topologies=("multi-primary",),
+        example_version=DEFAULT_VERSION,
+        tracing=TracingRules(
+            # charts/linkerd-control-plane proxy.tracing at edge-26.8.3: a collector, no sampler.
+            sampling_refusal="Linkerd's proxies have no sampling rate: they trace the requests whose incoming trace context the "
+            "application marked sampled, so sample in the application's tracer",
+            needs_collector_identity=True,
+        ),
+    )
     ports = MeshPorts(webhooks=values.WEBHOOK_PORTS, east_west=(values.GATEWAY_PORT, values.PROBE_PORT))
     locality = LOCALITY
     identity = IdentitySupport(

@@ -7,14 +7,14 @@ identity controller mounts it and fails to start without it) -> linkerd-crds -> 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...clusters import Cluster
-from ...config import MeshSpec
+from ...config import MeshSpec, ObservabilitySpec
 from ...k8s import helm_release, mesh_namespace
 from ...trust import ClusterCa
 from . import values
@@ -28,6 +28,8 @@ class ControlPlaneArgs:
     settings: LinkerdSettings
     ca: ClusterCa
     """The cluster's intermediate: Linkerd's identity issuer."""
+    observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
+    """The fleet's `observability`: the proxies' tracing and access logs. Default: off."""
 
 
 class LinkerdControlPlane(pulumi.ComponentResource):
@@ -66,7 +68,7 @@ class LinkerdControlPlane(pulumi.ComponentResource):
             "linkerd-control-plane",
             args.settings.chart("linkerd-control-plane"),
             values.NAMESPACE,
-            values.control_plane_values(args.mesh, args.ca.bundle_pem),
+            values.control_plane_values(args.mesh, args.ca.bundle_pem, args.observability),
             pulumi.ResourceOptions(parent=self, depends_on=[self.crds, self.issuer]),
         )
         self.register_outputs({"namespace": self.namespace.metadata.name, "issuer": self.issuer.metadata.name})

@@ -12,6 +12,7 @@ from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
 from ...k8s import ReaderCredentials
+from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
 from . import discovery, values
@@ -56,7 +57,13 @@ class LinkerdMesh(MeshDeployment):
         node = LinkerdCluster(spec.name, pulumi.ResourceOptions(parent=self, providers=[cluster.provider]))
         child = pulumi.ResourceOptions(parent=node)
         node.control_plane = LinkerdControlPlane(
-            ControlPlaneArgs(cluster=cluster, mesh=args.fleet.mesh, settings=args.settings, ca=args.trust.clusters[spec.name]),
+            ControlPlaneArgs(
+                cluster=cluster,
+                mesh=args.fleet.mesh,
+                settings=args.settings,
+                ca=args.trust.clusters[spec.name],
+                observability=args.fleet.observability,
+            ),
             child,
         )
         sources = allowed_sources(cluster, args.clusters) if sources_are_known(cluster, args.clusters) else None
@@ -70,6 +77,9 @@ class LinkerdMesh(MeshDeployment):
                 after=node.control_plane.releases,
             ),
             child,
+        )
+        mesh_telemetry(
+            MeshTelemetryArgs(spec, args.fleet.observability, "linkerd", values.SCRAPE_TARGET, node.control_plane.releases), child
         )
         node.register_outputs({"gateway_address": node.gateway.address})
         return node

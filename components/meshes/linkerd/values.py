@@ -13,8 +13,9 @@ from typing import Any
 
 import pulumi
 
-from ...config import ClusterSpec, MeshSpec
+from ...config import ClusterSpec, MeshSpec, ObservabilitySpec
 from ...gateways import load_balancer_annotations
+from ...observability.scrape import ScrapeTarget
 
 NAMESPACE = "linkerd"
 MULTICLUSTER_NAMESPACE = "linkerd-multicluster"
@@ -103,7 +104,34 @@ def _control_plane_ha(replicas: int) -> dict[str, Any]:
     }
 
 
-def control_plane_values(mesh: MeshSpec, trust_anchors_pem: pulumi.Input[str]) -> dict[str, Any]:
+ACCESS_LOG_FORMAT = "json"
+"""LINKERD2_PROXY_ACCESS_LOG (charts/partials/templates/_proxy.tpl renders it from `proxy.accessLog`)."""
+# The injector labels every meshed pod with its control plane's namespace (pkg/k8s/labels.go
+# ControllerNSLabel); the proxy serves its metrics on the admin port (`linkerd-admin`, 4191).
+SCRAPE_TARGET = ScrapeTarget(
+    namespace=NAMESPACE,
+    port="linkerd-admin",
+    path="/metrics",
+    selector={"matchExpressions": [{"key": "linkerd.io/control-plane-ns", "operator": "Exists"}]},
+)
+
+
+def proxy_telemetry_values(observability: ObservabilitySpec) -> dict[str, Any]:
+    """`proxy.tracing` and `proxy.accessLog` of the control-plane chart (values.yaml at edge-26.8.3). The
+    proxy checks the collector's mesh identity, which the chart requires (_proxy.tpl fails without it)."""
+    proxy: dict[str, Any] = {}
+    tracing = observability.tracing
+    if tracing is not None:
+        identity = {"serviceAccountName": tracing.collector_service_account, "namespace": tracing.namespace}
+        proxy["tracing"] = {"enabled": True, "collector": {"endpoint": tracing.endpoint, "meshIdentity": identity}}
+    if observability.access_logs:
+        proxy["accessLog"] = ACCESS_LOG_FORMAT
+    return proxy
+
+
+def control_plane_values(
+    mesh: MeshSpec, trust_anchors_pem: pulumi.Input[str], observability: ObservabilitySpec | None = None
+) -> dict[str, Any]:
     proxy: dict[str, Any] = {
         # Mesh-wide STRICT: a meshed pod accepts only mTLS-authenticated clients unless a Server says
         # otherwise; kubelet probes stay authorized (the policy controller synthesizes them).
@@ -122,6 +150,8 @@ def control_plane_values(mesh: MeshSpec, trust_anchors_pem: pulumi.Input[str]) -
         values.update(_control_plane_ha(mesh.control_plane_replicas))
         # values-ha.yaml's proxy requests, beside the inbound policy.
         proxy["resources"] = {"cpu": {"request": "100m"}, "memory": {"limit": "250Mi", "request": "20Mi"}}
+    if observability is not None:
+        proxy.update(proxy_telemetry_values(observability))
     values["proxy"] = proxy
     return values
 

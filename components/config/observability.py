@@ -1,0 +1,122 @@
+"""`meshfleet:observability`: metrics, scrape objects, tracing, access logs and dashboards. Off by default.
+
+Parsed like the rest of the fleet config: every problem with its key, before anything is created. What a
+mesh cannot do (a sampling rate on Linkerd's or Consul's proxies) is refused with the reason, from the
+mesh's MeshRules, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .reader import DNS_LABEL, DNS_LABEL_HINT, Section, quote
+
+ENDPOINT = re.compile(r"^(?P<host>[a-z0-9]([-a-z0-9.]*[a-z0-9])?):(?P<port>\d{1,5})$")
+
+
+@dataclass(frozen=True)
+class TracingSpec:
+    endpoint: str
+    """OTLP/gRPC collector as `host:port`, e.g. `otel-collector.observability.svc.cluster.local:4317`."""
+    sampling_percent: float | None
+    """Percent of requests the proxies start traces for. Default: the mesh's own (Istio: 1%)."""
+    collector_service_account: str | None
+    """The collector's service account: Linkerd's proxies verify its mesh identity. Required on Linkerd."""
+
+    @property
+    def host(self) -> str:
+        return self.endpoint.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.endpoint.rsplit(":", 1)[1])
+
+    @property
+    def namespace(self) -> str | None:
+        """The collector's namespace when the host is a Service name `<svc>.<namespace>[.svc...]`."""
+        parts = self.host.split(".")
+        return parts[1] if len(parts) >= 2 else None
+
+
+@dataclass(frozen=True)
+class ObservabilitySpec:
+    metrics: bool = False
+    """The proxies' Prometheus metrics, with a `cluster` label on every series. Default: off (as the charts are)."""
+    prometheus_operator: bool = False
+    """Write a PodMonitor (monitoring.coreos.com/v1) per cluster for the Prometheus Operator. Default: off."""
+    tracing: TracingSpec | None = None
+    """Default: no tracing."""
+    access_logs: bool = False
+    """Every proxy logs each request to its stdout. Default: off."""
+    dashboards_namespace: str | None = None
+    """Where the golden-signals dashboard ConfigMap goes (Grafana's sidecar watches it). Default: no dashboards."""
+
+
+@dataclass(frozen=True)
+class TracingRules:
+    """What a mesh's proxies offer for tracing, for the generic parser."""
+
+    sampling_refusal: str | None = None
+    """Why `tracing.samplingPercent` is refused on this mesh; None where the mesh takes one."""
+    needs_collector_identity: bool = False
+
+
+def parse_observability(s: Section, mesh_name: str, rules: TracingRules) -> ObservabilitySpec:
+    s.reject_unknown(["metrics", "tracing", "accessLogs", "dashboards"])
+    metrics = s.section("metrics")
+    metrics.reject_unknown(["enabled", "prometheusOperator"])
+    enabled = metrics.boolean("enabled", False)
+    operator = metrics.boolean("prometheusOperator", False)
+    if operator and not enabled:
+        metrics.problem("prometheusOperator", "is true but metrics.enabled is not; set `metrics.enabled: true` to scrape the proxies")
+    dashboards = s.section("dashboards")
+    dashboards.reject_unknown(["namespace"])
+    namespace = dashboards.dns_label("namespace", dashboards.string("namespace"), "namespace")
+    if s.has("dashboards") and not dashboards.has("namespace"):
+        dashboards.problem("namespace", "is required; the namespace Grafana's dashboard sidecar watches, e.g. 'monitoring'")
+    if namespace is not None and not enabled:
+        dashboards.problem("namespace", "dashboards read the mesh's metrics; set `metrics.enabled: true` too")
+    return ObservabilitySpec(
+        metrics=enabled,
+        prometheus_operator=operator,
+        tracing=_tracing(s.section("tracing"), mesh_name, rules) if s.has("tracing") else None,
+        access_logs=s.boolean("accessLogs", False),
+        dashboards_namespace=namespace,
+    )
+
+
+def _tracing(s: Section, mesh_name: str, rules: TracingRules) -> TracingSpec | None:
+    s.reject_unknown(["endpoint", "samplingPercent", "collectorServiceAccount"])
+    endpoint = s.string(
+        "endpoint", required="the OTLP/gRPC collector as host:port, e.g. 'otel-collector.observability.svc.cluster.local:4317'"
+    )
+    if endpoint is not None and not ((match := ENDPOINT.match(endpoint)) and 0 < int(match["port"]) < 65536):
+        s.problem("endpoint", f"{quote(endpoint)} is not host:port, e.g. 'otel-collector.observability.svc.cluster.local:4317'")
+        endpoint = None
+    sampling = s.raw.get("samplingPercent")
+    if sampling is not None:
+        if rules.sampling_refusal is not None:
+            s.problem("samplingPercent", f"{rules.sampling_refusal}; remove samplingPercent")
+            sampling = None
+        elif isinstance(sampling, bool) or not isinstance(sampling, int | float) or not 0 <= sampling <= 100:
+            s.problem("samplingPercent", f"{quote(sampling)} is not a percentage from 0 to 100")
+            sampling = None
+    account = s.string("collectorServiceAccount")
+    if account is not None and not DNS_LABEL.match(account):
+        s.problem("collectorServiceAccount", f"{quote(account)} is not a service account name: use {DNS_LABEL_HINT}")
+    if rules.needs_collector_identity:
+        if account is None and not s.has("collectorServiceAccount"):
+            s.problem(
+                "collectorServiceAccount",
+                f"is required on {mesh_name}: its proxies send spans only to a collector with this mesh identity (the collector's service account)",
+            )
+        if endpoint is not None and len(endpoint.split(":")[0].split(".")) < 2:
+            s.problem(
+                "endpoint",
+                f"{quote(endpoint)} names no namespace; on {mesh_name} write the collector's Service as <name>.<namespace>[.svc.cluster.local]:<port>",
+            )
+            endpoint = None
+    if endpoint is None:
+        return None
+    return TracingSpec(endpoint, None if sampling is None else float(sampling), account)
