@@ -1,0 +1,81 @@
+"""`meshfleet:observability` validation (components/config/observability.py): off by default, every
+problem named with its key, and what a mesh's proxies cannot do refused with the reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.config import ObservabilitySpec, RawConfig, TracingSpec
+from components.fleet import validate_fleet
+from tests.support import CONSUL, LINKERD, FakeEnvironment, problems_of, prod_raw, raw_config
+
+KEY = "meshfleet:observability"
+ENDPOINT = "otel-collector.observability.svc.cluster.local:4317"
+
+
+def with_observability(raw: dict[str, Any], observability: object) -> dict[str, Any]:
+    return {**raw, "observability": observability}
+
+
+def test_everything_is_off_by_default() -> None:
+    spec, _ = validate_fleet(RawConfig(**prod_raw()), FakeEnvironment())
+    assert spec.observability == ObservabilitySpec(
+        metrics=False, prometheus_operator=False, tracing=None, access_logs=False, dashboards_namespace=None
+    )
+
+
+def test_reads_every_setting() -> None:
+    observability = {
+        "metrics": {"enabled": True, "prometheusOperator": True},
+        "tracing": {"endpoint": ENDPOINT, "samplingPercent": 2.5},
+        "accessLogs": True,
+        "dashboards": {"namespace": "monitoring"},
+    }
+    spec, _ = validate_fleet(RawConfig(**with_observability(prod_raw(), observability)), FakeEnvironment())
+    assert spec.observability == ObservabilitySpec(True, True, TracingSpec(ENDPOINT, 2.5, None), True, "monitoring")
+    tracing = spec.observability.tracing
+    assert tracing is not None
+    assert (tracing.host, tracing.port, tracing.namespace) == ("otel-collector.observability.svc.cluster.local", 4317, "observability")
+
+
+def test_fails_on_unknown_and_inconsistent_settings() -> None:
+    observability = {
+        "metric": {},
+        "metrics": {"prometheusOperator": True, "scrapeInterval": "15s"},
+        "tracing": {"endpoint": "http://collector:4317", "samplingPercent": 150},
+        "accessLogs": "yes",
+        "dashboards": {},
+    }
+    assert problems_of(with_observability(prod_raw(), observability)) == [
+        f"{KEY}.metric: unknown setting; did you mean 'metrics'? known settings: 'accessLogs', 'dashboards', 'metrics', 'tracing'",
+        f"{KEY}.metrics.scrapeInterval: unknown setting; known settings: 'enabled', 'prometheusOperator'",
+        f"{KEY}.metrics.prometheusOperator: is true but metrics.enabled is not; set `metrics.enabled: true` to scrape the proxies",
+        f"{KEY}.dashboards.namespace: is required; the namespace Grafana's dashboard sidecar watches, e.g. 'monitoring'",
+        f"{KEY}.tracing.endpoint: 'http://collector:4317' is not host:port, e.g. 'otel-collector.observability.svc.cluster.local:4317'",
+        f"{KEY}.tracing.samplingPercent: 150 is not a percentage from 0 to 100",
+        f"{KEY}.accessLogs: expected true or false, got 'yes'",
+    ]
+
+
+def test_fails_on_dashboards_without_metrics() -> None:
+    assert problems_of(with_observability(prod_raw(), {"dashboards": {"namespace": "monitoring"}})) == [
+        f"{KEY}.dashboards.namespace: dashboards read the mesh's metrics; set `metrics.enabled: true` too"
+    ]
+
+
+def test_fails_on_a_sampling_rate_for_linkerd_and_on_a_collector_without_its_identity() -> None:
+    raw = with_observability(raw_config(LINKERD), {"tracing": {"endpoint": "otel-collector:4317", "samplingPercent": 10}})
+    assert problems_of(raw) == [
+        f"{KEY}.tracing.samplingPercent: Linkerd's proxies have no sampling rate: they trace the requests whose incoming trace "
+        "context the application marked sampled, so sample in the application's tracer; remove samplingPercent",
+        f"{KEY}.tracing.collectorServiceAccount: is required on linkerd: its proxies send spans only to a collector with this "
+        "mesh identity (the collector's service account)",
+        f"{KEY}.tracing.endpoint: 'otel-collector:4317' names no namespace; on linkerd write the collector's Service as "
+        "<name>.<namespace>[.svc.cluster.local]:<port>",
+    ]
+
+
+def test_consul_takes_a_sampling_rate() -> None:
+    raw = with_observability(raw_config(CONSUL), {"tracing": {"endpoint": ENDPOINT, "samplingPercent": 10}})
+    spec, _ = validate_fleet(RawConfig(**raw), FakeEnvironment())
+    assert spec.observability.tracing == TracingSpec(ENDPOINT, 10.0, None)
