@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.canary import Decision
 from components.simulation import PROJECT_DIR
 from components.simulation.policy_check import build_parser
 
@@ -74,8 +75,8 @@ def workflow(request: pytest.FixtureRequest) -> dict[str, Any]:
     return load(request.param)
 
 
-def test_there_are_preview_and_up_workflows() -> None:
-    assert [p.name for p in WORKFLOWS] == ["preview.yml", "up.yml"]
+def test_there_are_preview_up_and_canary_workflows() -> None:
+    assert [p.name for p in WORKFLOWS] == ["canary.yml", "preview.yml", "up.yml"]
 
 
 def test_workflow_shape(workflow: dict[str, Any]) -> None:
@@ -124,7 +125,7 @@ def test_paths_and_commands_used_by_the_workflows_exist(workflow: dict[str, Any]
             ):
                 assert (PROJECT_DIR / path).exists(), path
                 checked.append(path)
-    assert {".ci/run", "requirements-dev.txt", "policies"} & set(checked), checked
+    assert {".ci/run", "requirements-dev.txt", "requirements.txt", "policies"} & set(checked), checked
 
 
 def test_preview_comments_on_pull_requests_of_this_repository_only() -> None:
@@ -155,6 +156,35 @@ def test_up_runs_on_main_behind_an_approved_environment() -> None:
     assert job["permissions"]["id-token"] == "write"
     [pulumi] = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
     assert (pulumi["with"]["command"], pulumi["with"]["policyPackConfigs"]) == ("up", "policies/config/prod.json")
+
+
+def test_canary_gates_each_step_with_the_deploy_oidc_credentials() -> None:
+    canary = load(PROJECT_DIR / ".github" / "workflows" / "canary.yml")
+    assert set(canary["on"]) == {"workflow_dispatch"}
+    job = canary["jobs"]["canary"]
+    assert job["environment"] == "production" and job["permissions"] == {"contents": "read", "id-token": "write"}
+    up = load(PROJECT_DIR / ".github" / "workflows" / "up.yml")["jobs"]["up"]
+    # The same OIDC exchanges as `pulumi up` on main: AWS, GCP and Pulumi Cloud, with the same variables.
+    auth = [
+        s
+        for s in up["steps"]
+        if s.get("uses", "").split("@")[0] in ("aws-actions/configure-aws-credentials", "google-github-actions/auth", "pulumi/auth-actions")
+    ]
+    assert [s for s in job["steps"] if s in auth] == auth
+    script = job["steps"][-1]["run"]
+    # Every exit code of the gate (components/canary/gate.py) has its branch, and an unknown one fails.
+    assert [int(code) for code in re.findall(r"^\s+(\d)\) ", script, re.MULTILINE)] == [
+        Decision.ADVANCE.exit_code,
+        Decision.PROMOTE.exit_code,
+        Decision.ROLLBACK.exit_code,
+        Decision.HOLD.exit_code,
+    ]
+    assert '*) exit "$code"' in script
+    assert 'venv/bin/python -m components.canary --config "$CANARY_FILE"' in script
+    inputs = canary["on"]["workflow_dispatch"]["inputs"]
+    assert (PROJECT_DIR / inputs["canary-file"]["default"]).exists() and (
+        PROJECT_DIR / inputs["work-dir"]["default"] / "Pulumi.yaml"
+    ).exists()
 
 
 def test_gitlab_pipeline_in_the_docs_is_valid() -> None:

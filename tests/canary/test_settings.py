@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 
 from components.canary import main
+from components.canary.command import load
+from components.simulation import PROJECT_DIR
 
 from .fake_pulumi import FakePulumi
 
@@ -96,3 +98,14 @@ def test_fails_when_pulumi_cannot_read_the_weight(tmp_path: Path) -> None:
         f"meshfleet canary: {pulumi.binary} config get shop:canaryWeight --stack acme/shop/prod failed (exit 1): "
         "error: configuration key 'shop:canaryWeight' not found for stack 'acme/shop/prod'\n"
     )
+
+
+def test_the_app_team_example_is_valid() -> None:
+    settings = load(str(PROJECT_DIR / "examples" / "app-team" / "canary.yaml"), None)
+    assert (settings.mesh, settings.stack, settings.weight_key, settings.steps) == (
+        "istio",
+        "acme/shop/prod",
+        "shop:canaryWeight",
+        (10, 50, 100),
+    )
+    assert (settings.thresholds.max_latency_ratio, settings.thresholds.max_latency_ms) == (1.5, 800.0)
