@@ -280,21 +280,6 @@ def test_fails_revision_tag_held_twice() -> None:
     ]
 
 
-def test_fails_aws_primary_serving_remotes() -> None:
-    raw = raw_config(PRIMARY_REMOTE)
-    raw["clusters"][0]["role"] = "remote"
-    raw["clusters"][0]["primary"] = "eks-use1"
-    raw["clusters"][1]["role"] = "primary"
-    raw["clusters"][1].pop("primary")
-    raw["clusters"][2]["primary"] = "eks-use1"
-    assert problems_of(raw) == [
-        "meshfleet:clusters[1].role: 'eks-use1' is an AWS primary serving remote clusters, which Istio cannot do through an NLB: "
-        "the NLB publishes a hostname, so the remote's istiod stub becomes an ExternalName Service and its injection webhook "
-        "(port 443) never reaches the gateway's 15017; make a GCP or adopted cluster with a load-balancer IP the primary, "
-        "or use multi-primary"
-    ]
-
-
 def test_fails_with_every_problem_in_one_message() -> None:
     def mutate(raw: dict[str, Any]) -> None:
         raw["mesh"]["version"] = "latest"

@@ -6,6 +6,7 @@ secure values there are encrypted for the stack's secrets provider, so secrets a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime.settings import ROOT, get_root_resource
+from pulumi.runtime.settings import ROOT, SETTINGS, _get_rpc_manager, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -100,6 +101,7 @@ def run_program(
     try:
         _sync_await(run_pulumi_func(run))
     except Exception as error:
+        _discard_pending_work()
         raise ProgramFailed(error, list(monitor.recorded.values())) from error
     root = get_root_resource()
     outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
@@ -111,6 +113,20 @@ def run_program(
         if _sync_await(output.is_secret()):
             secret_exports.add(key)
     return Simulation(resources=list(monitor.recorded.values()), exports=exports, secret_exports=secret_exports)
+
+
+def _discard_pending_work() -> None:
+    """A failed program leaves registrations and applies pending, and the SDK keeps its first error: drop
+    both, so that the next simulation in this process starts clean instead of re-raising this one's error."""
+    loop = asyncio.get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    with SETTINGS.lock:
+        SETTINGS.outputs.clear()
+    _get_rpc_manager().clear()
 
 
 def simulate(

@@ -18,7 +18,7 @@ from ...trust import FleetTrust
 from ..base import MeshDeployment
 from . import discovery, values
 from .control_plane import ControlPlaneArgs, IstioControlPlane
-from .eastwest import EastWestGateway, EastWestGatewayArgs
+from .eastwest import EastWestGateway, EastWestGatewayArgs, address_for_remotes
 from .settings import IstioSettings
 
 
@@ -66,7 +66,7 @@ class IstioMesh(MeshDeployment):
         node = IstioCluster(spec.name, pulumi.ResourceOptions(parent=self, providers=[cluster.provider]))
         child = pulumi.ResourceOptions(parent=node)
         serves_remotes = bool(args.fleet.remotes_of(spec.name))
-        pilot_address = self.clusters[spec.primary].gateway.address if spec.primary else None
+        pilot_address = self._pilot_address(spec.primary) if spec.primary else None
         node.control_plane = IstioControlPlane(
             ControlPlaneArgs(
                 cluster=cluster,
@@ -102,6 +102,10 @@ class IstioMesh(MeshDeployment):
             )
         node.register_outputs({"gateway_address": node.gateway.address})
         return node
+
+    def _pilot_address(self, primary: str) -> pulumi.Output[str]:
+        remotes = [c.name for c in self._args.fleet.remotes_of(primary)]
+        return self.clusters[primary].gateway.address.apply(lambda address: address_for_remotes(primary, remotes, address))
 
     def _connect(self) -> None:
         """Remote secrets: in every primary, one per other cluster."""
