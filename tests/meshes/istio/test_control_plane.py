@@ -124,7 +124,6 @@ def test_remote_runs_the_remote_profile_pointing_at_the_primarys_gateway(primary
     assert values == {
         "profile": "remote",
         "revision": "1-30-5",
-        "revisionTags": ["default"],
         "global": {
             "meshID": "mesh-edge",
             "multiCluster": {"clusterName": cluster},
