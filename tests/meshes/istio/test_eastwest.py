@@ -9,7 +9,7 @@ import pytest
 
 from components.simulation import PROJECT_DIR, ProgramFailed, Simulation, simulate
 from components.simulation.mocks import simulated_kubeconfig
-from tests.meshes.istio.helpers import custom_resources, release
+from tests.meshes.istio.helpers import custom_resources, depends_on, release
 from tests.support import PRIMARY_REMOTE, raw_config
 
 NLB = {
@@ -170,3 +170,19 @@ def test_adopted_primary_whose_gateway_publishes_an_ip_serves_remotes() -> None:
 def test_preview_of_a_new_stack_does_not_judge_the_unknown_address() -> None:
     config, secrets = adopted_primary("https://0123ABCD.gr7.us-central-1.eks.amazonaws.com")
     simulate("primary-remote", config_file=PRIMARY_REMOTE, config=config, secrets=secrets, preview=True)
+
+
+@pytest.mark.parametrize("remote", ["eks-use1", "gke-euw4"])
+def test_remote_gateway_waits_for_its_remote_secret_in_the_primary(primary_remote: Simulation, remote: str) -> None:
+    """The remote's injector gets its CA bundle (and the gateway pod its root-cert ConfigMap) only once the
+    primary manages the remote through that secret; before it, the gateway's pods cannot start."""
+    holding = [
+        r
+        for r in primary_remote.of_type("kubernetes:core/v1:Secret")
+        if r.name.startswith("gke-usc1-")
+        and r.inputs["metadata"].get("labels", {}).get("istio/multiCluster") == "true"
+        and remote in r.inputs.get("stringData", {})
+    ]
+    assert holding, f"no remote secret for {remote} in gke-usc1"
+    gateway = release(primary_remote, remote, "istio-eastwestgateway")
+    assert all(depends_on(primary_remote, gateway, secret) for secret in holding), gateway.urn
