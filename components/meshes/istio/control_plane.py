@@ -60,14 +60,11 @@ class IstioControlPlane(pulumi.ComponentResource):
             args.settings.chart("base"),
             values.NAMESPACE,
             values.base_values(args.settings, cluster),
-            pulumi.ResourceOptions(
-                parent=self,
-                depends_on=after_namespace,
-                # Belt and braces for the CRDs: Istio's CRDs carry `helm.sh/resource-policy: keep`, and
-                # removing the mesh from the stack leaves the base release (CRDs, and with them every
-                # user's routing objects) in the cluster instead of uninstalling it.
-                retain_on_delete=True,
-            ),
+            # Not retained on delete: removing the mesh must also remove `istiod-default-validator`, which
+            # would otherwise outlive istiod and, failing closed, reject every Istio object in the cluster.
+            # The CRDs (and every user's routing objects) survive anyway: each carries
+            # `helm.sh/resource-policy: keep` (base chart files/crd-all.gen.yaml), which Helm honours on uninstall.
+            pulumi.ResourceOptions(parent=self, depends_on=after_namespace),
         )
         self.istiod = {}
         for revision in args.settings.revisions:

@@ -102,10 +102,13 @@ def test_prod_control_plane_is_highly_available(prod: Simulation, dev: Simulatio
     assert single["global"]["defaultPodDisruptionBudget"] == {"enabled": False}  # would block node drains
 
 
-def test_removing_the_mesh_keeps_istios_crds(prod: Simulation) -> None:
-    for cluster in ("eks-use1", "gke-euw1"):
-        assert release(prod, cluster, "istio-base").retain_on_delete
-        assert not release(prod, cluster, "istiod-1-30-5").retain_on_delete
+def test_removing_the_mesh_leaves_no_fail_closed_validator(prod: Simulation, primary_remote: Simulation) -> None:
+    """A retained base release would keep `istiod-default-validator` calling an istiod that is gone, and
+    every create or update of an Istio object in the cluster would be rejected. The CRDs need no
+    retention: Helm keeps them through their `helm.sh/resource-policy: keep` annotation."""
+    for sim, cluster in ((prod, "eks-use1"), (prod, "gke-euw1"), (primary_remote, "eks-use1")):
+        for name in ("istio-base", "istiod-1-30-5", "istio-eastwestgateway"):
+            assert not release(sim, cluster, name).retain_on_delete, f"{cluster}-{name}"
 
 
 # --- primary-remote ---------------------------------------------------------------------------------
