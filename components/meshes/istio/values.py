@@ -33,6 +33,14 @@ def namespace_annotations(cluster: ClusterSpec) -> dict[str, str]:
     return {"topology.istio.io/controlPlaneClusters": cluster.primary} if cluster.primary else {}
 
 
+# A remote's validators call istiod through the stub Service, and no istiod patches their caBundle there:
+# Helm renders them `Ignore` only on install (`not .Release.IsUpgrade`), so the first upgrade would make
+# them fail closed on a webhook that cannot be verified. Both charts read `base.validationFailurePolicy`
+# (base templates/defaultrevision-validatingwebhookconfiguration.yaml, istiod
+# templates/validatingwebhookconfiguration.yaml); the primary validates the config it reads anyway.
+REMOTE_VALIDATION = {"validationFailurePolicy": "Ignore"}
+
+
 def base_values(settings: IstioSettings, cluster: ClusterSpec) -> dict[str, Any]:
     values: dict[str, Any] = {
         # istiod-default-validator calls istiod-<defaultRevision>; with only revisioned control planes
@@ -41,6 +49,7 @@ def base_values(settings: IstioSettings, cluster: ClusterSpec) -> dict[str, Any]
     }
     if not cluster.is_primary:
         values["profile"] = "remote"
+        values["base"] = dict(REMOTE_VALIDATION)
     return values
 
 
@@ -102,6 +111,7 @@ def remote_istiod_values(
         "global": global_values,
         # The primary's istiod reads the cluster and network of injected proxies from this path.
         "istiodRemote": {"injectionPath": injection_path(cluster)},
+        "base": dict(REMOTE_VALIDATION),
     }
 
 

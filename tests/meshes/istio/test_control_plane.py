@@ -135,10 +135,25 @@ def test_remote_runs_the_remote_profile_pointing_at_the_primarys_gateway(primary
             "configCluster": True,
         },
         "istiodRemote": {"injectionPath": f"/inject/cluster/{cluster}/net/{network}"},
+        "base": {"validationFailurePolicy": "Ignore"},
     }
-    assert release(primary_remote, cluster, "istio-base").inputs["values"] == {"defaultRevision": "1-30-5", "profile": "remote"}
+    assert release(primary_remote, cluster, "istio-base").inputs["values"] == {
+        "defaultRevision": "1-30-5",
+        "profile": "remote",
+        "base": {"validationFailurePolicy": "Ignore"},
+    }
     primary_gateway = release(primary_remote, "gke-usc1", "istio-eastwestgateway")
     assert depends_on(primary_remote, release(primary_remote, cluster, "istiod-1-30-5"), primary_gateway)
+
+
+def test_remote_validators_fail_open_and_primary_validators_are_left_to_istiod(primary_remote: Simulation) -> None:
+    """No istiod patches a remote's validator caBundle, and Helm renders `Ignore` only on install: without
+    the value the first upgrade makes every remote reject all Istio objects."""
+    for cluster in ("eks-use1", "gke-euw4"):
+        for chart in ("istio-base", "istiod-1-30-5"):
+            assert release(primary_remote, cluster, chart).inputs["values"]["base"] == {"validationFailurePolicy": "Ignore"}, cluster
+    for chart in ("istio-base", "istiod-1-30-5"):
+        assert "base" not in release(primary_remote, "gke-usc1", chart).inputs["values"]
 
 
 def test_remote_namespace_names_its_control_plane_cluster(primary_remote: Simulation) -> None:
