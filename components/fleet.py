@@ -92,6 +92,14 @@ def _read_object(key: str, problems: Problems) -> object:
         return None
 
 
+def deployed_outputs(opts: pulumi.ResourceOptions) -> pulumi.StackReference:
+    """This stack's outputs as its last deployment left them: a reference to itself, read before anything
+    changes. A first deployment has no outputs, so every `get_output` is None. (Reading the clusters'
+    `cacerts` instead would fail on a first deployment and copy key material into the state.)"""
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    return pulumi.StackReference("meshfleet-deployed", stack_name=name, opts=opts)
+
+
 class Fleet(pulumi.ComponentResource):
     """The whole fleet. Programs that build on it (more workloads, more policy) use its parts."""
 
@@ -106,7 +114,8 @@ class Fleet(pulumi.ComponentResource):
         spec = plan.spec
         child = pulumi.ResourceOptions(parent=self)
         profiles = {name: profile for name, c in spec.clusters.items() if (profile := plan.mesh.ca_profile(c)) is not None}
-        self.trust = FleetTrust("trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots), child)
+        deployed = deployed_outputs(child).get_output("rootCaBundle")
+        self.trust = FleetTrust("trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots, deployed), child)
         self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api)
         open_mesh_ports(plan.mesh, self.clusters)
         self.mesh = plan.mesh.deploy(self.clusters, self.trust, child)

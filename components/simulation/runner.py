@@ -26,6 +26,7 @@ from .recorder import Recorded, RecordingMonitor, plain
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "meshfleet"
+ORGANIZATION = "organization"  # what a self-managed backend (s3, gs, file) calls every stack's organization
 
 
 class ProgramFailed(Exception):
@@ -87,12 +88,14 @@ def run_program(
     """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
 
     `config` and `secrets` are full config keys (e.g. "meshfleet:clusters"); `stack_outputs` feed
-    StackReferences. Raises ProgramFailed, with what was registered by then, if the program raises.
+    StackReferences, among them `organization/<project>/<stack>`: this stack's last deployment. Raises ProgramFailed, with what was registered by then, if the program raises.
     """
-    mocks = FleetMocks(preview=preview, stack_outputs=stack_outputs, secret_stack_outputs=secret_stack_outputs)
+    # The fleet reads its own last outputs; unless given, this is the stack's first deployment.
+    own: dict[str, Mapping[str, Any]] = {f"{ORGANIZATION}/{project}/{stack}": {}}
+    mocks = FleetMocks(preview=preview, stack_outputs={**own, **(stack_outputs or {})}, secret_stack_outputs=secret_stack_outputs)
     monitor = RecordingMonitor(mocks)
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
     pulumi.runtime.set_all_config(_config_strings({**(config or {}), **(secrets or {})}), list(secrets or {}))
 
     def run() -> None:
