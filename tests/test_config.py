@@ -273,6 +273,14 @@ def test_fails_istio_revision_that_is_not_a_dns_label(revision: str, message: st
     assert prod_problems(assign(["mesh", "istio", "revisions"], [{"name": revision, "tags": ["default"]}])) == [message]
 
 
+def test_fails_revision_tag_longer_than_its_service_name_allows() -> None:
+    tag = "t" * 44
+    assert prod_problems(assign(["mesh", "istio", "revisions"], [{"name": "1-30-5", "tags": ["default", "t" * 43, tag]}])) == [
+        f"meshfleet:mesh.istio.revisions[0].tags: '{tag}' is 44 characters; a revision tag has at most 43, because Istio "
+        "names its Service 'istiod-revision-tag-<tag>', which must fit in 63"
+    ]
+
+
 def test_fails_revision_tag_held_twice() -> None:
     revisions = [{"name": "1-30-5", "tags": ["default"]}, {"name": "1-30-6", "tags": ["default"]}]
     assert prod_problems(assign(["mesh", "istio", "revisions"], revisions)) == [

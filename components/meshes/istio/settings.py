@@ -14,6 +14,8 @@ DEFAULT_VERSION = "1.30.5"  # newest 1.30 patch (istio.io release notes, 2026-09
 DEFAULT_REVISION = "stable"
 # Services are named `istiod-<revision>` and must stay DNS labels.
 MAX_REVISION_LENGTH = 63 - len("istiod-")
+# A tag's Service is `istiod-revision-tag-<tag>` (values.revision_tag_service_name).
+MAX_TAG_LENGTH = 63 - len("istiod-revision-tag-")
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,18 @@ class Revision:
 @dataclass(frozen=True)
 class IstioSettings:
     version: str
-    """Version of the base and gateway charts (mesh.version)."""
+    """mesh.version: the version of revisions that name none."""
     revisions: tuple[Revision, ...]
     reader_token_generation: int
 
     def chart(self, chart: str) -> ChartRef:
-        return ChartRef(REPOSITORY, chart, self.version)
+        """base and gateway: the newest revision's chart, so that during a canary across versions the CRDs
+        are the newer ones (which the older istiod also reads) and the gateways run the newer template."""
+        return ChartRef(REPOSITORY, chart, self.newest_version)
+
+    @property
+    def newest_version(self) -> str:
+        return max((r.version for r in self.revisions), key=_version_key, default=self.version)
 
     @property
     def default_revision(self) -> Revision:
@@ -81,6 +89,12 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
         for tag in tags:
             if not DNS_LABEL.match(tag):
                 r.problem("tags", f"{quote(tag)} is not a valid revision tag: use a DNS label such as 'default' or 'prod-stable'")
+            elif len(tag) > MAX_TAG_LENGTH:
+                r.problem(
+                    "tags",
+                    f"{quote(tag)} is {len(tag)} characters; a revision tag has at most {MAX_TAG_LENGTH}, because Istio names "
+                    f"its Service 'istiod-revision-tag-<tag>', which must fit in 63",
+                )
             elif tag in tag_owner:
                 r.problem("tags", f"tag {quote(tag)} is already held by revision {quote(tag_owner[tag])}; a tag points at one revision")
             elif name is not None:
@@ -93,6 +107,10 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
         revisions.append(Revision(name, revision_version, tags))
     generation = s.integer("readerTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
     return IstioSettings(version=version, revisions=tuple(revisions), reader_token_generation=generation)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 def _check_version(s: Section, key: str, version: str) -> None:

@@ -51,6 +51,9 @@ def test_canary_installs_a_second_revision_beside_the_first() -> None:
     assert (stable.inputs["version"], canary.inputs["version"]) == ("1.30.5", "1.30.6")
     assert canary.inputs["values"]["revision"] == "1-30-6"
     assert tag_targets(sim, "gke-euw1") == {"default": "istiod-1-30-5"}
+    # base (CRDs) and the gateways run the newest chart; the older istiod reads the newer CRDs.
+    for chart in ("istio-base", "istio-eastwestgateway"):
+        assert release(sim, "gke-euw1", chart).inputs["version"] == "1.30.6", chart
     # The default tag, the validator and the gateway stay on the stable revision.
     assert release(sim, "gke-euw1", "istio-base").inputs["values"]["defaultRevision"] == "1-30-5"
     assert release(sim, "gke-euw1", "istio-eastwestgateway").inputs["values"]["revision"] == "1-30-5"
