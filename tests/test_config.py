@@ -10,6 +10,7 @@ import pytest
 from components.config import FleetConfigError
 from components.simulation import ProgramFailed, simulate
 from tests.support import PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
+from tests.tls_tools import new_root
 
 
 def assign(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
@@ -317,3 +318,24 @@ def test_fails_before_any_resource_is_registered() -> None:
     assert isinstance(caught.value.error, FleetConfigError)
     assert "meshfleet:mesh.version: '1.29.0' is outside Istio 1.30" in str(caught.value.error)
     assert caught.value.resources == []
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [("trsut", "trust"), ("gatway", "gateway")],
+)
+def test_fails_unknown_top_level_key_with_a_suggestion(key: str, meant: str) -> None:
+    """Through the real program: a typo must not leave the block unset and its defaults in force."""
+    with pytest.raises(ProgramFailed) as caught:
+        simulate("prod", config={f"meshfleet:{key}": {"organization": "Example Corp"}})
+    assert isinstance(caught.value.error, FleetConfigError)
+    assert [str(p) for p in caught.value.error.problems] == [
+        f"meshfleet:{key}: unknown setting; did you mean {meant!r}? known settings: 'clusters', 'gateway', 'mesh', 'trust'"
+    ]
+    assert caught.value.resources == []
+
+
+def test_secret_keys_named_by_the_config_are_known_keys() -> None:
+    cert, key = new_root("byo")
+    trust = {"roots": [{"name": "byo", "certificateSecret": "byo-cert", "privateKeySecret": "byo-key"}], "protectRoots": False}
+    simulate("dev", config={"meshfleet:trust": trust}, secrets={"meshfleet:byo-cert": cert, "meshfleet:byo-key": key})
