@@ -268,9 +268,10 @@ def test_context_cluster_uses_the_operators_kubeconfig_without_storing_it(dev: S
 
 
 def existing_clusters(source_west: dict[str, Any], source_east: dict[str, Any]) -> list[dict[str, Any]]:
+    private: dict[str, Any] = {"internalLoadBalancerAnnotations": {}}  # kind's load balancers are on its Docker network
     return [
-        {"name": "kind-west", "cloud": "existing", "region": "local-west", "network": "net-west", "existing": source_west},
-        {"name": "kind-east", "cloud": "existing", "region": "local-east", "network": "net-east", "existing": source_east},
+        {"name": "kind-west", "cloud": "existing", "region": "local-west", "network": "net-west", "existing": {**source_west, **private}},
+        {"name": "kind-east", "cloud": "existing", "region": "local-east", "network": "net-east", "existing": {**source_east, **private}},
     ]
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from components.config import FleetConfigError
-from components.simulation import ProgramFailed, simulate
+from components.simulation import PROJECT_DIR, ProgramFailed, simulate
+from tests.meshes.istio.helpers import release
 from tests.support import PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
 from tests.tls_tools import new_root
 
@@ -339,3 +340,33 @@ def test_secret_keys_named_by_the_config_are_known_keys() -> None:
     cert, key = new_root("byo")
     trust = {"roots": [{"name": "byo", "certificateSecret": "byo-cert", "privateKeySecret": "byo-key"}], "protectRoots": False}
     simulate("dev", config={"meshfleet:trust": trust}, secrets={"meshfleet:byo-cert": cert, "meshfleet:byo-key": key})
+
+
+def dev_raw() -> dict[str, Any]:
+    return raw_config(PROJECT_DIR / "Pulumi.dev.yaml")
+
+
+def test_fails_internal_gateway_on_adopted_cluster_without_its_platforms_annotations() -> None:
+    raw = dev_raw()
+    del raw["clusters"][1]["existing"]["internalLoadBalancerAnnotations"]
+    assert problems_of(raw) == [
+        "meshfleet:clusters[1].existing.internalLoadBalancerAnnotations: is required for an adopted cluster whose east-west "
+        "gateway is internal (gateway.exposure 'internal'): meshfleet cannot tell how this cluster's platform makes a load "
+        "balancer internal; give the Service annotations it needs (e.g. {'service.beta.kubernetes.io/aws-load-balancer-internal': "
+        "'true'} on EKS, {'networking.gke.io/load-balancer-type': 'Internal'} on GKE), {} if its load balancers are private "
+        "already (kind, MetalLB on a private range), or set this cluster's gateway.exposure to 'public'"
+    ]
+
+
+def test_adopted_cluster_gateway_gets_the_annotations_of_its_platform() -> None:
+    raw = dev_raw()
+    annotations = {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
+    raw["clusters"][0]["existing"]["internalLoadBalancerAnnotations"] = annotations
+    public = {**raw["clusters"][1], "gateway": {"exposure": "public", "sourceRanges": ["198.51.100.0/24"]}}
+    del public["existing"]["internalLoadBalancerAnnotations"]  # not needed for a public gateway
+    sim = simulate("dev", config={"meshfleet:clusters": [raw["clusters"][0], public]})
+    assert release(sim, "kind-west", "istio-eastwestgateway").inputs["values"]["service"]["annotations"] == annotations
+    assert "annotations" not in release(sim, "kind-east", "istio-eastwestgateway").inputs["values"]["service"]
+    # `{}`: the platform's load balancers are private anyway, which the Service records for the policy pack.
+    private = release(simulate("dev"), "kind-west", "istio-eastwestgateway").inputs["values"]["service"]
+    assert private["annotations"] == {"meshfleet.io/load-balancer": "private-platform"}

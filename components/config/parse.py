@@ -326,6 +326,8 @@ def _cluster(s: Section, topology: Topology, gateway: GatewaySpec, env: Environm
         s.problem("create", "cannot be used with cloud 'existing'; use cloud 'aws' or 'gcp' to create a cluster")
     elif cloud in ("aws", "gcp") and not s.has("create") and not s.has("existing"):
         s.problem("create", f"or 'existing' is required for cloud {quote(cloud)}")
+    cluster_gateway = _gateway(s.section("gateway"), gateway)
+    _check_internal_exposure(s, cloud, cluster_gateway, existing)
     if name is None or cloud is None:
         return None
     return ClusterSpec(
@@ -336,7 +338,7 @@ def _cluster(s: Section, topology: Topology, gateway: GatewaySpec, env: Environm
         network=network or "",
         role="remote" if role == "remote" else "primary",
         primary=primary,
-        gateway=_gateway(s.section("gateway"), gateway),
+        gateway=cluster_gateway,
         create=create,
         existing=existing,
         config_key=s.key,
@@ -403,7 +405,9 @@ def _create(s: Section, cloud: str | None, name: str | None) -> EksSpec | GkeSpe
 
 
 def _existing(s: Section, env: Environment) -> ExistingSpec:
-    s.reject_unknown(["context", "kubeconfigSecret", "stackReference", "stackOutput", "apiServer", "egressCidrs"])
+    s.reject_unknown(
+        ["context", "kubeconfigSecret", "stackReference", "stackOutput", "apiServer", "egressCidrs", "internalLoadBalancerAnnotations"]
+    )
     sources = [name for name in ("context", "kubeconfigSecret", "stackReference") if s.has(name)]
     if len(sources) != 1:
         given = f"got {choice_list(sources)}" if sources else "got none"
@@ -427,6 +431,32 @@ def _existing(s: Section, env: Environment) -> ExistingSpec:
         stack_output=s.string("stackOutput", "kubeconfig") or "kubeconfig",
         api_server=api_server,
         egress_cidrs=s.cidrs("egressCidrs") or (),
+        internal_load_balancer_annotations=_annotations(s, "internalLoadBalancerAnnotations"),
+    )
+
+
+def _annotations(s: Section, name: str) -> dict[str, str] | None:
+    value = s.raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        s.problem(name, f"expected a mapping of annotation names to string values, got {quote(value)}")
+        return {}
+    return dict(value)
+
+
+def _check_internal_exposure(s: Section, cloud: str | None, gateway: GatewaySpec, existing: ExistingSpec | None) -> None:
+    """An adopted cluster's load balancer is whatever its platform makes of a bare Service, so `internal`
+    needs the platform's annotations (or the operator's word that it is private already)."""
+    if cloud != "existing" or existing is None or gateway.exposure != "internal" or existing.internal_load_balancer_annotations is not None:
+        return
+    s.problems.add(
+        f"{s.key}.existing.internalLoadBalancerAnnotations",
+        "is required for an adopted cluster whose east-west gateway is internal (gateway.exposure 'internal'): meshfleet "
+        "cannot tell how this cluster's platform makes a load balancer internal; give the Service annotations it needs "
+        "(e.g. {'service.beta.kubernetes.io/aws-load-balancer-internal': 'true'} on EKS, "
+        "{'networking.gke.io/load-balancer-type': 'Internal'} on GKE), {} if its load balancers are private already "
+        "(kind, MetalLB on a private range), or set this cluster's gateway.exposure to 'public'",
     )
 
 

@@ -229,10 +229,17 @@ def test_gateway_exposure_catches_a_public_gateway_without_source_ranges() -> No
     ]
     sim = simulate("dev", config={"meshfleet:clusters": clusters, "meshfleet:gateway": {"exposure": "public"}})
     assert messages(evaluate(sim, PROD_CONFIG, stack="dev"), "east-west-gateway-not-public") == [
-        f"mandatory: the istio east-west gateway of {cluster} gets a public load balancer open to the whole internet; "
-        "set gateway.exposure to internal, or list the peers' addresses in gateway.sourceRanges"
+        f"mandatory: the istio east-west gateway of {cluster} gets a load balancer that is neither internal nor limited to "
+        "source ranges, so whoever can reach its address reaches the mesh; make it internal (gateway.exposure 'internal'; on "
+        "an adopted cluster also existing.internalLoadBalancerAnnotations), or list the peers' addresses in gateway.sourceRanges"
         for cluster in ("kind-east", "kind-west")
     ]
+
+
+def test_dev_stack_raises_no_exposure_advisory_for_what_it_already_sets(dev: Simulation) -> None:
+    """The dev gateways are internal on kind's private network (`internalLoadBalancerAnnotations: {}`); the
+    advisory used to ask for `gateway.exposure: internal`, which was set all along."""
+    assert messages(evaluate(dev, DEV_CONFIG, stack="dev"), "east-west-gateway-not-public") == []
 
 
 def test_locality_policy_catches_failover_without_outlier_detection() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 
 from ...config import ClusterSpec, MeshSpec
-from ...gateways import load_balancer_annotations
+from ...gateways import gateway_annotations
 from .settings import IstioSettings, Revision
 
 NAMESPACE = "istio-system"
@@ -215,7 +215,7 @@ def revision_tag_service_spec(revision: Revision) -> dict[str, Any]:
 def eastwest_gateway_values(cluster: ClusterSpec, revision: str, sources: pulumi.Input[list[str]] | None) -> dict[str, Any]:
     replicas = cluster.gateway.replicas
     service: dict[str, Any] = {"type": "LoadBalancer"}
-    annotations = load_balancer_annotations(cluster.cloud, cluster.gateway.exposure)
+    annotations = gateway_annotations(cluster)
     if annotations:
         service["annotations"] = annotations
     if sources is not None:

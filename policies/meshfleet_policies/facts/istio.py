@@ -14,6 +14,8 @@ INTERNAL_ANNOTATIONS = {
     "networking.gke.io/load-balancer-type": lambda v: str(v).lower() == "internal",
     "cloud.google.com/load-balancer-type": lambda v: str(v).lower() == "internal",
     "service.beta.kubernetes.io/azure-load-balancer-internal": lambda v: str(v).lower() == "true",
+    # meshfleet's record that an adopted cluster's platform only gives private addresses (kind, MetalLB).
+    "meshfleet.io/load-balancer": lambda v: str(v) == "private-platform",
 }
 
 
