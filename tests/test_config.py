@@ -370,3 +370,11 @@ def test_adopted_cluster_gateway_gets_the_annotations_of_its_platform() -> None:
     # `{}`: the platform's load balancers are private anyway, which the Service records for the policy pack.
     private = release(simulate("dev"), "kind-west", "istio-eastwestgateway").inputs["values"]["service"]
     assert private["annotations"] == {"meshfleet.io/load-balancer": "private-platform"}
+
+
+@pytest.mark.parametrize("version", ["1.20", "1.31", "1.36"])
+def test_fails_eks_kubernetes_version_outside_what_istio_supports(version: str) -> None:
+    assert prod_problems(assign(["clusters", 0, "create", "kubernetesVersion"], version)) == [
+        f"meshfleet:clusters[0].create.kubernetesVersion: '{version}' is outside the Kubernetes versions Istio 1.30 supports "
+        "(1.32 to 1.35); use one of them, e.g. '1.33'"
+    ]

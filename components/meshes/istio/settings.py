@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ...config import FleetSpec, Section
@@ -12,6 +13,9 @@ REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 VERSION_LINE = "1.30"
 DEFAULT_VERSION = "1.30.5"  # newest 1.30 patch (istio.io release notes, 2026-09-21)
 DEFAULT_REVISION = "stable"
+# Kubernetes minors Istio 1.30 supports: 1.32 is its minimum (istioctl/pkg/install/k8sversion/version.go
+# MinK8SVersion), and each Istio release supports four (istio.io "Supported releases").
+KUBERNETES_MINORS = (32, 35)
 # Services are named `istiod-<revision>` and must stay DNS labels.
 MAX_REVISION_LENGTH = 63 - len("istiod-")
 # A tag's Service is `istiod-revision-tag-<tag>` (values.revision_tag_service_name).
@@ -105,8 +109,22 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
             r.problem("name", f"{quote(name)} is listed twice; revision names must be unique")
             continue
         revisions.append(Revision(name, revision_version, tags))
+    _check_kubernetes_versions(fleet, s)
     generation = s.integer("readerTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
     return IstioSettings(version=version, revisions=tuple(revisions), reader_token_generation=generation)
+
+
+def _check_kubernetes_versions(fleet: FleetSpec, s: Section) -> None:
+    low, high = KUBERNETES_MINORS
+    for cluster in fleet.clusters.values():
+        version = getattr(cluster.create, "kubernetes_version", None)
+        if not version or not re.match(r"^1\.\d+$", version) or low <= int(version.split(".")[1]) <= high:
+            continue
+        s.problems.add(
+            f"{cluster.config_key}.create.kubernetesVersion",
+            f"{quote(version)} is outside the Kubernetes versions Istio {VERSION_LINE} supports (1.{low} to 1.{high}); "
+            f"use one of them, e.g. '1.{low + 1}'",
+        )
 
 
 def _version_key(version: str) -> tuple[int, ...]:
