@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.config import FleetConfigError
+from components.config import FleetConfigError, RawConfig
+from components.fleet import validate_fleet
 from components.simulation import PROJECT_DIR, ProgramFailed, simulate
 from tests.meshes.istio.helpers import release
 from tests.support import PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
@@ -378,3 +379,28 @@ def test_fails_eks_kubernetes_version_outside_what_istio_supports(version: str) 
         f"meshfleet:clusters[0].create.kubernetesVersion: '{version}' is outside the Kubernetes versions Istio 1.30 supports "
         "(1.32 to 1.35); use one of them, e.g. '1.33'"
     ]
+
+
+def test_fails_overlapping_private_ranges_behind_internal_gateways() -> None:
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["gateway"]["exposure"] = "internal"
+        raw["clusters"][1]["create"]["vpcCidr"] = "10.10.128.0/17"  # inside eks-use1's 10.10.0.0/16
+        raw["clusters"][2]["create"]["podsCidr"] = "10.8.0.0/14"  # covers eks-use1's 10.10.0.0/16
+
+    assert prod_problems(mutate) == [
+        "meshfleet:clusters[1].create.vpcCidr: '10.10.128.0/17' overlaps 'eks-use1''s vpcCidr '10.10.0.0/16'; an internal "
+        "east-west gateway is reached over private routes, which need every cluster's node and pod ranges to be distinct: "
+        "give this cluster its own range (or make both gateways 'public')",
+        "meshfleet:clusters[2].create.podsCidr: '10.8.0.0/14' overlaps 'eks-use1''s vpcCidr '10.10.0.0/16'; an internal "
+        "east-west gateway is reached over private routes, which need every cluster's node and pod ranges to be distinct: "
+        "give this cluster its own range (or make both gateways 'public')",
+        "meshfleet:clusters[2].create.podsCidr: '10.8.0.0/14' overlaps 'eks-usw2''s vpcCidr '10.10.128.0/17'; an internal "
+        "east-west gateway is reached over private routes, which need every cluster's node and pod ranges to be distinct: "
+        "give this cluster its own range (or make both gateways 'public')",
+    ]
+
+
+def test_overlapping_ranges_behind_public_gateways_are_fine() -> None:
+    raw = prod_raw()
+    raw["clusters"][1]["create"]["vpcCidr"] = raw["clusters"][0]["create"]["vpcCidr"]
+    validate_fleet(RawConfig(**raw), FakeEnvironment())

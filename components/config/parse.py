@@ -7,6 +7,7 @@ Mesh-specific settings (`mesh.<type>`) are checked afterwards by that mesh's mod
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -291,7 +292,38 @@ def _clusters(root: Section, topology: Topology, gateway: GatewaySpec, env: Envi
             networks[cluster.network] = cluster.name
         clusters[cluster.name] = cluster
     _check_roles(root, clusters)
+    _check_private_ranges(root, clusters)
     return clusters
+
+
+def _private_ranges(cluster: ClusterSpec) -> list[tuple[str, str]]:
+    """(setting, CIDR) of the node and pod ranges a created cluster's peers route to privately."""
+    if isinstance(cluster.create, EksSpec):
+        return [("vpcCidr", cluster.create.vpc_cidr)]  # the VPC CNI gives pods VPC addresses
+    if isinstance(cluster.create, GkeSpec):
+        return [("subnetCidr", cluster.create.subnet_cidr), ("podsCidr", cluster.create.pods_cidr)]
+    return []  # an adopted cluster's ranges are not in the config
+
+
+def _check_private_ranges(root: Section, clusters: Mapping[str, ClusterSpec]) -> None:
+    """An internal east-west gateway is reached over private routes, which cannot tell two clusters with
+    the same addresses apart: a cluster with an internal gateway needs ranges no other cluster uses."""
+    seen: list[tuple[ClusterSpec, str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
+    for cluster in clusters.values():
+        for setting, cidr in _private_ranges(cluster):
+            if not cidr:
+                continue
+            network = ipaddress.ip_network(cidr)
+            for other, other_setting, other_network in seen:
+                internal = "internal" in (cluster.gateway.exposure, other.gateway.exposure)
+                if internal and other.name != cluster.name and network.overlaps(other_network):
+                    root.problems.add(
+                        f"{cluster.config_key}.create.{setting}",
+                        f"{quote(cidr)} overlaps {quote(other.name)}'s {other_setting} {quote(str(other_network))}; an internal "
+                        "east-west gateway is reached over private routes, which need every cluster's node and pod ranges "
+                        "to be distinct: give this cluster its own range (or make both gateways 'public')",
+                    )
+            seen.append((cluster, setting, network))
 
 
 def _cluster(s: Section, topology: Topology, gateway: GatewaySpec, env: Environment) -> ClusterSpec | None:

@@ -156,5 +156,5 @@ class IstioMesh(MeshDeployment):
             "injectionLabel": settings.injection_label,
             "injectionAnnotations": {},
             "revisions": {r.name: {"version": r.version, "tags": list(r.tags)} for r in settings.revisions},
-            "defaultRevision": settings.default_revision.name,
+            "defaultRevision": settings.tagged_default,
         }

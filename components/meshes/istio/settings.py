@@ -54,6 +54,11 @@ class IstioSettings:
         return next((r for r in self.revisions if "default" in r.tags), self.revisions[0])
 
     @property
+    def tagged_default(self) -> str | None:
+        """The revision that holds the `default` tag, if one does (the contract's `defaultRevision`)."""
+        return next((r.name for r in self.revisions if "default" in r.tags), None)
+
+    @property
     def injection_label(self) -> dict[str, str]:
         """The namespace label app teams apply to join the mesh."""
         if any("default" in r.tags for r in self.revisions):

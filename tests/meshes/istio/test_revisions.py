@@ -81,8 +81,10 @@ def test_moving_the_default_tag_moves_validation_gateways_and_injection() -> Non
 
 
 def test_namespaces_without_the_default_tag_use_the_revision_label() -> None:
-    sim = with_revisions([{"name": "1-30-5", "tags": ["prod-stable"]}])
+    sim = with_revisions([{"name": "1-30-5", "tags": ["prod-stable"]}, {"name": "1-30-6", "version": "1.30.6"}])
     assert sim.exports["mesh"]["injectionLabel"] == {"istio.io/rev": "1-30-5"}
+    # No revision holds `default`: the contract says so instead of naming one.
+    assert sim.exports["mesh"]["defaultRevision"] is None
 
 
 def test_removing_the_old_revision_leaves_only_the_new_one() -> None:
