@@ -119,6 +119,7 @@ def test_narrowed_api_access_still_admits_the_other_clusters() -> None:
     clusters = raw_config(PROJECT_DIR / "Pulumi.prod.yaml")["clusters"]
     clusters[0]["create"]["apiAccessCidrs"] = ["198.51.100.0/24"]
     clusters[2]["create"]["apiAccessCidrs"] = ["198.51.100.0/24"]
+    del clusters[1]["create"]["apiAccessCidrs"]
     sim = simulate("prod", config={"meshfleet:clusters": clusters})
     peers_of_use1 = [f"{r.outputs['publicIp']}/32" for r in sim.of_type("aws:ec2/eip:Eip") if r.name.startswith("eks-usw2-")]
     peers_of_use1.append(f"{sim.named('gke-euw1-nat-ip').outputs['address']}/32")

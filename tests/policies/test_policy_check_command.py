@@ -156,9 +156,10 @@ def test_first_preview_summarises_what_it_could_not_check() -> None:
     lines = result.stdout.splitlines()
     start = lines.index("not checked: values a first preview cannot know yet (they are checked by `pulumi up`):")
     assert lines[start + 1 : -1] == [
+        "  api-server-not-public: 3 resources (.masterAuthorizedNetworksConfig.cidrBlocks, .vpcConfig.publicAccessCidrs)",
         "  ca-keys-only-in-secrets: 3 resources (.values.service.loadBalancerSourceRanges)",
         "  east-west-gateway-not-public: 3 resources (.values.service.loadBalancerSourceRanges)",
         "  mesh-fleet-consistency: 1 resource (.stringData)",
         "  remote-kubeconfigs-token-only: 6 resources (.stringData)",
     ]
-    assert lines[-1] == "161 resources checked; 0 violations, 0 mandatory; 13 checks could not run in this preview"
+    assert lines[-1] == "161 resources checked; 0 violations, 0 mandatory; 16 checks could not run in this preview"
