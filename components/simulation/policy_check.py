@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,9 +300,13 @@ def _existing_contexts(config: Mapping[str, Any]) -> list[str]:
 def build_parser(prog: str = "python -m components.simulation.policy_check") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").split("\n\n")[0])
     add_stack_arguments(parser)
+    add_check_arguments(parser)
+    return parser
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy-config", type=Path, help="policy pack config (default: policies/config/<stack>.json)")
     parser.add_argument("--preview", action="store_true", help="check a first preview: what providers learn on create is unknown")
-    return parser
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -389,7 +393,7 @@ def stack_run(args: argparse.Namespace) -> StackRun:
     return StackRun(args.stack, config_file, parse_secrets(args.secret, document, config_file), args.simulate_kubeconfig)
 
 
-def run_stack(run: StackRun, *, preview: bool) -> Simulation:
+def run_stack(run: StackRun, *, preview: bool, progress: Callable[[int], None] | None = None) -> Simulation:
     """The program for the stack under the mock runtime; a FleetConfigError or failure of the program
     becomes a UsageError with its message (no traceback)."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -400,7 +404,7 @@ def run_stack(run: StackRun, *, preview: bool) -> Simulation:
             path.write_text(yaml.safe_dump(simulated_kubeconfig(contexts)))
             os.environ["KUBECONFIG"] = str(path)
         try:
-            return simulate(run.stack, config_file=run.config_file, secrets=run.secrets, preview=preview)
+            return simulate(run.stack, config_file=run.config_file, secrets=run.secrets, preview=preview, progress=progress)
         except ProgramFailed as failed:
             raise UsageError(
                 str(failed.error) if isinstance(failed.error, FleetConfigError) else f"the program failed: {failed.error}"

@@ -84,6 +84,7 @@ def run_program(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     secret_stack_outputs: Mapping[str, list[str]] | None = None,
     project: str = PROJECT,
+    progress: Callable[[int], None] | None = None,
 ) -> Simulation:
     """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
 
@@ -93,7 +94,7 @@ def run_program(
     # The fleet reads its own last outputs; unless given, this is the stack's first deployment.
     own: dict[str, Mapping[str, Any]] = {f"{ORGANIZATION}/{project}/{stack}": {}}
     mocks = FleetMocks(preview=preview, stack_outputs={**own, **(stack_outputs or {})}, secret_stack_outputs=secret_stack_outputs)
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, progress)
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
     pulumi.runtime.set_all_config(_config_strings({**(config or {}), **(secrets or {})}), list(secrets or {}))
@@ -142,6 +143,7 @@ def simulate(
     config_file: Path | None = None,
     project_dir: Path = PROJECT_DIR,
     then: Callable[[dict[str, Any]], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Simulation:
     """Run this project's `__main__.py` for `stack`, with the config of `config_file` (default:
     Pulumi.<stack>.yaml) updated by `config` per key. `then` runs after the program, with its globals
@@ -157,4 +159,6 @@ def simulate(
         if then is not None:
             then(scope)
 
-    return run_program(program, stack=stack, config=values, secrets=secrets, preview=preview, stack_outputs=stack_outputs)
+    return run_program(
+        program, stack=stack, config=values, secrets=secrets, preview=preview, stack_outputs=stack_outputs, progress=progress
+    )
