@@ -42,13 +42,13 @@ def test_prod_and_example_stacks_are_valid() -> None:
 
 def test_fails_unknown_mesh() -> None:
     assert prod_problems(assign(["mesh", "type"], "kuma")) == [
-        "meshfleet:mesh.type: 'kuma' is not a known mesh; use one of 'istio' (planned: 'linkerd', 'consul')"
+        "meshfleet:mesh.type: 'kuma' is not a known mesh; use one of 'istio', 'consul' (planned: 'linkerd')"
     ]
 
 
 def test_fails_planned_mesh_that_is_not_built_yet() -> None:
     assert prod_problems(assign(["mesh", "type"], "linkerd")) == [
-        "meshfleet:mesh.type: 'linkerd' is planned but not available in this version of meshfleet; use one of 'istio'"
+        "meshfleet:mesh.type: 'linkerd' is planned but not available in this version of meshfleet; use one of 'istio', 'consul'"
     ]
 
 

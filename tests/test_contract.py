@@ -136,3 +136,11 @@ def test_fails_read_of_a_contract_key_published_as_a_secret(prod: Simulation) ->
     assert (
         str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes 'clusters' as a secret; contract 1.1 keys carry no secrets"
     )
+
+
+def test_a_mesh_without_revisions_reads_back_through_a_stack_reference(consul: Simulation) -> None:
+    # The SDK leaves the None default revision out of the published map; the reader takes it as None.
+    contract = read(consul.exports)
+    assert contract == parse_contract(consul.exports, STACK)
+    assert (contract.mesh.revisions, contract.mesh.default_revision) == ({}, None)
+    assert contract.mesh.identity.shared_root is False

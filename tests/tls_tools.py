@@ -132,3 +132,70 @@ def mutual_tls(server: Workload, server_trust: str, client: Workload, client_tru
     server_error = outcome.get("server_error")
     ok = client_error is None and server_error is None
     return HandshakeResult(ok=ok, server_saw=outcome.get("uri") if ok else None, error=None if ok else str(server_error or client_error))
+
+
+def issue_server(ca_cert_pem: str, ca_key_pem: str, dns_name: str) -> Workload:
+    """A server certificate for `dns_name`, as Consul's tls-init signs the servers' (serverAuth and clientAuth)."""
+    ca_cert = load_cert(ca_cert_pem)
+    ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name), x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return Workload(chain_pem=cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem=key_pem)
+
+
+def server_tls(server: Workload, trust_pem: str, server_name: str, directory: Path, *, partial_chain: bool = False) -> str | None:
+    """One-way TLS over loopback, the client checking `server_name`; the error, or None if it verified.
+
+    `partial_chain` lets a CA that is not self-signed be the anchor, as Go's crypto/x509 (Consul) does with
+    a `ca_file` holding only the datacenter's CA."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    (directory / "server.crt").write_text(server.chain_pem)
+    (directory / "server.key").write_text(server.key_pem)
+    server_context.load_cert_chain(directory / "server.crt", directory / "server.key")
+    client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_context.load_verify_locations(cadata=trust_pem)
+    if partial_chain:
+        client_context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        try:
+            with server_context.wrap_socket(connection, server_side=True) as tls:
+                tls.sendall(tls.recv(16))
+        except (ssl.SSLError, OSError):
+            pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    error = None
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            client_context.wrap_socket(raw, server_hostname=server_name) as tls,
+        ):
+            tls.sendall(b"ping")
+            if tls.recv(16) != b"ping":
+                error = "no echo"
+    except (ssl.SSLError, OSError) as failure:
+        error = str(failure)
+    thread.join(timeout=10)
+    listener.close()
+    return error

@@ -60,6 +60,8 @@ class MeshRules:
     available: bool
     topologies: tuple[Topology, ...]
     example_version: str
+    default_control_plane_replicas: int = 2
+    """`mesh.controlPlane.replicas` when unset: the smallest highly available control plane of this mesh."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,8 @@ def _mesh(s: Section, meshes: Mapping[str, MeshRules]) -> MeshSpec:
     mtls = s.choice("mtls", ("STRICT", "PERMISSIVE"), "STRICT")
     control_plane = s.section("controlPlane")
     control_plane.reject_unknown(["replicas"])
-    replicas = control_plane.integer("replicas", 2, minimum=1, maximum=10)
+    default_replicas = rules.default_control_plane_replicas if rules else 2
+    replicas = control_plane.integer("replicas", default_replicas, minimum=1, maximum=10)
     return MeshSpec(
         type=mesh_type or "",
         version=version or "",
@@ -130,7 +133,7 @@ def _mesh(s: Section, meshes: Mapping[str, MeshRules]) -> MeshSpec:
         topology=topology or "multi-primary",
         mtls="PERMISSIVE" if mtls == "PERMISSIVE" else "STRICT",
         locality_failover=_failover_order(s.section("locality")),
-        control_plane_replicas=replicas or 2,
+        control_plane_replicas=replicas or default_replicas,
         options=s.raw.get(mesh_type or "") or {},
     )
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..config import MeshRules
 from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from .consul import Consul
 from .istio import Istio
 
-AVAILABLE: dict[str, type[Mesh]] = {Istio.type: Istio}
+AVAILABLE: dict[str, type[Mesh]] = {Istio.type: Istio, Consul.type: Consul}
 
 # Designed for (see base.py), not built yet: selecting them is a clear error, never a half-installed mesh.
 PLANNED: dict[str, MeshRules] = {
     "linkerd": MeshRules(available=False, topologies=("multi-primary",), example_version="2026.8.3"),
-    "consul": MeshRules(available=False, topologies=("multi-primary",), example_version="2.0.3"),
 }
 
 

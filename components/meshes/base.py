@@ -4,7 +4,7 @@ All three need the same five things from the fleet, and differ in how they do th
 
 | need                         | Istio                              | Linkerd                              | Consul                                  |
 |------------------------------|------------------------------------|--------------------------------------|-----------------------------------------|
-| CA per cluster               | `cacerts` Secret (intermediate)    | issuer in chart values (P-256 only)  | Connect CA config via a mounted Secret  |
+| CA per cluster               | `cacerts` Secret (intermediate)    | issuer in chart values (P-256 only)  | agent TLS CA Secrets (intermediate)     |
 | control plane                | base + istiod charts               | crds + control-plane charts          | consul chart                            |
 | east-west gateway            | gateway chart, `networkGateway`    | linkerd-multicluster gateway         | `meshGateway` of the consul chart       |
 | cross-cluster discovery      | remote secrets (reader token)      | Link + credentials (reader token)    | peering acceptor/dialer (token copy)    |
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
@@ -79,6 +79,11 @@ class ServiceRoutingArgs:
     port: int = 80
     version_label: str = "version"
     cluster_domain: str = "cluster.local"
+    cluster: str = ""
+    """The cluster this routing is written into (the provider in the options). Meshes that fail over to
+    named peers (Consul) need it, with `cluster_regions`; Istio reads localities from the endpoints."""
+    cluster_regions: Mapping[str, str] = field(default_factory=dict)
+    """Region of every cluster of the fleet, by cluster name (the contract's `clusters[*].region`)."""
 
     def __post_init__(self) -> None:
         problems = [f"{version}: {weight} is not a percentage" for version, weight in self.weights.items() if not 0 <= weight <= 100]

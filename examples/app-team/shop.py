@@ -88,6 +88,10 @@ class Shop(pulumi.ComponentResource):
                     weights=args.weights,
                     failover=[LocalityFailover(source, target) for source, target in args.fleet.mesh.locality.failover],
                     port=PORT,
+                    # Where this routing lives and where every cluster runs: meshes that fail over to named
+                    # peers (Consul) pick the peers of the regions this cluster's region fails over to.
+                    cluster=args.cluster.name,
+                    cluster_regions={c.name: c.region for c in args.fleet.clusters.values()},
                 ),
                 in_namespace,
             )

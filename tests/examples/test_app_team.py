@@ -122,3 +122,50 @@ def test_fails_on_a_canary_weight_above_100(prod: Simulation) -> None:
     with pytest.raises(ProgramFailed) as caught:
         run_app(prod.exports, canaryWeight=120)
     assert str(caught.value.error) == "routing for shop: v1: -20 is not a percentage; v2: 120 is not a percentage"
+
+
+# --- the same program against a Consul fleet -----------------------------------------------------------
+
+CONSUL_API = "kubernetes:consul.hashicorp.com/v1alpha1"
+CONSUL_CLUSTERS = ("eks-use1", "gke-usc1", "gke-euw1")
+
+
+@pytest.fixture(scope="module")
+def consul_app(consul: Simulation) -> Simulation:
+    return run_app(consul.exports)
+
+
+def test_on_consul_the_namespace_joins_by_the_injectors_label_and_pods_carry_their_version(consul_app: Simulation) -> None:
+    for cluster in CONSUL_CLUSTERS:
+        assert consul_app.named(f"{cluster}-namespace").inputs["metadata"] == {
+            "name": "shop",
+            "labels": {"meshfleet.io/consul-inject": "enabled"},
+        }
+        for version in ("v1", "v2"):
+            template = consul_app.named(f"{cluster}-{version}").inputs["spec"]["template"]
+            assert template["metadata"]["annotations"] == {"consul.hashicorp.com/service-meta-version": version}
+
+
+@pytest.mark.parametrize(("cluster", "peers"), [("eks-use1", ["gke-usc1"]), ("gke-usc1", ["eks-use1"]), ("gke-euw1", ["gke-usc1"])])
+def test_on_consul_versions_are_split_and_each_cluster_fails_over_to_its_regions_peers(
+    consul_app: Simulation, cluster: str, peers: list[str]
+) -> None:
+    resolver = consul_app.named(f"{cluster}-routing", f"{CONSUL_API}:ServiceResolver")
+    assert resolver.inputs["metadata"] == {"name": "shop", "namespace": "shop"}
+    assert resolver.inputs["spec"]["subsets"] == {
+        "v1": {"filter": 'Service.Meta.version == "v1"'},
+        "v2": {"filter": 'Service.Meta.version == "v2"'},
+    }
+    assert resolver.inputs["spec"]["failover"] == {"*": {"targets": [{"peer": peer} for peer in peers]}}
+    splitter = consul_app.named(f"{cluster}-routing-routes", f"{CONSUL_API}:ServiceSplitter")
+    assert splitter.inputs["spec"]["splits"] == [{"weight": 90, "serviceSubset": "v1"}, {"weight": 10, "serviceSubset": "v2"}]
+    assert consul_app.named(f"{cluster}-routing-defaults", f"{CONSUL_API}:ServiceDefaults").inputs["spec"] == {"protocol": "http"}
+    assert not [r for r in consul_app.resources if ".istio.io/" in r.type]
+
+
+def test_on_consul_the_contract_says_identities_do_not_chain_to_the_shared_root(consul: Simulation) -> None:
+    from components.contract import parse_contract
+
+    contract = parse_contract(consul.exports, "acme/meshfleet/consul")
+    assert contract.mesh.identity.shared_root is False
+    assert "Connect CA" in contract.mesh.identity.summary

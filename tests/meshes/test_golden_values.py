@@ -17,7 +17,7 @@ from components.simulation import Simulation
 from tests.meshes.helpers import RELEASE
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-STACKS = ["prod", "primary_remote", "dev"]
+STACKS = ["prod", "primary_remote", "dev", "consul"]
 
 
 def rendered_releases(sim: Simulation) -> dict[str, object]:

@@ -200,7 +200,8 @@ def test_key_policy_catches_keys_in_a_config_map_and_in_chart_values() -> None:
     assert messages(evaluate(prod_with(extra), PROD_CONFIG), "ca-keys-only-in-secrets") == [
         "mandatory: ConfigMap eks-use1-ca-backup carries private key material at data.ca-key.pem; ConfigMaps are readable by anyone who can read the namespace: move it into a Secret",
         "mandatory: kubernetes:helm.sh/v3:Release eks-use1-issuer holds private key material at values.env.CA_KEY, which is not a secret property; "
-        "put the key in a Kubernetes Secret (e.g. Istio's `cacerts`, Linkerd's external-CA issuer Secret) and reference it",
+        "put it in a Kubernetes Secret (e.g. Istio's `cacerts`, Linkerd's external-CA issuer Secret, Consul's CA and "
+        "peering-token Secrets) and reference it",
     ]
 
 

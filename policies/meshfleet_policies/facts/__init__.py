@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .base import CaMaterial, ControlPlane, Exposure, MeshFacts, MeshMtls, Resource, TrustAnchors
+from .consul import ConsulFacts
 from .istio import IstioFacts
 
-MESHES: list[MeshFacts] = [IstioFacts()]
+MESHES: list[MeshFacts] = [IstioFacts(), ConsulFacts()]
 
 
 def control_planes(resources: list[Resource]) -> Iterator[ControlPlane]:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
-from .base import RELEASE, SECRET, CaMaterial, ControlPlane, Exposure, MeshMtls, Resource, TrustAnchors, chart_name, get
+from .base import (
+    INTERNAL_ANNOTATIONS,
+    RELEASE,
+    SECRET,
+    CaMaterial,
+    ControlPlane,
+    Exposure,
+    MeshMtls,
+    Resource,
+    TrustAnchors,
+    chart_name,
+    get,
+    secret_strings,
+)
 
 ROOT_NAMESPACE = "istio-system"
-INTERNAL_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-internal": lambda v: str(v).lower() not in ("", "false"),
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": lambda v: str(v).lower() == "internal",
-    "networking.gke.io/load-balancer-type": lambda v: str(v).lower() == "internal",
-    "cloud.google.com/load-balancer-type": lambda v: str(v).lower() == "internal",
-    "service.beta.kubernetes.io/azure-load-balancer-internal": lambda v: str(v).lower() == "true",
-    # meshfleet's record that an adopted cluster's platform only gives private addresses (kind, MetalLB).
-    "meshfleet.io/load-balancer": lambda v: str(v) == "private-platform",
-}
 
 
 def _values(resource: Resource) -> dict[str, Any]:
@@ -25,17 +28,11 @@ def _values(resource: Resource) -> dict[str, Any]:
     return {**dict(values), **dict(values.get("pilot") or {})}
 
 
-def _secret_strings(resource: Resource) -> dict[str, str]:
-    """A Secret's contents as text, whether written as stringData or base64 data."""
-    decoded = {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in dict(resource.props.get("data") or {}).items()}
-    return {**decoded, **{str(k): str(v) for k, v in dict(resource.props.get("stringData") or {}).items()}}
-
-
 def _cacerts(resource: Resource) -> dict[str, str] | None:
     """The files of istiod's plug-in CA Secret."""
     if resource.type != SECRET or get(resource.props, "metadata", "name") != "cacerts":
         return None
-    return _secret_strings(resource)
+    return secret_strings(resource)
 
 
 class IstioFacts:
@@ -118,4 +115,7 @@ class IstioFacts:
     def remote_kubeconfigs(self, resource: Resource) -> list[tuple[str, str]]:
         if resource.type != SECRET or get(resource.props, "metadata", "labels", "istio/multiCluster") != "true":
             return []
-        return sorted(_secret_strings(resource).items())
+        return sorted(secret_strings(resource).items())
+
+    def secret_material(self, value: str) -> str | None:
+        return None  # Istio hands no credential across clusters but remote kubeconfigs, checked on their own
