@@ -31,7 +31,7 @@ def preview(args: argparse.Namespace) -> int:
     print(f"meshfleet preview: {run.config_file.name} as stack {run.stack!r}, as a first `pulumi preview` shows it; no credentials used")
     sim = run_stack(run, preview=True, progress=_progress)
     clusters = sim.exports.get("clusters") or {}
-    print("\n".join(render_plan(build_plan(sim, list(clusters)), run.stack, clusters)))
+    print("\n".join(render_plan(build_plan(sim, list(clusters)), clusters)))
     return 0
 
 

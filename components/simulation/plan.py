@@ -84,7 +84,7 @@ def _tree(resources: list[Recorded]) -> list[str]:
     return lines
 
 
-def render_plan(plan: Plan, stack: str, clusters: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[str]:
     lines: list[str] = []
     for group, resources in plan.groups.items():
         if not resources:
@@ -101,7 +101,14 @@ def render_plan(plan: Plan, stack: str, clusters: Mapping[str, Mapping[str, Any]
         f"{len(plan.resources) - len(creates)} to read; per cluster: {per_cluster}",
     ]
     if plan.unknown:
+        # Grouped by what is unknown, so a fleet of thirty clusters stays a screenful.
+        by_kind: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        types = {r.name: r.type for r in plan.resources}
+        for name, unknown in plan.unknown.items():
+            by_kind.setdefault((types[name], tuple(unknown)), []).append(name)
         count = sum(len(paths) for paths in plan.unknown.values())
         lines.append(f"Not known until `pulumi up` creates what they depend on: {count} values of {len(plan.unknown)} resources")
-        lines += [f"  {name}: {', '.join(paths)}" for name, paths in plan.unknown.items()]
+        for (kind, props), names in by_kind.items():
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            lines.append(f"  {kind} {', '.join(props)}: {shown}")
     return lines
