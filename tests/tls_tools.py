@@ -9,6 +9,7 @@ import ssl
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,8 +39,13 @@ def new_root(name: str, days: int = 3650) -> tuple[str, str]:
     return self_signed_ca(name, organization="byo", days=days, path_length=1)
 
 
-def issue_workload(ca_cert_pem: str, ca_key_pem: str, spiffe_id: str, *, is_ca: bool = False) -> Workload:
-    """A workload certificate as istiod (or Linkerd's identity service) issues it: no subject, a SPIFFE URI SAN."""
+def issue_workload(
+    ca_cert_pem: str, ca_key_pem: str, spiffe_id: str | None = None, *, dns_name: str | None = None, is_ca: bool = False
+) -> Workload:
+    """A workload certificate as istiod issues it (no subject, a SPIFFE URI SAN), or as Linkerd's identity
+    service does (`dns_name`: one DNS SAN, the proxy's identity; pkg/identity/service.go)."""
+    names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(spiffe_id)] if spiffe_id else []
+    names += [x509.DNSName(dns_name)] if dns_name else []
     ca_cert = load_cert(ca_cert_pem)
     ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -52,7 +58,7 @@ def issue_workload(ca_cert_pem: str, ca_key_pem: str, spiffe_id: str, *, is_ca: 
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=1))
         .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(spiffe_id)]), critical=True)
+        .add_extension(x509.SubjectAlternativeName(names), critical=True)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
                 ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -80,8 +86,19 @@ def issue_workload(ca_cert_pem: str, ca_key_pem: str, spiffe_id: str, *, is_ca: 
 class HandshakeResult:
     ok: bool
     server_saw: str | None
-    """The client's SPIFFE id as the server verified it."""
+    """The client's identity as the server verified it: its SPIFFE id, else its DNS name (Linkerd)."""
     error: str | None
+    client_saw: str | None = None
+    """The server's identity as the client verified it."""
+
+
+def _identity(peer: Any) -> str | None:
+    names = list((peer or {}).get("subjectAltName", ()))
+    for kind in ("URI", "DNS"):
+        found = next((str(entry[1]) for entry in names if entry[0] == kind), None)
+        if found:
+            return found
+    return None
 
 
 def _context(side: int, workload: Workload, trust_bundle_pem: str, directory: Path, name: str) -> ssl.SSLContext:
@@ -109,8 +126,7 @@ def mutual_tls(server: Workload, server_trust: str, client: Workload, client_tru
         connection, _ = listener.accept()
         try:
             with server_context.wrap_socket(connection, server_side=True) as tls:
-                names = (tls.getpeercert() or {}).get("subjectAltName", ())
-                outcome["uri"] = next((str(entry[1]) for entry in names if entry[0] == "URI"), None)
+                outcome["uri"] = _identity(tls.getpeercert())
                 tls.sendall(tls.recv(16))
         except (ssl.SSLError, OSError) as error:
             outcome["server_error"] = str(error)
@@ -122,6 +138,7 @@ def mutual_tls(server: Workload, server_trust: str, client: Workload, client_tru
     client_error = None
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, client_context.wrap_socket(raw) as tls:
+            outcome["server"] = _identity(tls.getpeercert())
             tls.sendall(b"ping")
             if tls.recv(16) != b"ping":
                 client_error = "no echo"
@@ -131,7 +148,12 @@ def mutual_tls(server: Workload, server_trust: str, client: Workload, client_tru
     listener.close()
     server_error = outcome.get("server_error")
     ok = client_error is None and server_error is None
-    return HandshakeResult(ok=ok, server_saw=outcome.get("uri") if ok else None, error=None if ok else str(server_error or client_error))
+    return HandshakeResult(
+        ok=ok,
+        server_saw=outcome.get("uri") if ok else None,
+        error=None if ok else str(server_error or client_error),
+        client_saw=outcome.get("server") if ok else None,
+    )
 
 
 def issue_server(ca_cert_pem: str, ca_key_pem: str, dns_name: str) -> Workload:

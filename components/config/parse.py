@@ -95,7 +95,8 @@ def _mesh(s: Section, meshes: Mapping[str, MeshRules]) -> MeshSpec:
     mesh_type = s.string("type", required=f"one of {choice_list(known)}")
     rules = meshes.get(mesh_type or "")
     if mesh_type is not None and rules is None:
-        s.problem("type", f"{quote(mesh_type)} is not a known mesh; use one of {choice_list(known)} (planned: {choice_list(planned)})")
+        later = f" (planned: {choice_list(planned)})" if planned else ""
+        s.problem("type", f"{quote(mesh_type)} is not a known mesh; use one of {choice_list(known)}{later}")
     elif rules is not None and not rules.available:
         s.problem(
             "type",

@@ -12,7 +12,8 @@ import pulumi_kubernetes as k8s
 
 from components.simulation import Simulation, simulate
 from components.simulation.policy_check import evaluate
-from tests.policies.test_policy_pack import DEV_CONFIG, PROD_CONFIG, messages, tampered
+from tests.policies.helpers import messages, tampered
+from tests.policies.test_policy_pack import DEV_CONFIG, PROD_CONFIG
 from tests.support import CONSUL, raw_config
 
 CLUSTERS = ("eks-use1", "gke-euw1", "gke-usc1")
@@ -199,3 +200,12 @@ def test_only_peering_tokens_count_as_tokens(consul: Simulation) -> None:
     assert is_peering_token(base64.b64decode(read).decode())  # as Consul hands it out
     for other in ("", "not base64!", base64.b64encode(b'{"CA": []}').decode(), base64.b64encode(b"plain").decode()):
         assert not is_peering_token(other), other
+
+
+def test_a_datacenter_without_acls_is_caught_as_mtls_between_identities_anyone_may_claim(consul: Simulation) -> None:
+    sim = tampered(consul, "gke-euw1-consul", lambda props: in_values(props, "global", "acls", None, drop="manageSystemACLs"))
+    assert messages(at_preview(sim), "strict-mtls-mesh-wide") == [
+        "mandatory: cluster gke-euw1 binds mesh identities to no workload: Consul runs without ACLs (global.acls.manageSystemACLs "
+        "is off), so any pod may register as any service and get its certificate; turn ACLs on (meshfleet's Consul module does) "
+        "and run each service as a service account of its name"
+    ]

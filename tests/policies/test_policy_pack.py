@@ -3,7 +3,6 @@ analyzer protocol, against what the real program registers for each stack."""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +15,8 @@ from google.protobuf import empty_pb2
 from components.config import LocalityFailover
 from components.meshes.istio.locality import ServiceFailover, ServiceFailoverArgs
 from components.simulation import PROJECT_DIR, Simulation, simulate
-from components.simulation.policy_check import PACK_DIR, PolicyReport, evaluate, running_pack
+from components.simulation.policy_check import PACK_DIR, evaluate, running_pack
+from tests.policies.helpers import messages, tampered
 from tests.support import prod_raw
 
 PROD_CONFIG = json.loads((PACK_DIR / "config" / "prod.json").read_text())
@@ -33,10 +33,6 @@ POLICIES = [
     "remote-kubeconfigs-token-only",
     "api-server-not-public",
 ]
-
-
-def messages(report: PolicyReport, policy: str) -> list[str]:
-    return sorted(f"{v.level}: {v.message}" for v in report.of(policy))
 
 
 def prod_with(extra: Callable[[Any], None]) -> Simulation:
@@ -125,16 +121,6 @@ def test_explicit_provider_catches_a_resource_on_the_default_provider() -> None:
         "mandatory: stray-settings would use the default Kubernetes provider, i.e. whatever cluster the ambient kubeconfig points at; "
         "pass the cluster's provider (parent it under the cluster's component or set `provider=`)"
     ]
-
-
-def tampered(sim: Simulation, name: str, edit: Callable[[dict[str, Any]], None]) -> Simulation:
-    """A copy of the fleet in which one resource drifted (edited by hand, or by another tool)."""
-    resources = copy.deepcopy(sim.resources)
-    for resource in resources:
-        if resource.name == name and resource.custom:
-            edit(resource.inputs)
-            edit(resource.outputs)
-    return Simulation(resources=resources, exports=sim.exports, secret_exports=sim.secret_exports)
 
 
 def test_fleet_consistency_catches_a_cluster_with_another_mesh_id_and_trust_domain(prod: Simulation) -> None:

@@ -43,7 +43,8 @@ class Consul(Mesh):
         shared_root=False,
         summary="each datacenter's built-in Connect CA signs its workloads under a root of its own, and peers "
         "exchange those roots as trust bundles when they peer; the fleet's intermediate is the CA of Consul's "
-        "agent TLS (servers, peering tokens) only (docs/consul.md, 'Why not the shared root')",
+        "agent TLS (servers, peering tokens) only (docs/consul.md, 'Why not the shared root'). With ACLs, a workload's "
+        "identity is its Consul service, which a pod may register only as its Kubernetes service account's name",
     )
 
     def __init__(self, fleet: FleetSpec, settings: ConsulSettings) -> None:

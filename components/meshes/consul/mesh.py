@@ -37,6 +37,7 @@ class ConsulCluster(pulumi.ComponentResource):
     gateway: MeshGateway
     mesh_entry: k8s.apiextensions.CustomResource
     proxy_defaults: k8s.apiextensions.CustomResource
+    intentions: k8s.apiextensions.CustomResource
     exports: k8s.apiextensions.CustomResource
 
     def __init__(self, name: str, opts: pulumi.ResourceOptions) -> None:
@@ -94,6 +95,16 @@ class ConsulMesh(MeshDeployment):
             pulumi.ResourceOptions(parent=node, depends_on=[release, node.mesh_entry]),
         )
         peers = [name for name in args.clusters if name != spec.name]
+        # ACLs make Consul's default intention deny: the fleet's one wildcard intention keeps "every meshed
+        # service may call every other", locally and from every peer (values.MESH_DEFAULT_ACTION).
+        node.intentions = self._entry(
+            spec.name,
+            "ServiceIntentions",
+            "default",
+            # Sources name peers as this cluster's peerings do (the local name of the remote cluster).
+            values.default_intentions_spec([values.peer_name(p) for p in peers]),
+            after_release,
+        )
         node.exports = discovery.exported_services(spec.name, peers, [release], pulumi.ResourceOptions(parent=node))
         node.register_outputs({"gateway_address": node.gateway.address, "datacenter": values.datacenter(spec)})
         return node

@@ -72,6 +72,13 @@ def consul_values(mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[li
                 "caKey": {"secretName": CA_KEY_SECRET, "secretKey": "tls.key"},
             },
             "peering": {"enabled": True},
+            # ACLs on, default policy deny (templates/server-config-configmap.yaml acl-config.json): a pod can
+            # register only as the service its Kubernetes service account names, so the mTLS identities
+            # (SPIFFE by service name) are bound to workloads, and Consul's API needs a token. The
+            # server-acl-init job bootstraps ACLs and writes the bootstrap token into a Secret in the cluster
+            # (`consul-bootstrap-acl-token`): it never passes through Pulumi. Components log in with their
+            # service accounts through the Kubernetes auth methods that job makes.
+            "acls": {"manageSystemACLs": True},
             # The servers' gossip is encrypted with a key a pre-install job writes into a Secret in the
             # cluster (templates/gossip-encryption-autogenerate-job.yaml): it never passes through Pulumi.
             "gossipEncryption": {"autoGenerate": True},
@@ -139,6 +146,23 @@ def exported_services_spec(peers: Sequence[str]) -> dict[str, Any]:
     """Every service of the cluster, exported to every peer. The webhook refuses a wildcard peer, not a
     wildcard service; failover to a peer needs the service exported by that peer."""
     return {"services": [{"name": "*", "consumers": [{"peer": peer} for peer in sorted(peers)]}]}
+
+
+MESH_DEFAULT_ACTION = "allow"
+"""What a meshed service may do to another when no more specific intention says otherwise: meshfleet's
+mesh-wide authorization today is "mTLS, every meshed service may call every other" (as on Istio and
+Linkerd with STRICT mTLS). With ACLs Consul's own default is deny (the ACL default policy), so the fleet
+writes this allow. The seam for a `deny` default with per-service rules: this action, plus ServiceIntentions
+named after their destination, which take precedence over the wildcard destination."""
+
+
+def default_intentions_spec(peers: Sequence[str], action: str = MESH_DEFAULT_ACTION) -> dict[str, Any]:
+    """The cluster's one ServiceIntentions for the wildcard destination `*`: every local service, and every
+    service of each peer, may call every service here. The webhook refuses a wildcard peer but not a
+    wildcard source name (serviceintentions_types.go SourceIntention.validate), and Consul refuses a source
+    listed twice (the pair peer, name): so one local source and one per peer."""
+    local = [{"name": "*", "action": action}]
+    return {"destination": {"name": "*"}, "sources": local + [{"name": "*", "peer": peer, "action": action} for peer in sorted(peers)]}
 
 
 def peer_secret_spec(secret: str) -> dict[str, Any]:

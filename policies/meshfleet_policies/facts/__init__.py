@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from .base import CaMaterial, ControlPlane, Exposure, MeshFacts, MeshMtls, Resource, TrustAnchors
 from .consul import ConsulFacts
 from .istio import IstioFacts
+from .linkerd import LinkerdFacts
 
-MESHES: list[MeshFacts] = [IstioFacts(), ConsulFacts()]
+MESHES: list[MeshFacts] = [IstioFacts(), LinkerdFacts(), ConsulFacts()]
 
 
 def control_planes(resources: list[Resource]) -> Iterator[ControlPlane]:

@@ -62,6 +62,10 @@ def get(props: Any, *path: str, default: Any = None) -> Any:
     return value
 
 
+def internal_load_balancer(annotations: Mapping[str, Any]) -> bool:
+    return any(test(annotations[key]) for key, test in INTERNAL_ANNOTATIONS.items() if key in annotations)
+
+
 def secret_strings(resource: Resource) -> dict[str, str]:
     """A Secret's contents as text, whether written as stringData or base64 data."""
     decoded = {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in dict(resource.props.get("data") or {}).items()}
@@ -88,6 +92,9 @@ class ControlPlane:
     """Remote clusters run no control plane of their own (no replicas, no mesh config)."""
     replicas: int
     disruption_budget: bool
+    unbound_identities: str | None = None
+    """Why any workload may claim another's mesh identity here, and the fix; None where each workload can
+    present only its own (Istio: the SPIFFE ID of its service account)."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ What is true of a Consul fleet, and so what the policies check:
   datacenter keeps its own Connect CA (docs/consul.md). Its Secret records, under `ca.crt`, the fleet
   roots it chains to (the chart mounts only `tls.crt`), which is what the consistency policy joins with;
 - mesh-wide mTLS is ProxyDefaults `global` (`mutualTLSMode`, empty meaning strict);
+- identities are bound to workloads only with ACLs (`global.acls.manageSystemACLs`): without them any pod
+  registers as any service name, and its certificate names that service;
 - peering tokens are credentials handed to another cluster: only Secrets may carry them.
 """
 
@@ -38,6 +40,10 @@ API_GROUP = "kubernetes:consul.hashicorp.com/"
 CA_CERT_SECRETS = ("consul-ca-cert",)
 # Fields of a peering token (hashicorp/consul agent/structs/peering.go PeeringToken).
 TOKEN_FIELDS = {"CA", "ServerAddresses", "ServerName", "PeerID", "EstablishmentSecret"}
+UNBOUND_WITHOUT_ACLS = (
+    "Consul runs without ACLs (global.acls.manageSystemACLs is off), so any pod may register as any service and get "
+    "its certificate; turn ACLs on (meshfleet's Consul module does) and run each service as a service account of its name"
+)
 
 
 def _values(resource: Resource) -> dict[str, Any] | None:
@@ -94,6 +100,7 @@ class ConsulFacts:
             replicas=replicas,
             # One server gets maxUnavailable 0 from the chart, which blocks drains instead of protecting quorum.
             disruption_budget=get(server, "disruptionBudget", "enabled", default=True) is not False and replicas > 1,
+            unbound_identities=None if get(values, "global", "acls", "manageSystemACLs") in (True, "true") else UNBOUND_WITHOUT_ACLS,
         )
 
     def east_west_gateway(self, resource: Resource) -> Exposure | None:

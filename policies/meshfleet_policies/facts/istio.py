@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from .base import (
-    INTERNAL_ANNOTATIONS,
     RELEASE,
     SECRET,
     CaMaterial,
@@ -16,6 +15,7 @@ from .base import (
     TrustAnchors,
     chart_name,
     get,
+    internal_load_balancer,
     secret_strings,
 )
 
@@ -67,12 +67,11 @@ class IstioFacts:
             return None  # an ingress gateway, not east-west
         service = values.get("service") or {}
         annotations = {**dict(values.get("annotations") or {}), **dict(service.get("annotations") or {})}
-        internal = any(test(annotations[key]) for key, test in INTERNAL_ANNOTATIONS.items() if key in annotations)
         return Exposure(
             urn=resource.urn,
             cluster=resource.cluster,
             service_type=str(service.get("type") or "LoadBalancer"),
-            internal=internal,
+            internal=internal_load_balancer(annotations),
             source_ranges=tuple(str(r) for r in service.get("loadBalancerSourceRanges") or ()),
         )
 

@@ -46,6 +46,9 @@ def test_each_cluster_is_its_own_datacenter_with_tls_peering_injection_and_a_gat
             "caKey": {"secretName": "consul-ca-key", "secretKey": "tls.key"},
         },
         "peering": {"enabled": True},
+        # Secure by default: without ACLs any pod could register as any service (docs/consul.md, ACLs). No
+        # bootstrap token is given: server-acl-init makes it and keeps it in a Secret in the cluster.
+        "acls": {"manageSystemACLs": True},
         "gossipEncryption": {"autoGenerate": True},
     }
     assert values["server"] == {"replicas": 3, "disruptionBudget": {"enabled": True}}

@@ -26,6 +26,7 @@ def test_consul_cluster_inventory(consul: Simulation, cluster: str, accepts: lis
             ("ExportedServices", "default"),
             ("Mesh", "mesh"),
             ("ProxyDefaults", "global"),
+            ("ServiceIntentions", "default"),  # one for the whole cluster, every peer included
             ("Secret", "consul-ca-cert"),
             ("Secret", "consul-ca-key"),
             *[("PeeringAcceptor", peer) for peer in accepts],

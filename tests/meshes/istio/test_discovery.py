@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from components.simulation import Simulation, simulate
+from tests.meshes.helpers import token_kubeconfig
 from tests.meshes.istio.helpers import SECRET, depends_on, release
 from tests.support import prod_raw
 
@@ -36,24 +37,8 @@ def test_remote_secret_has_the_format_istiod_expects(prod: Simulation, holder: s
     assert list(secret.inputs["stringData"]) == [observed]  # the data key is the cluster name
     assert secret.is_secret("stringData")
     kubeconfig = yaml.safe_load(secret.inputs["stringData"][observed])
-    token_secret = prod.named(f"{observed}-istio-reader", SECRET)
-    token = base64.b64decode(token_secret.outputs["data"]["token"]).decode()
-    assert kubeconfig == {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": observed,
-                "cluster": {
-                    "server": prod.exports["clusters"][observed]["apiEndpoint"],
-                    "certificate-authority-data": token_secret.outputs["data"]["ca.crt"],
-                },
-            }
-        ],
-        "users": [{"name": observed, "user": {"token": token}}],  # inline token only: istiod refuses exec plugins
-        "contexts": [{"name": observed, "context": {"cluster": observed, "user": observed}}],
-        "current-context": observed,
-    }
+    # Inline token only: istiod refuses exec plugins.
+    assert kubeconfig == token_kubeconfig(prod, observed, prod.named(f"{observed}-istio-reader", SECRET))
 
 
 def test_reader_token_comes_from_a_secret_the_program_owns(prod: Simulation) -> None:
