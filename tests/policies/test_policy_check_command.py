@@ -130,6 +130,12 @@ def test_fails_secure_values_in_the_stack_file(capsys: pytest.CaptureFixture[str
     )
 
 
+def test_fails_policy_config_that_is_not_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "pack.json"
+    config.write_text('{\n  "all": mandatory\n}\n')
+    assert fails(capsys, "--stack", "prod", "--policy-config", str(config)) == (f"error: {config}:2:10: not valid JSON: Expecting value")
+
+
 def test_fails_unknown_policy_level(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     config = tmp_path / "pack.json"
     config.write_text(json.dumps({"all": "strict"}))
