@@ -3,20 +3,49 @@ components/simulation/plan.py)."""
 
 from __future__ import annotations
 
+import atexit
+import configparser
+import functools
+import shutil
 import subprocess
 import sys
-import tomllib
+import tempfile
+from pathlib import Path
 
+import components
 from components.simulation import PROJECT_DIR, Simulation
 from components.simulation.plan import FLEET_WIDE, build_plan, cluster_of
 
 PROD_CLUSTERS = ["eks-use1", "eks-usw2", "gke-euw1"]
 
 
+@functools.cache
+def built_metadata() -> Path:
+    """The package's metadata as setuptools builds it from pyproject.toml (what `pip install -e .` installs)."""
+    build = Path(tempfile.mkdtemp(prefix="meshfleet-build-"))
+    atexit.register(shutil.rmtree, build, ignore_errors=True)
+    shutil.copy(PROJECT_DIR / "pyproject.toml", build)
+    shutil.copytree(PROJECT_DIR / "components", build / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [sys.executable, "-c", "from setuptools import setup; setup()", "-q", "egg_info"], cwd=build, check=True, capture_output=True
+    )
+    return build / "meshfleet.egg-info"
+
+
+def console_script() -> str:
+    entry_points = configparser.ConfigParser()
+    entry_points.read(built_metadata() / "entry_points.txt")
+    return entry_points["console_scripts"]["meshfleet"]
+
+
+def test_the_package_declares_the_meshfleet_command_and_its_version() -> None:
+    assert console_script() == "components.cli:main"
+    assert f"Version: {components.__version__}\n" in (built_metadata() / "PKG-INFO").read_text()
+
+
 def meshfleet(*args: str) -> subprocess.CompletedProcess[str]:
-    """What `venv/bin/meshfleet ARGS` runs: pip's console-script wrapper for the declared entry point."""
-    scripts = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]["scripts"]
-    module, function = scripts["meshfleet"].split(":")
+    """What `venv/bin/meshfleet ARGS` runs: pip's console-script wrapper for the entry point the build declares."""
+    module, function = console_script().split(":")
     wrapper = f"import sys; from {module} import {function}; sys.argv[0] = 'meshfleet'; sys.exit({function}())"
     return subprocess.run([sys.executable, "-c", wrapper, *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
 
