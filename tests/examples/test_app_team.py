@@ -160,6 +160,11 @@ def test_on_linkerd_the_namespace_joins_the_mesh_by_annotation(linkerd_app: Simu
         assert namespace.inputs["metadata"] == {"name": "shop", "annotations": {"linkerd.io/inject": "enabled"}}
 
 
+def test_on_linkerd_each_version_runs_as_the_services_own_account(linkerd_app: Simulation) -> None:
+    """Linkerd's identity is the pod's service account: `shop.shop.serviceaccount.identity.linkerd.<domain>`."""
+    assert_each_version_runs_as_the_services_own_account(linkerd_app, LINKERD_CLUSTERS)
+
+
 def test_on_linkerd_versions_are_split_by_an_http_route_over_per_version_services(linkerd_app: Simulation) -> None:
     for cluster in LINKERD_CLUSTERS:
         for version in ("v1", "v2"):
