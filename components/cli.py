@@ -3,9 +3,11 @@ credentials.
 
     meshfleet preview --stack prod    the offline plan of a stack, as a first `pulumi preview` shows it
     meshfleet check --stack prod      the policy pack against what the stack would create
+    meshfleet canary --config canary.yaml   one step of a metrics-gated canary (components/canary)
 
-Both run the real program (`__main__.py`) under the mock runtime (components/simulation); bad input
-prints one `error:` line and exits 2.
+`preview` and `check` run the real program (`__main__.py`) under the mock runtime (components/simulation);
+`canary` reads Prometheus and writes the app stack's canary weight with `pulumi config set`. Bad input
+prints one line and exits 2.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import canary
 from .simulation.plan import build_plan, render_plan
 from .simulation.policy_check import UsageError, add_check_arguments, add_stack_arguments, check, run_stack, stack_run
 
@@ -37,7 +40,7 @@ def preview(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="meshfleet", description=(__doc__ or "").split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{preview,check}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{preview,check,canary}")
     plan = commands.add_parser("preview", help="the offline plan of a stack: components and resources per cluster, counts, unknowns")
     add_stack_arguments(plan)
     plan.set_defaults(run=preview)
@@ -45,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_stack_arguments(policy)
     add_check_arguments(policy)
     policy.set_defaults(run=check)
+    gate = commands.add_parser("canary", help="advance, promote or roll back a canary on Prometheus metrics (exit 0, 4, 1; 3 hold)")
+    canary.add_arguments(gate)
+    gate.set_defaults(run=canary.run)
     return parser
 
 

@@ -100,3 +100,14 @@ def test_fails_preview_of_a_stack_without_a_config_file() -> None:
         "error: Pulumi.staging.yaml does not exist; give the stack's config file with --config-file, "
         "or create it with `pulumi stack init`\n"
     )
+
+
+def test_canary_is_a_subcommand_that_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "canary.yaml"
+    config.write_text("mesh: kuma\n")
+    result = meshfleet("canary", "--config", str(config))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"meshfleet canary: {config}: canary.mesh: 'kuma' is not supported; use one of 'istio', 'linkerd', 'consul'; "
+    )
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
