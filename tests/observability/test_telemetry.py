@@ -207,3 +207,15 @@ def test_consul_turns_on_the_charts_metrics_and_envoys_tracing_and_access_logs(c
         address = config["envoy_extra_static_clusters_json"]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
         assert address == {"socket_address": {"address": "otel-collector.observability.svc.cluster.local", "port_value": 4317}}
         assert config["envoy_listener_tracing_json"]["random_sampling"] == {"value": 5}
+
+
+def test_the_primary_remote_example_observes_every_cluster_and_configures_tracing_on_its_primary(primary_remote: Simulation) -> None:
+    clusters = ("gke-usc1", "eks-use1", "gke-euw4")
+    assert sorted(r.name for r in primary_remote.resources if r.type.endswith(":PodMonitor")) == sorted(
+        f"{c}-pod-monitor" for c in clusters
+    )
+    assert sorted(r.name for r in primary_remote.of_type(CONFIGMAP)) == sorted(f"{c}-golden-signals-dashboard" for c in clusters)
+    # Remotes take their mesh config from the primary's istiod: one Telemetry, in the primary.
+    assert [r.name for r in primary_remote.resources if r.type.endswith(":Telemetry")] == ["gke-usc1-mesh-telemetry"]
+    for remote in ("eks-use1", "gke-euw4"):
+        assert pod_monitor(primary_remote, remote).inputs["spec"]["podMetricsEndpoints"][0]["relabelings"] == relabelings(remote)

@@ -40,6 +40,8 @@ def test_primary_remote_inventory(primary_remote: Simulation) -> None:
         ("Secret", "cacerts"),
         ("Secret", "istio-remote-secret-eks-use1"),
         ("Secret", "istio-remote-secret-gke-euw4"),
+        # The example turns on observability: tracing and access logs, mesh-wide (docs/app-teams.md).
+        ("Telemetry", "mesh-default"),
         ("VirtualService", "istiod-vs-1-30-5"),
     ]
     for remote in ("eks-use1", "gke-euw4"):
