@@ -72,6 +72,8 @@ DURATION = re.compile(r"^[1-9][0-9]{0,4}(ms|s|m|h)$")
 # and it is a valid Gateway API header name (Linkerd's HTTPRoute `matches.headers.name` pattern).
 HEADER_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 HEADER_MATCH_KINDS = ("exact", "prefix", "regex")
+# Python's re accepts these; the meshes' regex engines (RE2 in Envoy, Rust's regex crate) refuse them.
+NOT_RE2 = re.compile(r"\(\?<?[=!]|\\[1-9]")
 # Envoy's retry conditions (x-envoy-retry-on and x-envoy-retry-grpc-on) that Istio and Consul both accept
 # (istio pkg/config/validation/validation.go supportedRetryOnPolicies; consul
 # agent/structs/config_entry_discoverychain.go isValidRetryCondition). Linkerd reads fewer (see its routing).
@@ -272,6 +274,12 @@ def _header_problems(key: str, header: HeaderMatch) -> list[str]:
             re.compile(header.value)
         except re.error as error:
             problems.append(f"{key}.value {header.value!r} is not a regular expression ({error})")
+        else:
+            if NOT_RE2.search(header.value):
+                problems.append(
+                    f"{key}.value {header.value!r} uses look-around or a back-reference, which RE2 (Istio, Consul) "
+                    "and Rust's regex (Linkerd) do not have"
+                )
     return problems
 
 

@@ -84,3 +84,12 @@ def test_fails_retries_without_conditions_or_with_unknown_ones() -> None:
     assert problem(weights={"v1": 100}, retries=Retries(attempts=0, on=("5xx",))) == (
         "routing for shop: retries.attempts is 0 (no retries), so retries.on and retries.per_try_timeout must be unset"
     )
+
+
+def test_fails_regular_expressions_the_meshes_engines_do_not_have() -> None:
+    routes = [HeaderRoute("v1", [HeaderMatch("x-a", "^(?!bot).*", kind="regex"), HeaderMatch("x-b", r"(a)\1", kind="regex")])]
+    assert problem(weights={"v1": 100}, header_routes=routes) == (
+        "routing for shop: header_routes[0].headers[0].value '^(?!bot).*' uses look-around or a back-reference, which RE2 "
+        "(Istio, Consul) and Rust's regex (Linkerd) do not have; header_routes[0].headers[1].value '(a)\\\\1' uses look-around "
+        "or a back-reference, which RE2 (Istio, Consul) and Rust's regex (Linkerd) do not have"
+    )

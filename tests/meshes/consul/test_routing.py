@@ -156,3 +156,7 @@ def test_fails_a_per_try_timeout_on_consul() -> None:
         "routing for shop: Consul cannot time out each retry: a ServiceRouter destination has requestTimeout (the whole "
         "request, retries included) but no per-try timeout; pass no retries.per_try_timeout and set timeout instead"
     )
+
+
+def test_no_retries_is_consuls_default_so_attempts_zero_writes_no_router() -> None:
+    assert service_routing("consul", replace(CANARY, retries=Retries(attempts=0))).of_type(ROUTER) == []
