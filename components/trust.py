@@ -193,8 +193,8 @@ def bundle_change_problem(deployed: str | None, new: str) -> str | None:
         return None
     return (
         f"the root bundle would change from {_subjects(before.values())} to {_subjects(after.values())}, and neither contains "
-        "the other: istiod ignores such a change ('Updating new ROOT-CA not supported') and workloads under the old and the "
-        f"new roots could no longer verify each other; {ROTATION_STEPS}"
+        "the other: workloads under the old and the new roots could no longer verify each other (and Istio's istiod ignores such a change: "
+        f"'Updating new ROOT-CA not supported'); {ROTATION_STEPS}"
     )
 
 
