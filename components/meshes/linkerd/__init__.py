@@ -26,7 +26,7 @@ from . import values
 from .locality import LOCALITY
 from .mesh import LinkerdMesh, LinkerdMeshArgs
 from .routing import ServiceRouting
-from .settings import DEFAULT_VERSION, LinkerdSettings, parse_settings
+from .settings import DEFAULT_VERSION, VERSION_LINE, LinkerdSettings, parse_settings
 
 
 class Linkerd(Mesh):
@@ -35,6 +35,9 @@ class Linkerd(Mesh):
         available=True,
         topologies=("multi-primary",),
         example_version=DEFAULT_VERSION,
+        label=f"Linkerd edge {VERSION_LINE}",
+        # kubeVersion ">=1.31.0-0" in all three charts' Chart.yaml at edge-26.8.3.
+        kubernetes_minors=(31, None),
         tracing=TracingRules(
             # charts/linkerd-control-plane proxy.tracing at edge-26.8.3: a collector, no sampler.
             sampling_refusal="Linkerd's proxies have no sampling rate: they trace the requests whose incoming trace context the "
