@@ -20,7 +20,7 @@ def with_observability(raw: dict[str, Any], observability: object) -> dict[str, 
 def test_everything_is_off_by_default() -> None:
     spec, _ = validate_fleet(RawConfig(**prod_raw()), FakeEnvironment())
     assert spec.observability == ObservabilitySpec(
-        metrics=False, prometheus_operator=False, tracing=None, access_logs=False, dashboards_namespace=None
+        metrics=False, prometheus_operator=False, pod_monitor_labels={}, tracing=None, access_logs=False, dashboards_namespace=None
     )
 
 
@@ -32,7 +32,7 @@ def test_reads_every_setting() -> None:
         "dashboards": {"namespace": "monitoring"},
     }
     spec, _ = validate_fleet(RawConfig(**with_observability(prod_raw(), observability)), FakeEnvironment())
-    assert spec.observability == ObservabilitySpec(True, True, TracingSpec(ENDPOINT, 2.5, None), True, "monitoring")
+    assert spec.observability == ObservabilitySpec(True, True, {}, TracingSpec(ENDPOINT, 2.5, None), True, "monitoring")
     tracing = spec.observability.tracing
     assert tracing is not None
     assert (tracing.host, tracing.port, tracing.namespace) == ("otel-collector.observability.svc.cluster.local", 4317, "observability")
@@ -41,19 +41,27 @@ def test_reads_every_setting() -> None:
 def test_fails_on_unknown_and_inconsistent_settings() -> None:
     observability = {
         "metric": {},
-        "metrics": {"prometheusOperator": True, "scrapeInterval": "15s"},
+        "metrics": {"prometheusOperator": True, "scrapeInterval": "15s", "podMonitorLabels": {"release": ""}},
         "tracing": {"endpoint": "http://collector:4317", "samplingPercent": 150},
         "accessLogs": "yes",
         "dashboards": {},
     }
     assert problems_of(with_observability(prod_raw(), observability)) == [
         f"{KEY}.metric: unknown setting; did you mean 'metrics'? known settings: 'accessLogs', 'dashboards', 'metrics', 'tracing'",
-        f"{KEY}.metrics.scrapeInterval: unknown setting; known settings: 'enabled', 'prometheusOperator'",
+        f"{KEY}.metrics.scrapeInterval: unknown setting; known settings: 'enabled', 'podMonitorLabels', 'prometheusOperator'",
         f"{KEY}.metrics.prometheusOperator: is true but metrics.enabled is not; set `metrics.enabled: true` to scrape the proxies",
+        f"{KEY}.metrics.podMonitorLabels: {{'release': ''}} is not a mapping of label names to label values, e.g. {{release: kube-prometheus-stack}}",
         f"{KEY}.dashboards.namespace: is required; the namespace Grafana's dashboard sidecar watches, e.g. 'monitoring'",
         f"{KEY}.tracing.endpoint: 'http://collector:4317' is not host:port, e.g. 'otel-collector.observability.svc.cluster.local:4317'",
         f"{KEY}.tracing.samplingPercent: 150 is not a percentage from 0 to 100",
         f"{KEY}.accessLogs: expected true or false, got 'yes'",
+    ]
+
+
+def test_fails_on_pod_monitor_labels_without_the_operator() -> None:
+    observability = {"metrics": {"enabled": True, "podMonitorLabels": {"release": "monitoring"}}}
+    assert problems_of(with_observability(prod_raw(), observability)) == [
+        f"{KEY}.metrics.podMonitorLabels: labels PodMonitors, which only `prometheusOperator: true` makes"
     ]
 
 

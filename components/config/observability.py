@@ -8,9 +8,10 @@ mesh's MeshRules, never dropped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from .reader import DNS_LABEL, DNS_LABEL_HINT, Section, quote
+from .reader import DNS_LABEL, DNS_LABEL_HINT, LABEL_VALUE, Section, quote
 
 ENDPOINT = re.compile(r"^(?P<host>[a-z0-9]([-a-z0-9.]*[a-z0-9])?):(?P<port>\d{1,5})$")
 
@@ -45,6 +46,9 @@ class ObservabilitySpec:
     """The proxies' Prometheus metrics, with a `cluster` label on every series. Default: off (as the charts are)."""
     prometheus_operator: bool = False
     """Write a PodMonitor (monitoring.coreos.com/v1) per cluster for the Prometheus Operator. Default: off."""
+    pod_monitor_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the PodMonitors, for the Prometheus's `podMonitorSelector` (kube-prometheus-stack selects
+    `release: <its release name>` unless told otherwise). Default: none."""
     tracing: TracingSpec | None = None
     """Default: no tracing."""
     access_logs: bool = False
@@ -65,11 +69,14 @@ class TracingRules:
 def parse_observability(s: Section, mesh_name: str, rules: TracingRules) -> ObservabilitySpec:
     s.reject_unknown(["metrics", "tracing", "accessLogs", "dashboards"])
     metrics = s.section("metrics")
-    metrics.reject_unknown(["enabled", "prometheusOperator"])
+    metrics.reject_unknown(["enabled", "prometheusOperator", "podMonitorLabels"])
     enabled = metrics.boolean("enabled", False)
     operator = metrics.boolean("prometheusOperator", False)
     if operator and not enabled:
         metrics.problem("prometheusOperator", "is true but metrics.enabled is not; set `metrics.enabled: true` to scrape the proxies")
+    labels = _labels(metrics, "podMonitorLabels")
+    if labels and not operator:
+        metrics.problem("podMonitorLabels", "labels PodMonitors, which only `prometheusOperator: true` makes")
     dashboards = s.section("dashboards")
     dashboards.reject_unknown(["namespace"])
     namespace = dashboards.dns_label("namespace", dashboards.string("namespace"), "namespace")
@@ -80,10 +87,22 @@ def parse_observability(s: Section, mesh_name: str, rules: TracingRules) -> Obse
     return ObservabilitySpec(
         metrics=enabled,
         prometheus_operator=operator,
+        pod_monitor_labels=labels,
         tracing=_tracing(s.section("tracing"), mesh_name, rules) if s.has("tracing") else None,
         access_logs=s.boolean("accessLogs", False),
         dashboards_namespace=namespace,
     )
+
+
+def _labels(s: Section, name: str) -> dict[str, str]:
+    value = s.raw.get(name)
+    if value is None:
+        return {}
+    valid = isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) and LABEL_VALUE.match(v) for k, v in value.items())
+    if not valid:
+        s.problem(name, f"{quote(value)} is not a mapping of label names to label values, e.g. {{release: kube-prometheus-stack}}")
+        return {}
+    return dict(value)
 
 
 def _tracing(s: Section, mesh_name: str, rules: TracingRules) -> TracingSpec | None:

@@ -40,7 +40,9 @@ class MeshTelemetry(pulumi.ComponentResource):
                 naming.child(cluster, "pod-monitor"),
                 api_version=scrape.API_VERSION,
                 kind="PodMonitor",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=scrape.POD_MONITOR, namespace=args.target.namespace),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=scrape.POD_MONITOR, namespace=args.target.namespace, labels=dict(spec.pod_monitor_labels) or None
+                ),
                 spec=scrape.pod_monitor_spec(cluster, args.target),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
             )

@@ -16,7 +16,7 @@ CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 TELEMETRY_COMPONENT = "meshfleet:observability:MeshTelemetry"
 ENDPOINT = "otel-collector.observability.svc.cluster.local:4317"
 OBSERVABILITY: dict[str, Any] = {
-    "metrics": {"enabled": True, "prometheusOperator": True},
+    "metrics": {"enabled": True, "prometheusOperator": True, "podMonitorLabels": {"release": "kube-prometheus-stack"}},
     "tracing": {"endpoint": ENDPOINT, "samplingPercent": 5},
     "accessLogs": True,
     "dashboards": {"namespace": "monitoring"},
@@ -124,7 +124,11 @@ def test_every_cluster_gets_a_pod_monitor_that_labels_series_with_the_cluster(
     for cluster in names:
         monitor = pod_monitor(sim, cluster)
         assert monitor.inputs["apiVersion"] == "monitoring.coreos.com/v1"
-        assert monitor.inputs["metadata"] == {"name": "meshfleet-mesh-proxies", "namespace": namespace}
+        assert monitor.inputs["metadata"] == {
+            "name": "meshfleet-mesh-proxies",
+            "namespace": namespace,
+            "labels": {"release": "kube-prometheus-stack"},
+        }
         assert monitor.inputs["spec"] == {
             "selector": selector,
             "namespaceSelector": {"any": True},
@@ -218,4 +222,6 @@ def test_the_primary_remote_example_observes_every_cluster_and_configures_tracin
     # Remotes take their mesh config from the primary's istiod: one Telemetry, in the primary.
     assert [r.name for r in primary_remote.resources if r.type.endswith(":Telemetry")] == ["gke-usc1-mesh-telemetry"]
     for remote in ("eks-use1", "gke-euw4"):
-        assert pod_monitor(primary_remote, remote).inputs["spec"]["podMetricsEndpoints"][0]["relabelings"] == relabelings(remote)
+        monitor = pod_monitor(primary_remote, remote)
+        assert monitor.inputs["metadata"]["labels"] == {"release": "kube-prometheus-stack"}
+        assert monitor.inputs["spec"]["podMetricsEndpoints"][0]["relabelings"] == relabelings(remote)
