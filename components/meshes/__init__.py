@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..config import MeshRules
+from .access import AccessRule, AccessSupport, Caller, ServiceAccessArgs
 from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from .consul import Consul
 from .istio import Istio
@@ -29,11 +30,15 @@ def mesh_for(mesh_type: str) -> type[Mesh]:
 __all__ = [
     "AVAILABLE",
     "PLANNED",
+    "AccessRule",
+    "AccessSupport",
+    "Caller",
     "IdentitySupport",
     "LocalitySupport",
     "Mesh",
     "MeshDeployment",
     "MeshPorts",
+    "ServiceAccessArgs",
     "ServiceRoutingArgs",
     "mesh_for",
     "mesh_rules",

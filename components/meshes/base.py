@@ -29,6 +29,7 @@ import pulumi
 from ..clusters import Cluster
 from ..config import ClusterSpec, FleetSpec, LocalityFailover, MeshRules, Section
 from ..trust import CaProfile, FleetTrust
+from .access import AccessSupport, ServiceAccessArgs
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ class Mesh(ABC):
     ports: ClassVar[MeshPorts]
     locality: ClassVar[LocalitySupport]
     identity: ClassVar[IdentitySupport]
+    access: ClassVar[AccessSupport]
 
     def __init__(self, fleet: FleetSpec) -> None:
         self.fleet = fleet
@@ -156,6 +158,12 @@ class Mesh(ABC):
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
         """For app teams: weighted versions and locality failover for one service, in one cluster (the
         provider in `opts`). A mesh that cannot fail over across clusters says so in `locality`."""
+
+    @classmethod
+    @abstractmethod
+    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        """For app teams: the callers allowed to call one service, in one cluster (the provider in `opts`);
+        everybody else is refused. What the mesh's identities cannot express is refused, as `access` says."""
 
     @classmethod
     def version_annotations(cls, version_label: str, version: str) -> dict[str, str]:
