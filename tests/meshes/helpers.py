@@ -75,3 +75,24 @@ def token_kubeconfig(sim: Simulation, observed: str, token_secret: Recorded) -> 
         "contexts": [{"name": observed, "context": {"cluster": observed, "user": observed}}],
         "current-context": observed,
     }
+
+
+# --- app teams' access rules, alike for every mesh ----------------------------------------------------
+
+
+def run_access(mesh: str, args: Any, cluster: str = "eks-use1") -> Simulation:
+    """`mesh_for(mesh).service_access` written into `cluster`, as an app team's program calls it."""
+    import pulumi
+
+    from components.meshes import mesh_for
+    from components.simulation import run_program
+
+    def program() -> None:
+        provider = pulumi.ProviderResource("kubernetes", f"{cluster}-k8s", {})
+        mesh_for(mesh).service_access(f"{cluster}-shop-access", args, pulumi.ResourceOptions(providers=[provider]))
+
+    sim = run_program(program)
+    for resource in sim.resources:
+        if resource.custom and resource.type.startswith("kubernetes:") and not resource.type.startswith("pulumi:providers:"):
+            assert resource.provider.endswith(f"::{cluster}-k8s"), resource.urn
+    return sim
