@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import pulumi
+
 # The methods every mesh accepts in a rule (Consul's webhook refuses any other:
 # serviceintentions_types.go IntentionHTTPPermission.validate).
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
@@ -114,6 +116,15 @@ class ServiceAccessArgs:
         return list(dict.fromkeys(caller for rule in self.rules for caller in rule.callers))
 
 
+def waits_for(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
+    """The component's own `depends_on`, which its children must honour too: Pulumi does not hand a
+    component's dependencies to its children (a caller's namespace, or Consul's ServiceDefaults)."""
+    found = opts.depends_on if opts is not None else None
+    if isinstance(found, pulumi.Resource):
+        return [found]
+    return [r for r in found if isinstance(r, pulumi.Resource)] if isinstance(found, list | tuple) else []
+
+
 def _problems(args: ServiceAccessArgs) -> list[str]:
     problems = []
     if not args.rules:
@@ -138,4 +149,4 @@ def _problems(args: ServiceAccessArgs) -> list[str]:
     return problems
 
 
-__all__ = ["METHODS", "AccessRule", "AccessSupport", "Caller", "ServiceAccessArgs", "is_prefix", "prefix_of"]
+__all__ = ["METHODS", "AccessRule", "AccessSupport", "Caller", "ServiceAccessArgs", "is_prefix", "prefix_of", "waits_for"]

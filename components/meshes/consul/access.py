@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..access import AccessRule, AccessSupport, Caller, ServiceAccessArgs, is_prefix, prefix_of
+from ..access import AccessRule, AccessSupport, Caller, ServiceAccessArgs, is_prefix, prefix_of, waits_for
 from . import values
 
 ACCESS = AccessSupport(
@@ -117,6 +117,6 @@ class ServiceAccess(pulumi.ComponentResource):
             kind="ServiceIntentions",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.service, namespace=args.namespace),
             spec=service_intentions_spec(args),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=waits_for(opts)),
         )
         self.register_outputs({"callers": [str(c) for c in args.callers]})

@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...config import MeshSpec
-from ..access import AccessRule, AccessSupport, Caller, ServiceAccessArgs
+from ..access import AccessRule, AccessSupport, Caller, ServiceAccessArgs, waits_for
 from .values import EASTWEST_SELECTOR, NAMESPACE
 
 API_VERSION = "security.istio.io/v1"
@@ -128,6 +128,6 @@ class ServiceAccess(pulumi.ComponentResource):
             kind="AuthorizationPolicy",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.service, namespace=args.namespace),
             spec=authorization_policy_spec(args),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=waits_for(opts)),
         )
         self.register_outputs({"callers": [str(c) for c in args.callers]})

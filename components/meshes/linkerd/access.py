@@ -25,7 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..access import AccessRule, AccessSupport, Caller, ServiceAccessArgs, is_prefix, prefix_of
+from ..access import AccessRule, AccessSupport, Caller, ServiceAccessArgs, is_prefix, prefix_of, waits_for
 from .values import GATEWAY_NAME, MULTICLUSTER_NAMESPACE, proxy_identity
 
 SERVER_API_VERSION = "policy.linkerd.io/v1beta3"
@@ -156,6 +156,7 @@ class ServiceAccess(pulumi.ComponentResource):
         check_callers(args)
         super().__init__("meshfleet:linkerd:ServiceAccess", name, None, opts)
         self._args = args
+        self._after = waits_for(opts)
         self.authorizations = {}
         # The Server refuses everybody it does not authorize: it comes last, once every authorization (and
         # route) is in place, so that declaring callers never cuts them off on the way.
@@ -200,5 +201,5 @@ class ServiceAccess(pulumi.ComponentResource):
             kind=kind,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=self._args.namespace),
             spec=spec,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._after, *after]),
         )
