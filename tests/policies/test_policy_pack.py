@@ -31,6 +31,7 @@ POLICIES = [
     "strict-mtls-mesh-wide",
     "control-plane-high-availability",
     "remote-kubeconfigs-token-only",
+    "default-deny-keeps-mesh-traffic",
 ]
 
 
