@@ -57,15 +57,6 @@ class Istio(Mesh):
     @classmethod
     def from_config(cls, fleet: FleetSpec, settings: Section) -> Istio:
         parsed = parse_settings(fleet, settings)
-        for cluster in fleet.clusters.values():
-            if cluster.is_primary and cluster.cloud == "aws" and fleet.remotes_of(cluster.name):
-                settings.problems.add(
-                    f"{cluster.config_key}.role",
-                    f"{cluster.name!r} is an AWS primary serving remote clusters, which Istio cannot do through an NLB: "
-                    "the NLB publishes a hostname, so the remote's istiod stub becomes an ExternalName Service and its "
-                    "injection webhook (port 443) never reaches the gateway's 15017; make a GCP or adopted cluster "
-                    "with a load-balancer IP the primary, or use multi-primary",
-                )
         return cls(fleet, parsed)
 
     def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:

@@ -18,7 +18,7 @@ from ...trust import FleetTrust
 from ..base import MeshDeployment
 from . import access, discovery, values
 from .control_plane import ControlPlaneArgs, IstioControlPlane
-from .eastwest import EastWestGateway, EastWestGatewayArgs
+from .eastwest import EastWestGateway, EastWestGatewayArgs, address_for_remotes
 from .settings import IstioSettings
 
 
@@ -53,7 +53,13 @@ class IstioMesh(MeshDeployment):
         ordered = sorted(args.clusters.values(), key=lambda c: not c.spec.is_primary)
         for cluster in ordered:
             self.clusters[cluster.spec.name] = self._install(cluster)
-        self._connect()
+        in_primary = self._connect()
+        for cluster in ordered:
+            if cluster.spec.primary is not None:
+                # The remote's injector gets its CA bundle, and its gateway the root-cert ConfigMap, only
+                # once the primary manages the remote, i.e. holds its remote secret (1.30 install order).
+                node = self.clusters[cluster.spec.name]
+                self._gateway(cluster, node, [*node.control_plane.releases, *in_primary[cluster.spec.primary]])
         self.register_outputs(
             {
                 "gateway_addresses": {name: c.gateway.address for name, c in self.clusters.items()},
@@ -66,7 +72,7 @@ class IstioMesh(MeshDeployment):
         node = IstioCluster(spec.name, pulumi.ResourceOptions(parent=self, providers=[cluster.provider]))
         child = pulumi.ResourceOptions(parent=node)
         serves_remotes = bool(args.fleet.remotes_of(spec.name))
-        pilot_address = self.clusters[spec.primary].gateway.address if spec.primary else None
+        pilot_address = self._pilot_address(spec.primary) if spec.primary else None
         node.control_plane = IstioControlPlane(
             ControlPlaneArgs(
                 cluster=cluster,
@@ -79,17 +85,8 @@ class IstioMesh(MeshDeployment):
             child,
         )
         releases = node.control_plane.releases
-        sources = allowed_sources(cluster, args.clusters) if sources_are_known(cluster, args.clusters) else None
-        node.gateway = EastWestGateway(
-            EastWestGatewayArgs(
-                cluster=spec,
-                settings=args.settings,
-                allowed_sources=sources,
-                expose_control_plane=serves_remotes,
-                after=releases,
-            ),
-            child,
-        )
+        if spec.is_primary:
+            self._gateway(cluster, node, releases)
         if spec.is_primary:
             # Mesh-wide mTLS lives in the root namespace of each cluster whose istiod reads config.
             k8s.apiextensions.CustomResource(
@@ -101,11 +98,29 @@ class IstioMesh(MeshDeployment):
                 opts=pulumi.ResourceOptions(parent=node, depends_on=releases),
             )
             access.mesh_default(spec.name, args.fleet.mesh, releases, pulumi.ResourceOptions(parent=node))
-        node.register_outputs({"gateway_address": node.gateway.address})
         return node
 
-    def _connect(self) -> None:
-        """Remote secrets: in every primary, one per other cluster."""
+    def _gateway(self, cluster: Cluster, node: IstioCluster, after: list[pulumi.Resource]) -> None:
+        args, spec = self._args, cluster.spec
+        sources = allowed_sources(cluster, args.clusters) if sources_are_known(cluster, args.clusters) else None
+        node.gateway = EastWestGateway(
+            EastWestGatewayArgs(
+                cluster=spec,
+                settings=args.settings,
+                allowed_sources=sources,
+                expose_control_plane=bool(args.fleet.remotes_of(spec.name)),
+                after=after,
+            ),
+            pulumi.ResourceOptions(parent=node),
+        )
+        node.register_outputs({"gateway_address": node.gateway.address})
+
+    def _pilot_address(self, primary: str) -> pulumi.Output[str]:
+        remotes = [c.name for c in self._args.fleet.remotes_of(primary)]
+        return self.clusters[primary].gateway.address.apply(lambda address: address_for_remotes(primary, remotes, address))
+
+    def _connect(self) -> dict[str, list[pulumi.Resource]]:
+        """Remote secrets: in every primary, one per other cluster. Returns what was made in each primary."""
         fleet = self._args.fleet
         primaries = [name for name, c in fleet.clusters.items() if c.is_primary]
         for name, node in self.clusters.items():
@@ -116,11 +131,12 @@ class IstioMesh(MeshDeployment):
                     node.control_plane.releases,
                     pulumi.ResourceOptions(parent=node),
                 )
+        made: dict[str, list[pulumi.Resource]] = {holder: [] for holder in primaries}
         for holder in primaries:
             for name, node in self.clusters.items():
                 if name == holder or node.reader is None:
                     continue
-                discovery.remote_secret(
+                secret = discovery.remote_secret(
                     self._args.clusters[holder],
                     self._args.clusters[name],
                     node.reader,
@@ -129,6 +145,8 @@ class IstioMesh(MeshDeployment):
                     [*node.control_plane.releases, *self.clusters[holder].control_plane.releases],
                     pulumi.ResourceOptions(parent=self.clusters[holder]),
                 )
+                made[holder].append(secret)
+        return made
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}
@@ -139,5 +157,5 @@ class IstioMesh(MeshDeployment):
             "injectionLabel": settings.injection_label,
             "injectionAnnotations": {},
             "revisions": {r.name: {"version": r.version, "tags": list(r.tags)} for r in settings.revisions},
-            "defaultRevision": settings.default_revision.name,
+            "defaultRevision": settings.tagged_default,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ...config import FleetSpec, Section
@@ -12,8 +13,13 @@ REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 VERSION_LINE = "1.30"
 DEFAULT_VERSION = "1.30.5"  # newest 1.30 patch (istio.io release notes, 2026-09-21)
 DEFAULT_REVISION = "stable"
+# Kubernetes minors Istio 1.30 supports: 1.32 is its minimum (istioctl/pkg/install/k8sversion/version.go
+# MinK8SVersion), and each Istio release supports four (istio.io "Supported releases").
+KUBERNETES_MINORS = (32, 35)
 # Services are named `istiod-<revision>` and must stay DNS labels.
 MAX_REVISION_LENGTH = 63 - len("istiod-")
+# A tag's Service is `istiod-revision-tag-<tag>` (values.revision_tag_service_name).
+MAX_TAG_LENGTH = 63 - len("istiod-revision-tag-")
 
 
 @dataclass(frozen=True)
@@ -29,17 +35,28 @@ class Revision:
 @dataclass(frozen=True)
 class IstioSettings:
     version: str
-    """Version of the base and gateway charts (mesh.version)."""
+    """mesh.version: the version of revisions that name none."""
     revisions: tuple[Revision, ...]
     reader_token_generation: int
 
     def chart(self, chart: str) -> ChartRef:
-        return ChartRef(REPOSITORY, chart, self.version)
+        """base and gateway: the newest revision's chart, so that during a canary across versions the CRDs
+        are the newer ones (which the older istiod also reads) and the gateways run the newer template."""
+        return ChartRef(REPOSITORY, chart, self.newest_version)
+
+    @property
+    def newest_version(self) -> str:
+        return max((r.version for r in self.revisions), key=_version_key, default=self.version)
 
     @property
     def default_revision(self) -> Revision:
         """The revision holding the `default` tag (else the first): base's validator and the gateways follow it."""
         return next((r for r in self.revisions if "default" in r.tags), self.revisions[0])
+
+    @property
+    def tagged_default(self) -> str | None:
+        """The revision that holds the `default` tag, if one does (the contract's `defaultRevision`)."""
+        return next((r.name for r in self.revisions if "default" in r.tags), None)
 
     @property
     def injection_label(self) -> dict[str, str]:
@@ -81,6 +98,12 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
         for tag in tags:
             if not DNS_LABEL.match(tag):
                 r.problem("tags", f"{quote(tag)} is not a valid revision tag: use a DNS label such as 'default' or 'prod-stable'")
+            elif len(tag) > MAX_TAG_LENGTH:
+                r.problem(
+                    "tags",
+                    f"{quote(tag)} is {len(tag)} characters; a revision tag has at most {MAX_TAG_LENGTH}, because Istio names "
+                    f"its Service 'istiod-revision-tag-<tag>', which must fit in 63",
+                )
             elif tag in tag_owner:
                 r.problem("tags", f"tag {quote(tag)} is already held by revision {quote(tag_owner[tag])}; a tag points at one revision")
             elif name is not None:
@@ -91,8 +114,26 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
             r.problem("name", f"{quote(name)} is listed twice; revision names must be unique")
             continue
         revisions.append(Revision(name, revision_version, tags))
+    _check_kubernetes_versions(fleet, s)
     generation = s.integer("readerTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
     return IstioSettings(version=version, revisions=tuple(revisions), reader_token_generation=generation)
+
+
+def _check_kubernetes_versions(fleet: FleetSpec, s: Section) -> None:
+    low, high = KUBERNETES_MINORS
+    for cluster in fleet.clusters.values():
+        version = getattr(cluster.create, "kubernetes_version", None)
+        if not version or not re.match(r"^1\.\d+$", version) or low <= int(version.split(".")[1]) <= high:
+            continue
+        s.problems.add(
+            f"{cluster.config_key}.create.kubernetesVersion",
+            f"{quote(version)} is outside the Kubernetes versions Istio {VERSION_LINE} supports (1.{low} to 1.{high}); "
+            f"use one of them, e.g. '1.{low + 1}'",
+        )
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 def _check_version(s: Section, key: str, version: str) -> None:
