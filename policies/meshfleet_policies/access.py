@@ -8,6 +8,10 @@ from pulumi_policy import ReportViolation, StackValidationArgs, StackValidationP
 from .facts import MESHES
 from .resources import as_resource
 
+# A cluster is checked where its mesh-wide default is written: for Istio, the clusters whose istiod reads
+# config. In a primary-remote fleet the primary's policies also govern its remotes' gateways, which this
+# policy does not follow across clusters (meshfleet's exemption selects them by label alike).
+
 
 def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     resources = [as_resource(r) for r in args.resources]
