@@ -1,7 +1,7 @@
 """Access rules on Istio 1.30, with `security.istio.io/v1` AuthorizationPolicies.
 
-Every field written here is in the AuthorizationPolicy CRD of istio/istio at 1.30
-(manifests/charts/base/files/crd-all.gen.yaml, `authorizationpolicies.security.istio.io` v1: `selector.matchLabels`,
+Every field written here is in the AuthorizationPolicy CRD of istio/istio's 1.30 line (read at tag 1.30.3,
+manifests/charts/base/files/crd-all.gen.yaml, `authorizationpolicies.security.istio.io` v1: `selector.matchLabels`,
 `action`, `rules[].from[].source.principals`, `rules[].to[].operation.{methods,paths}`).
 
 - Fleet default `deny`: the allow-nothing policy of Istio's docs (an empty spec in the root namespace, which
