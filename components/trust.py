@@ -2,7 +2,7 @@
 
 Every cluster's mesh CA is an intermediate signed by the fleet's signing root, and every cluster trusts
 the whole bundle, so workloads in different clusters verify each other. Several roots in the bundle let
-the root be rotated without an outage (README, "Rotating the root without an outage"):
+the root be rotated without an outage (docs/rotation.md, "The root, without an outage"):
 
 1. add the new root to `trust.roots` (every cluster now trusts both),
 2. set `trust.signingRoot` to it (intermediates are re-issued under the new root),
@@ -193,8 +193,8 @@ def bundle_change_problem(deployed: str | None, new: str) -> str | None:
         return None
     return (
         f"the root bundle would change from {_subjects(before.values())} to {_subjects(after.values())}, and neither contains "
-        "the other: istiod ignores such a change ('Updating new ROOT-CA not supported') and workloads under the old and the "
-        f"new roots could no longer verify each other; {ROTATION_STEPS}"
+        "the other: workloads under the old and the new roots could no longer verify each other (and Istio's istiod ignores such a change: "
+        f"'Updating new ROOT-CA not supported'); {ROTATION_STEPS}"
     )
 
 

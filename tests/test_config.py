@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from components.fleet import validate_fleet
 from components.meshes import mesh_rules
 from components.simulation import PROJECT_DIR, ProgramFailed, simulate
 from tests.meshes.istio.helpers import release
-from tests.support import PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
+from tests.support import CONSUL, LINKERD, PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
 from tests.tls_tools import new_root
 
 
@@ -385,6 +386,22 @@ def test_fails_eks_kubernetes_version_outside_what_istio_supports(version: str) 
         f"meshfleet:clusters[0].create.kubernetesVersion: '{version}' is outside the Kubernetes versions Istio 1.30 supports "
         "(1.32 to 1.35); use one of them, e.g. '1.33'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("stack", "supported", "refused", "accepted"),
+    [(LINKERD, "Linkerd edge 2026.8 supports (1.31 and later); use one of them, e.g. '1.32'", "1.30", "1.31"),
+     (CONSUL, "consul-k8s 2.0 supports (1.22 and later); use one of them, e.g. '1.23'", "1.21", "1.36")],
+)  # fmt: skip
+def test_kubernetes_versions_follow_the_pinned_charts_of_each_mesh(stack: Path, supported: str, refused: str, accepted: str) -> None:
+    """Each mesh's charts declare the Kubernetes they run on (Chart.yaml kubeVersion); Helm refuses others."""
+    raw = raw_config(stack)
+    raw["clusters"][0]["create"]["kubernetesVersion"] = refused
+    assert problems_of(raw) == [
+        f"meshfleet:clusters[0].create.kubernetesVersion: '{refused}' is outside the Kubernetes versions {supported}"
+    ]
+    raw["clusters"][0]["create"]["kubernetesVersion"] = accepted
+    validate_fleet(RawConfig(**raw), FakeEnvironment())
 
 
 def test_fails_overlapping_private_ranges_behind_internal_gateways() -> None:

@@ -260,8 +260,8 @@ def test_fails_root_swap_that_is_neither_a_superset_nor_a_subset_of_the_deployed
         )
     assert str(caught.value.error) == (
         "meshfleet:trust.roots: the root bundle would change from ['CN=old-root,O=byo'] to ['CN=new-root,O=byo'], and neither contains the "
-        "other: istiod ignores such a change ('Updating new ROOT-CA not supported') and workloads under the old and the new "
-        "roots could no longer verify each other; rotate in steps, each a `pulumi up` that finishes before the next: 1. add "
+        "other: workloads under the old and the new roots could no longer verify each other (and Istio's istiod ignores such "
+        "a change: 'Updating new ROOT-CA not supported'); rotate in steps, each a `pulumi up` that finishes before the next: 1. add "
         "the new root to trust.roots beside the current ones; 2. set trust.signingRoot to it (intermediates are re-issued "
         "under it); 3. remove the old roots"
     )

@@ -63,6 +63,10 @@ class MeshRules:
     example_version: str
     default_control_plane_replicas: int = 2
     """`mesh.controlPlane.replicas` when unset: the smallest highly available control plane of this mesh."""
+    label: str = ""
+    """The mesh and its pinned line as messages name it, e.g. 'Istio 1.30'."""
+    kubernetes_minors: tuple[int, int | None] = (0, None)
+    """The Kubernetes 1.x minors the pinned charts run on: (lowest, highest or None for no known bound)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ def parse_fleet(raw: RawConfig, meshes: Mapping[str, MeshRules], env: Environmen
     trust = _trust(Section(raw.trust, "meshfleet:trust", problems), env)
     root = Section({"clusters": raw.clusters}, "meshfleet:", problems)
     clusters = _clusters(root, mesh.topology, gateway_defaults, env)
+    if (rules := meshes.get(mesh.type)) is not None and rules.available:
+        _check_kubernetes_versions(clusters, rules, problems)
     # Regions as written, so that a cluster dropped for another problem does not cause a second one.
     declared = raw.clusters if isinstance(raw.clusters, list) else []
     regions = {c["region"] for c in declared if isinstance(c, Mapping) and isinstance(c.get("region"), str)}
@@ -165,6 +171,23 @@ def _failover_order(s: Section) -> tuple[LocalityFailover, ...]:
             else:
                 order.append(LocalityFailover(source, target))
     return tuple(order)
+
+
+def _check_kubernetes_versions(clusters: Mapping[str, ClusterSpec], rules: MeshRules, problems: Problems) -> None:
+    """Created clusters run a Kubernetes minor the mesh's pinned charts support (GKE follows its release channel)."""
+    low, high = rules.kubernetes_minors
+    supported = f"1.{low} to 1.{high}" if high is not None else f"1.{low} and later"
+    for cluster in clusters.values():
+        version = getattr(cluster.create, "kubernetes_version", None)
+        if not version or not re.match(r"^1\.\d+$", version):
+            continue
+        minor = int(version.split(".")[1])
+        if minor < low or (high is not None and minor > high):
+            problems.add(
+                f"{cluster.config_key}.create.kubernetesVersion",
+                f"{quote(version)} is outside the Kubernetes versions {rules.label} supports ({supported}); "
+                f"use one of them, e.g. '1.{low + 1}'",
+            )
 
 
 def _check_locality(mesh: MeshSpec, declared_regions: set[str], problems: Problems) -> None:

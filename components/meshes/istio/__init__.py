@@ -26,12 +26,18 @@ from .access import ACCESS, ServiceAccess
 from .mesh import IstioMesh as IstioMeshDeployment
 from .mesh import IstioMeshArgs
 from .routing import ServiceRouting
-from .settings import DEFAULT_VERSION, IstioSettings, parse_settings
+from .settings import DEFAULT_VERSION, KUBERNETES_MINORS, VERSION_LINE, IstioSettings, parse_settings
 
 
 class Istio(Mesh):
     type = "istio"
-    rules = MeshRules(available=True, topologies=("multi-primary", "primary-remote"), example_version=DEFAULT_VERSION)
+    rules = MeshRules(
+        available=True,
+        topologies=("multi-primary", "primary-remote"),
+        example_version=DEFAULT_VERSION,
+        label=f"Istio {VERSION_LINE}",
+        kubernetes_minors=KUBERNETES_MINORS,
+    )
     ports = MeshPorts(
         webhooks=(values.WEBHOOK_PORT,),
         east_west=(values.CROSS_NETWORK_PORT,),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ...config import FleetSpec, Section
@@ -114,22 +113,8 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
             r.problem("name", f"{quote(name)} is listed twice; revision names must be unique")
             continue
         revisions.append(Revision(name, revision_version, tags))
-    _check_kubernetes_versions(fleet, s)
     generation = s.integer("readerTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
     return IstioSettings(version=version, revisions=tuple(revisions), reader_token_generation=generation)
-
-
-def _check_kubernetes_versions(fleet: FleetSpec, s: Section) -> None:
-    low, high = KUBERNETES_MINORS
-    for cluster in fleet.clusters.values():
-        version = getattr(cluster.create, "kubernetes_version", None)
-        if not version or not re.match(r"^1\.\d+$", version) or low <= int(version.split(".")[1]) <= high:
-            continue
-        s.problems.add(
-            f"{cluster.config_key}.create.kubernetesVersion",
-            f"{quote(version)} is outside the Kubernetes versions Istio {VERSION_LINE} supports (1.{low} to 1.{high}); "
-            f"use one of them, e.g. '1.{low + 1}'",
-        )
 
 
 def _version_key(version: str) -> tuple[int, ...]:
