@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from ..config import MeshRules
 from .access import AccessRule, AccessSupport, Caller, ServiceAccessArgs
-from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from .base import (
+    BlueGreen,
+    HeaderMatch,
+    HeaderRoute,
+    IdentitySupport,
+    LocalitySupport,
+    Mesh,
+    MeshDeployment,
+    MeshPorts,
+    Mirror,
+    Retries,
+    ServiceRoutingArgs,
+)
 from .consul import Consul
 from .istio import Istio
 from .linkerd import Linkerd
@@ -32,12 +44,17 @@ __all__ = [
     "PLANNED",
     "AccessRule",
     "AccessSupport",
+    "BlueGreen",
     "Caller",
+    "HeaderMatch",
+    "HeaderRoute",
     "IdentitySupport",
     "LocalitySupport",
     "Mesh",
     "MeshDeployment",
     "MeshPorts",
+    "Mirror",
+    "Retries",
     "ServiceAccessArgs",
     "ServiceRoutingArgs",
     "mesh_for",
