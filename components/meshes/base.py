@@ -133,6 +133,9 @@ class Mesh(ABC):
     ports: ClassVar[MeshPorts]
     locality: ClassVar[LocalitySupport]
     identity: ClassVar[IdentitySupport]
+    standby_intermediates: ClassVar[bool] = False
+    """Whether every cluster also needs an intermediate under each other root with a key, trusted before it
+    signs (FleetTrustArgs.standby_intermediates): for a mesh whose verifiers anchor on the intermediate."""
 
     def __init__(self, fleet: FleetSpec) -> None:
         self.fleet = fleet
