@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from ..config import MeshRules
-from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from .base import (
+    BlueGreen,
+    HeaderMatch,
+    HeaderRoute,
+    IdentitySupport,
+    LocalitySupport,
+    Mesh,
+    MeshDeployment,
+    MeshPorts,
+    Mirror,
+    Retries,
+    ServiceRoutingArgs,
+)
 from .consul import Consul
 from .istio import Istio
 from .linkerd import Linkerd
@@ -29,11 +41,16 @@ def mesh_for(mesh_type: str) -> type[Mesh]:
 __all__ = [
     "AVAILABLE",
     "PLANNED",
+    "BlueGreen",
+    "HeaderMatch",
+    "HeaderRoute",
     "IdentitySupport",
     "LocalitySupport",
     "Mesh",
     "MeshDeployment",
     "MeshPorts",
+    "Mirror",
+    "Retries",
     "ServiceRoutingArgs",
     "mesh_for",
     "mesh_rules",

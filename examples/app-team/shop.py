@@ -1,5 +1,6 @@
 """The shop's service in one cluster: its namespace in the mesh, a stable and a canary version, and the
-mesh's routing between them with locality failover."""
+mesh's routing between them: a weighted split (or blue-green), requests with `x-canary: true` sent to the
+canary, and locality failover."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import pulumi_kubernetes as k8s
 
 from components.config import LocalityFailover
 from components.contract import ClusterRecord, FleetContract
-from components.meshes import ServiceRoutingArgs, mesh_for
+from components.meshes import BlueGreen, HeaderMatch, HeaderRoute, ServiceRoutingArgs, mesh_for
 
 SERVICE = "shop"
 PORT = 80
 CONTAINER_PORT = 9898
+CANARY = "v2"
+# Testers and internal users reach the canary on purpose, whatever its share of traffic; every mesh matches exact headers.
+CANARY_HEADER = HeaderMatch("x-canary", "true")
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,9 @@ class ShopArgs:
     """Image per version, e.g. {"v1": stable, "v2": canary}."""
     weights: dict[str, int]
     """Percent of traffic per version."""
+    live: str | None = None
+    """Blue-green: the version that takes all traffic while every version stays deployed. Default: none,
+    `weights` split the traffic."""
     replicas: int = 2
 
 
@@ -95,7 +102,9 @@ class Shop(pulumi.ComponentResource):
                 ServiceRoutingArgs(
                     service=SERVICE,
                     namespace=args.namespace,
-                    weights=args.weights,
+                    weights={} if args.live else args.weights,
+                    blue_green=BlueGreen(versions=tuple(args.images), active=args.live) if args.live else None,
+                    header_routes=[HeaderRoute(CANARY, [CANARY_HEADER])],
                     failover=[LocalityFailover(source, target) for source, target in args.fleet.mesh.locality.failover],
                     port=PORT,
                     # Where this routing lives and where every cluster runs: meshes that fail over to named
