@@ -326,6 +326,9 @@ class Mesh(ABC):
     locality: ClassVar[LocalitySupport]
     identity: ClassVar[IdentitySupport]
     access: ClassVar[AccessSupport]
+    standby_intermediates: ClassVar[bool] = False
+    """Whether every cluster also needs an intermediate under each other root with a key, trusted before it
+    signs (FleetTrustArgs.standby_intermediates): for a mesh whose verifiers anchor on the intermediate."""
 
     def __init__(self, fleet: FleetSpec) -> None:
         self.fleet = fleet

@@ -50,11 +50,14 @@ class Consul(Mesh):
         "No zone preference inside a datacenter: prioritize-by-locality is Consul Enterprise",
     )
 
+    # The agent TLS CA file holds the cluster's intermediates themselves, read once at start by servers, the
+    # injector and every dataplane: the next one must be in it before it signs (docs/consul.md, "Rotating the root").
+    standby_intermediates = True
     identity = IdentitySupport(
         shared_root=False,
         summary="each datacenter's built-in Connect CA signs its workloads under a root of its own, and peers "
         "exchange those roots as trust bundles when they peer; the fleet's intermediate is the CA of Consul's "
-        "agent TLS (servers, peering tokens) only (docs/consul.md, 'Why not the shared root'). With ACLs, a workload's "
+        "agent TLS (servers' RPC, HTTPS and gRPC) only (docs/consul.md, 'Why not the shared root'). With ACLs, a workload's "
         "identity is its Consul service, which a pod may register only as its Kubernetes service account's name",
     )
 
@@ -69,7 +72,7 @@ class Consul(Mesh):
         return cls(fleet, parse_settings(fleet, settings))
 
     def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:
-        # The CA of Consul's agent TLS in this datacenter (servers' RPC, HTTPS and gRPC, peering tokens).
+        # The CA of Consul's agent TLS in this datacenter (servers' RPC, HTTPS and gRPC; peering runs under the Connect CA).
         return CaProfile(common_name="Consul agent CA", locality=cluster.name)
 
     def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:

@@ -8,6 +8,7 @@ cluster receives.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,12 @@ SERVICE_META_ANNOTATION = "consul.hashicorp.com/service-meta-"
 CA_CERT_SECRET = "consul-ca-cert"
 CA_KEY_SECRET = "consul-ca-key"
 
+CA_DIGEST_ANNOTATION = "meshfleet.io/agent-ca"
+"""Pod annotation on the servers, the connect injector and the mesh gateway: the digest of the agent TLS CA
+file. Each reads that file only at start (no `auto_reload_config` outside Vault, server-config-configmap.yaml;
+the injector reads it once, inject-connect/command.go), so a new file must restart them; and changing a
+release value is what makes Helm run tls-init (a pre-upgrade hook) to re-issue the servers' certificates."""
+
 PEERING_TOKEN_LABEL = "consul.hashicorp.com/peering-token"
 PEERING_VERSION_ANNOTATION = "consul.hashicorp.com/peering-version"
 PEERING_TOKEN_KEY = "data"
@@ -58,8 +65,21 @@ def peering_token_secret(peer: str) -> str:
     return f"peering-token-{peer}"
 
 
-def consul_values(mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None) -> dict[str, Any]:
+def ca_file_digest(ca_file_pem: str) -> str:
+    return "sha256:" + hashlib.sha256(ca_file_pem.encode()).hexdigest()
+
+
+def ca_rollout_annotations(ca_file_pem: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The chart's `annotations` values are YAML strings (tpl'd into the pod templates)."""
+    return pulumi.Output.from_input(ca_file_pem).apply(lambda pem: yaml.safe_dump({CA_DIGEST_ANNOTATION: ca_file_digest(pem)}))
+
+
+def consul_values(
+    mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None, ca_file_pem: pulumi.Input[str]
+) -> dict[str, Any]:
+    """`ca_file_pem`: what `consul-ca-cert` holds as `tls.crt`, the agent TLS CA file (signing CA first)."""
     replicas = mesh.control_plane_replicas
+    rollout = ca_rollout_annotations(ca_file_pem)
     return {
         "global": {
             "name": FULLNAME,
@@ -88,6 +108,8 @@ def consul_values(mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[li
             # With one server the chart's budget is maxUnavailable 0, which blocks every node drain
             # (_helpers.tpl consul.server.pdb.maxUnavailable); above one it is maxUnavailable 1.
             "disruptionBudget": {"enabled": replicas > 1},
+            # A new CA file rolls the servers one at a time (updatePartition 0) after tls-init re-issued their certificates.
+            "annotations": rollout,
         },
         "connectInject": {
             "enabled": True,
@@ -95,8 +117,10 @@ def consul_values(mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[li
             # webhooks admitting Consul's custom resources select every namespace.
             "default": True,
             "namespaceSelector": yaml.safe_dump({"matchLabels": dict(INJECTION_LABEL)}),
+            # It bakes the CA file it read at start into every pod it injects (CONSUL_CACERT_PEM).
+            "annotations": rollout,
         },
-        "meshGateway": mesh_gateway_values(cluster, sources),
+        "meshGateway": {**mesh_gateway_values(cluster, sources), "annotations": rollout},
     }
 
 
