@@ -146,7 +146,9 @@ class Fleet(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         profiles = {name: profile for name, c in spec.clusters.items() if (profile := plan.mesh.ca_profile(c)) is not None}
         deployed = deployed_outputs(child).get_output("rootCaBundle")
-        self.trust = FleetTrust("trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots, deployed), child)
+        self.trust = FleetTrust(
+            "trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots, deployed, plan.mesh.standby_intermediates), child
+        )
         self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api)
         open_mesh_ports(plan.mesh, self.clusters)
         self.mesh = plan.mesh.deploy(self.clusters, self.trust, child)

@@ -16,6 +16,7 @@ usage. pulumi-tls cannot write `pathlen:0` (it never sets MaxPathLenZero), so th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -61,6 +62,10 @@ class ClusterCa:
     bundle_pem: pulumi.Output[str]
     """Every root of the fleet: what the cluster trusts."""
     signing_root: str
+    overlap_pem: pulumi.Output[str]
+    """This intermediate, then the cluster's standby intermediates (one under each other root with a key),
+    for a mesh whose verifiers anchor on the cluster's intermediate itself (FleetTrustArgs.standby_intermediates);
+    without standbys, the intermediate alone."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,12 @@ class FleetTrustArgs:
     deployed_bundle: pulumi.Input[str | None] | None = None
     """The bundle the clusters run now (the stack's last `rootCaBundle`); None on a first deployment.
     A new bundle must contain it or be contained in it."""
+    standby_intermediates: bool = False
+    """Also issue each cluster an intermediate under every other root that has a key, and list them in
+    `ClusterCa.overlap_pem`. For a mesh that anchors trust on the cluster's intermediate and loads it only
+    at start (Consul's agent TLS): the intermediate of rotation step 2 must be trusted from step 1 on. It
+    is named after its root like the signing one, so step 2 signs with the very intermediate step 1 issued.
+    Default: only the signing root's intermediates."""
 
 
 @dataclass(frozen=True)
@@ -95,8 +106,16 @@ class FleetTrust(pulumi.ComponentResource):
         self.root_certificates = {name: root.certificate_pem for name, root in roots.items()}
         bundle = pulumi.Output.all(*self.root_certificates.values()).apply(join_pem)
         self.bundle_pem = pulumi.Output.all(bundle, args.deployed_bundle).apply(lambda pair: checked_rotation(pair[1], pair[0]))
-        signer = roots[args.spec.signing_root]
-        self.clusters = {cluster: self._intermediate(cluster, profile, signer) for cluster, profile in args.profiles.items()}
+        signing = args.spec.signing_root
+        standby_roots = [name for name, root in roots.items() if name != signing and root.private_key_pem is not None]
+        self.clusters = {}
+        for cluster, profile in args.profiles.items():
+            ca = self._intermediate(cluster, profile, signing, roots[signing])
+            if args.standby_intermediates and standby_roots:
+                standbys = [self._intermediate(cluster, profile, name, roots[name]) for name in standby_roots]
+                pems = [ca.certificate_pem, *(standby.certificate_pem for standby in standbys)]
+                ca = dataclasses.replace(ca, overlap_pem=pulumi.Output.all(*pems).apply(join_pem))
+            self.clusters[cluster] = ca
         self.register_outputs({"bundle_pem": self.bundle_pem, "root_certificates": self.root_certificates})
 
     def _key(self, name: str, opts: pulumi.ResourceOptions) -> tls.PrivateKey:
@@ -132,12 +151,12 @@ class FleetTrust(pulumi.ComponentResource):
         )
         return _Root(cert.cert_pem, key.private_key_pem)
 
-    def _intermediate(self, cluster: str, profile: CaProfile, signer: _Root) -> ClusterCa:
+    def _intermediate(self, cluster: str, profile: CaProfile, root: str, signer: _Root) -> ClusterCa:
         if signer.private_key_pem is None:
-            raise ValueError(f"signing root {self._spec.signing_root!r} has no private key")
-        # The signing root is part of the name: moving to a new root issues a new key and certificate
-        # beside the old ones instead of mutating them.
-        base = naming.child(cluster, self._spec.signing_root, "intermediate")
+            raise ValueError(f"signing root {root!r} has no private key")
+        # The root is part of the name: moving to a new root issues a new key and certificate beside the
+        # old ones instead of mutating them (or keeps the standby that step 1 issued under it).
+        base = naming.child(cluster, root, "intermediate")
         opts = pulumi.ResourceOptions(parent=self)
         key = self._key(naming.child(base, "key"), opts)
         request = tls.CertRequest(
@@ -167,7 +186,8 @@ class FleetTrust(pulumi.ComponentResource):
             private_key_pem=pulumi.Output.secret(key.private_key_pem),
             chain_pem=pulumi.Output.all(cert.cert_pem, signer.certificate_pem).apply(join_pem),
             bundle_pem=self.bundle_pem,
-            signing_root=self._spec.signing_root,
+            signing_root=root,
+            overlap_pem=cert.cert_pem.apply(lambda pem: join_pem([pem])),
         )
 
 

@@ -157,7 +157,8 @@ def mutual_tls(server: Workload, server_trust: str, client: Workload, client_tru
 
 
 def issue_server(ca_cert_pem: str, ca_key_pem: str, dns_name: str) -> Workload:
-    """A server certificate for `dns_name`, as Consul's tls-init signs the servers' (serverAuth and clientAuth)."""
+    """A server certificate for `dns_name`, as Consul's tls-init signs the servers' (serverAuth and clientAuth;
+    consul-k8s control-plane/helper/cert/tls_util.go GenerateCert)."""
     ca_cert = load_cert(ca_cert_pem)
     ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -173,6 +174,14 @@ def issue_server(ca_cert_pem: str, ca_key_pem: str, dns_name: str) -> Workload:
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name), x509.DNSName("localhost")]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        # Go's x509.CreateCertificate copies the parent's subject key id into the authority key id, which is how a
+        # verifier tells apart two CAs of the same subject (a cluster's intermediates under two roots).
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            ),
+            critical=False,
+        )
         .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
     )
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()

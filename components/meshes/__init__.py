@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..config import MeshRules
+from .access import AccessRule, AccessSupport, Caller, ServiceAccessArgs
 from .base import (
     BlueGreen,
     HeaderMatch,
@@ -41,7 +42,10 @@ def mesh_for(mesh_type: str) -> type[Mesh]:
 __all__ = [
     "AVAILABLE",
     "PLANNED",
+    "AccessRule",
+    "AccessSupport",
     "BlueGreen",
+    "Caller",
     "HeaderMatch",
     "HeaderRoute",
     "IdentitySupport",
@@ -51,6 +55,7 @@ __all__ = [
     "MeshPorts",
     "Mirror",
     "Retries",
+    "ServiceAccessArgs",
     "ServiceRoutingArgs",
     "mesh_for",
     "mesh_rules",

@@ -30,6 +30,7 @@ import pulumi
 from ..clusters import Cluster
 from ..config import ClusterSpec, FleetSpec, LocalityFailover, MeshRules, Section
 from ..trust import CaProfile, FleetTrust
+from .access import AccessSupport, ServiceAccessArgs
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,10 @@ class Mesh(ABC):
     ports: ClassVar[MeshPorts]
     locality: ClassVar[LocalitySupport]
     identity: ClassVar[IdentitySupport]
+    access: ClassVar[AccessSupport]
+    standby_intermediates: ClassVar[bool] = False
+    """Whether every cluster also needs an intermediate under each other root with a key, trusted before it
+    signs (FleetTrustArgs.standby_intermediates): for a mesh whose verifiers anchor on the intermediate."""
 
     def __init__(self, fleet: FleetSpec) -> None:
         self.fleet = fleet
@@ -347,6 +352,12 @@ class Mesh(ABC):
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
         """For app teams: weighted versions and locality failover for one service, in one cluster (the
         provider in `opts`). A mesh that cannot fail over across clusters says so in `locality`."""
+
+    @classmethod
+    @abstractmethod
+    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        """For app teams: the callers allowed to call one service, in one cluster (the provider in `opts`);
+        everybody else is refused. What the mesh's identities cannot express is refused, as `access` says."""
 
     @classmethod
     def version_annotations(cls, version_label: str, version: str) -> dict[str, str]:

@@ -55,7 +55,8 @@ def _consistency(args: StackValidationArgs, report_violation: ReportViolation) -
         bundles[frozenset(c.public_bytes(Encoding.DER) for c in roots)].append(anchor.cluster)
     for material in (m for r in resources for mesh in MESHES if (m := mesh.ca_material(r)) is not None):
         ca = certificates(material.ca_cert_pem)
-        if not ca or not issued_by_one_of(ca[0], roots_of.get(material.cluster, [])):
+        # Every certificate counts: a Consul CA file lists the cluster's intermediates under two roots mid-rotation.
+        if not ca or not all(issued_by_one_of(cert, roots_of.get(material.cluster, [])) for cert in ca):
             report_violation(
                 f"the CA certificate of {material.cluster} is not issued by a root of the fleet's bundle; "
                 "issue every cluster's intermediate from trust.signingRoot",

@@ -119,6 +119,29 @@ def test_routing_lives_where_control_planes_read_config(primary_remote: Simulati
     ]
 
 
+def test_the_shop_admits_only_its_storefront_by_its_principal(app: Simulation) -> None:
+    for cluster in CLUSTERS:
+        policy = app.named(f"{cluster}-access-callers", "kubernetes:security.istio.io/v1:AuthorizationPolicy")
+        assert policy.inputs["metadata"] == {"name": "shop", "namespace": "shop"}
+        # The principal comes from the fleet's trust domain (the contract), the same in every cluster.
+        assert policy.inputs["spec"] == {
+            "selector": {"matchLabels": {"app": "shop"}},
+            "action": "ALLOW",
+            "rules": [
+                {
+                    "from": [{"source": {"principals": ["prod.meshfleet.internal/ns/shop/sa/storefront"]}}],
+                    "to": [{"operation": {"methods": ["GET", "POST"], "paths": ["/api/*"]}}],
+                }
+            ],
+        }
+        assert depends_on(app, policy, app.named(f"{cluster}-namespace"))
+
+
+def test_access_rules_live_where_control_planes_read_config(primary_remote: Simulation) -> None:
+    app = run_app(primary_remote.exports)
+    assert [r.name for r in app.of_type("kubernetes:security.istio.io/v1:AuthorizationPolicy")] == ["gke-usc1-access-callers"]
+
+
 def test_fails_on_an_incompatible_contract_version(prod: Simulation) -> None:
     with pytest.raises(ProgramFailed) as caught:
         run_app({**prod.exports, "contractVersion": "2.0"})
@@ -187,6 +210,27 @@ def test_on_linkerd_promoting_the_canary_is_the_same_config_change(linkerd: Simu
     app = run_app(linkerd.exports, canaryWeight=100)
     backends = app.named("gke-usc1-routing-routes").inputs["spec"]["rules"][-1]["backendRefs"]
     assert [(b["name"], b["weight"]) for b in backends] == [("shop-v1", 0), ("shop-v2", 100)]
+
+
+def test_on_linkerd_the_shop_admits_only_its_own_clusters_storefront_through_a_server_and_a_route(linkerd_app: Simulation) -> None:
+    for cluster in LINKERD_CLUSTERS:
+        server = linkerd_app.named(f"{cluster}-access-server", "kubernetes:policy.linkerd.io/v1beta3:Server")
+        assert server.inputs["spec"] == {"podSelector": {"matchLabels": {"app": "shop"}}, "port": 9898, "accessPolicy": "deny"}
+        route = linkerd_app.named(f"{cluster}-access-0-route", "kubernetes:policy.linkerd.io/v1beta3:HTTPRoute")
+        assert route.inputs["metadata"] == {"name": "shop-0", "namespace": "shop"}
+        assert route.inputs["spec"]["rules"] == [
+            {
+                "matches": [
+                    {"path": {"type": "PathPrefix", "value": "/api/"}, "method": "GET"},
+                    {"path": {"type": "PathPrefix", "value": "/api/"}, "method": "POST"},
+                ]
+            }
+        ]
+        callers = linkerd_app.named(f"{cluster}-access-0-callers", "kubernetes:policy.linkerd.io/v1alpha1:MeshTLSAuthentication")
+        assert callers.inputs["spec"] == {"identities": ["storefront.shop.serviceaccount.identity.linkerd.linkerd.meshfleet.internal"]}
+        authorization = linkerd_app.named(f"{cluster}-access-0-authorization", "kubernetes:policy.linkerd.io/v1alpha1:AuthorizationPolicy")
+        assert authorization.inputs["spec"]["targetRef"] == {"group": "policy.linkerd.io", "kind": "HTTPRoute", "name": "shop-0"}
+        assert depends_on(linkerd_app, server, authorization), f"{server.urn}: the Server refuses the rest, so it comes last"
 
 
 # --- the same program against a Consul fleet -----------------------------------------------------------
@@ -314,3 +358,25 @@ LIVE_ON_V2 = {
     "linkerd": [{"name": "shop-v2", "port": 80, "weight": 100}],
     "consul": [{"weight": 100, "serviceSubset": "v2"}],
 }
+
+
+def test_on_consul_the_shop_admits_its_storefront_from_every_peer_and_denies_everybody_else(consul_app: Simulation) -> None:
+    allow = [
+        {"action": "allow", "http": {"pathPrefix": "/api/", "methods": ["GET", "POST"]}},
+        {"action": "deny", "http": {"pathPrefix": "/"}},
+    ]
+    for cluster in CONSUL_CLUSTERS:
+        peers = sorted(c for c in CONSUL_CLUSTERS if c != cluster)
+        intentions = consul_app.named(f"{cluster}-access-callers", f"{CONSUL_API}:ServiceIntentions")
+        assert intentions.inputs["metadata"] == {"name": "shop", "namespace": "shop"}
+        assert intentions.inputs["spec"] == {
+            "destination": {"name": "shop"},
+            "sources": [
+                {"name": "storefront", "permissions": allow},
+                *({"name": "storefront", "peer": peer, "permissions": allow} for peer in peers),
+                {"name": "*", "action": "deny"},
+                *({"name": "*", "peer": peer, "action": "deny"} for peer in peers),
+            ],
+        }
+        # Method and path permissions need the protocol http, which the routing's ServiceDefaults declares.
+        assert depends_on(consul_app, intentions, consul_app.named(f"{cluster}-routing-defaults", f"{CONSUL_API}:ServiceDefaults"))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.meshes import ServiceRoutingArgs, mesh_for
+from components.meshes import ServiceAccessArgs, ServiceRoutingArgs, mesh_for
 from components.simulation import Recorded, Simulation, run_program
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -91,3 +91,20 @@ def service_routing(mesh_type: str, args: ServiceRoutingArgs, cluster: str = "ek
         mesh_for(mesh_type).service_routing(f"{cluster}-{args.service}", args, pulumi.ResourceOptions(providers=[provider]))
 
     return run_program(program)
+
+
+# --- app teams' access rules, alike for every mesh ----------------------------------------------------
+
+
+def run_access(mesh: str, args: ServiceAccessArgs, cluster: str = "eks-use1") -> Simulation:
+    """`mesh_for(mesh).service_access` written into `cluster`, as an app team's program calls it."""
+
+    def program() -> None:
+        provider = pulumi.ProviderResource("kubernetes", f"{cluster}-k8s", {})
+        mesh_for(mesh).service_access(f"{cluster}-shop-access", args, pulumi.ResourceOptions(providers=[provider]))
+
+    sim = run_program(program)
+    for resource in sim.resources:
+        if resource.custom and resource.type.startswith("kubernetes:") and not resource.type.startswith("pulumi:providers:"):
+            assert resource.provider.endswith(f"::{cluster}-k8s"), resource.urn
+    return sim

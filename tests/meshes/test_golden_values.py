@@ -8,6 +8,7 @@ Every example stack of every mesh is listed in STACKS (a session fixture of test
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import yaml
 from components.simulation import Simulation
 from tests.meshes.helpers import RELEASE
 
+SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 STACKS = ["prod", "primary_remote", "dev", "linkerd", "consul"]
 
@@ -26,6 +28,8 @@ def stable(value: Any) -> Any:
     the mesh tests check that they are the fleet's own (e.g. Linkerd's identityTrustAnchorsPEM)."""
     if isinstance(value, str) and "-----BEGIN CERTIFICATE-----" in value:
         return f"<{value.count('-----BEGIN CERTIFICATE-----')} PEM certificate(s)>"
+    if isinstance(value, str) and SHA256.search(value):
+        return SHA256.sub("sha256:<digest>", value)  # of such certificates (Consul's CA file digest annotation)
     if isinstance(value, dict):
         return {key: stable(item) for key, item in value.items()}
     if isinstance(value, list):

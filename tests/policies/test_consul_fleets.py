@@ -148,6 +148,14 @@ def test_a_server_ca_from_another_root_is_caught(consul: Simulation, dev: Simula
     assert messages(at_preview(sim), "mesh-fleet-consistency") == [
         "mandatory: the CA certificate of gke-euw1 is not issued by a root of the fleet's bundle; issue every cluster's intermediate from trust.signingRoot"
     ]
+    # A CA file that keeps its own intermediate first but also trusts a foreign CA (after it, as a rotation's standby).
+    own = consul.named("gke-euw1-consul-ca-cert", "kubernetes:core/v1:Secret").inputs["stringData"]["tls.crt"]
+    sim = tampered(
+        consul, "gke-euw1-consul-ca-cert", lambda props: props["stringData"].__setitem__("tls.crt", own + foreign["ca-cert.pem"])
+    )
+    assert messages(at_preview(sim), "mesh-fleet-consistency") == [
+        "mandatory: the CA certificate of gke-euw1 is not issued by a root of the fleet's bundle; issue every cluster's intermediate from trust.signingRoot"
+    ]
     sim = tampered(
         consul,
         "gke-euw1-consul-ca-cert",

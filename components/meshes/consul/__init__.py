@@ -7,6 +7,7 @@ Where things are made:
 - discovery.py: peerings (acceptor, token hand-off, dialer) and the fleet's ExportedServices
 - locality.py: the per-service ServiceResolver with failover to peers
 - routing.py: app teams' weighted versions (ServiceDefaults, resolver subsets, ServiceSplitter)
+- access.py: app teams' callers (a ServiceIntentions per service)
 - values.py: every Helm value and custom-resource spec, as plain functions
 """
 
@@ -19,8 +20,10 @@ import pulumi
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...trust import CaProfile, FleetTrust
+from ..access import ServiceAccessArgs
 from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from . import values
+from .access import ACCESS, ServiceAccess
 from .mesh import ConsulMesh, ConsulMeshArgs
 from .routing import ServiceRouting
 from .settings import DEFAULT_VERSION, VERSION_LINE, ConsulSettings, parse_settings
@@ -47,13 +50,18 @@ class Consul(Mesh):
         "No zone preference inside a datacenter: prioritize-by-locality is Consul Enterprise",
     )
 
+    # The agent TLS CA file holds the cluster's intermediates themselves, read once at start by servers, the
+    # injector and every dataplane: the next one must be in it before it signs (docs/consul.md, "Rotating the root").
+    standby_intermediates = True
     identity = IdentitySupport(
         shared_root=False,
         summary="each datacenter's built-in Connect CA signs its workloads under a root of its own, and peers "
         "exchange those roots as trust bundles when they peer; the fleet's intermediate is the CA of Consul's "
-        "agent TLS (servers, peering tokens) only (docs/consul.md, 'Why not the shared root'). With ACLs, a workload's "
+        "agent TLS (servers' RPC, HTTPS and gRPC) only (docs/consul.md, 'Why not the shared root'). With ACLs, a workload's "
         "identity is its Consul service, which a pod may register only as its Kubernetes service account's name",
     )
+
+    access = ACCESS
 
     def __init__(self, fleet: FleetSpec, settings: ConsulSettings) -> None:
         super().__init__(fleet)
@@ -64,7 +72,7 @@ class Consul(Mesh):
         return cls(fleet, parse_settings(fleet, settings))
 
     def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:
-        # The CA of Consul's agent TLS in this datacenter (servers' RPC, HTTPS and gRPC, peering tokens).
+        # The CA of Consul's agent TLS in this datacenter (servers' RPC, HTTPS and gRPC; peering runs under the Connect CA).
         return CaProfile(common_name="Consul agent CA", locality=cluster.name)
 
     def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
@@ -73,6 +81,10 @@ class Consul(Mesh):
     @classmethod
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
         return ServiceRouting(name, args, opts)
+
+    @classmethod
+    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        return ServiceAccess(name, args, opts)
 
     @classmethod
     def version_annotations(cls, version_label: str, version: str) -> dict[str, str]:

@@ -3,6 +3,10 @@
 Order (each step `depends_on` the previous): `consul` namespace -> `consul-ca-cert` and `consul-ca-key`
 (before the release: its pre-install tls-init hook signs the servers' certificates with them, and would
 otherwise make a CA of its own) -> the consul release (servers, connect injector, mesh gateway).
+
+A new CA file (a root rotation step, an intermediate's renewal) changes the release's CA digest
+annotations, so Helm upgrades it: tls-init (pre-upgrade) re-issues the servers' certificates under the
+file's first certificate after the Secrets changed, then servers, injector and mesh gateway restart on it.
 """
 
 from __future__ import annotations
@@ -46,8 +50,11 @@ class ConsulControlPlane(pulumi.ComponentResource):
             naming.child(cluster.name, values.NAMESPACE), values.NAMESPACE, {}, pulumi.ResourceOptions(parent=self)
         )
         self.ca_secrets = [
+            # `tls.crt` is the CA file every Consul component verifies servers with: the signing intermediate first
+            # (tls-init signs with the first PEM block, helper/cert ParseCert), then during a root rotation the
+            # cluster's intermediate under the other root, so that servers certified under either verify.
             # `ca.crt`: the fleet roots the CA chains to, for verifiers and audits; the chart mounts only tls.crt.
-            self._secret(cluster.name, values.CA_CERT_SECRET, {"tls.crt": args.ca.certificate_pem, "ca.crt": args.ca.bundle_pem}),
+            self._secret(cluster.name, values.CA_CERT_SECRET, {"tls.crt": args.ca.overlap_pem, "ca.crt": args.ca.bundle_pem}),
             self._secret(cluster.name, values.CA_KEY_SECRET, {"tls.key": args.ca.private_key_pem}),
         ]
         # A Release: tls-init is a pre-install hook (Chart v4 would drop it), and Helm waits for the
@@ -57,7 +64,7 @@ class ConsulControlPlane(pulumi.ComponentResource):
             values.RELEASE,
             args.settings.chart(),
             values.NAMESPACE,
-            values.consul_values(args.mesh, cluster, args.allowed_sources, args.observability),
+            values.consul_values(args.mesh, cluster, args.allowed_sources, args.ca.overlap_pem, args.observability),
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *self.ca_secrets]),
         )
         self.register_outputs({"namespace": self.namespace.metadata.name, "datacenter": values.datacenter(cluster)})

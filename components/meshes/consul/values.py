@@ -8,6 +8,7 @@ cluster receives.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -40,6 +41,12 @@ SERVICE_META_ANNOTATION = "consul.hashicorp.com/service-meta-"
 CA_CERT_SECRET = "consul-ca-cert"
 CA_KEY_SECRET = "consul-ca-key"
 
+CA_DIGEST_ANNOTATION = "meshfleet.io/agent-ca"
+"""Pod annotation on the servers, the connect injector and the mesh gateway: the digest of the agent TLS CA
+file. Each reads that file only at start (no `auto_reload_config` outside Vault, server-config-configmap.yaml;
+the injector reads it once, inject-connect/command.go), so a new file must restart them; and changing a
+release value is what makes Helm run tls-init (a pre-upgrade hook) to re-issue the servers' certificates."""
+
 PEERING_TOKEN_LABEL = "consul.hashicorp.com/peering-token"
 PEERING_VERSION_ANNOTATION = "consul.hashicorp.com/peering-version"
 PEERING_TOKEN_KEY = "data"
@@ -60,10 +67,25 @@ def peering_token_secret(peer: str) -> str:
     return f"peering-token-{peer}"
 
 
+def ca_file_digest(ca_file_pem: str) -> str:
+    return "sha256:" + hashlib.sha256(ca_file_pem.encode()).hexdigest()
+
+
+def ca_rollout_annotations(ca_file_pem: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The chart's `annotations` values are YAML strings (tpl'd into the pod templates)."""
+    return pulumi.Output.from_input(ca_file_pem).apply(lambda pem: yaml.safe_dump({CA_DIGEST_ANNOTATION: ca_file_digest(pem)}))
+
+
 def consul_values(
-    mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None, observability: ObservabilitySpec | None = None
+    mesh: MeshSpec,
+    cluster: ClusterSpec,
+    sources: pulumi.Input[list[str]] | None,
+    ca_file_pem: pulumi.Input[str],
+    observability: ObservabilitySpec | None = None,
 ) -> dict[str, Any]:
+    """`ca_file_pem`: what `consul-ca-cert` holds as `tls.crt`, the agent TLS CA file (signing CA first)."""
     replicas = mesh.control_plane_replicas
+    rollout = ca_rollout_annotations(ca_file_pem)
     values: dict[str, Any] = {
         "global": {
             "name": FULLNAME,
@@ -92,6 +114,8 @@ def consul_values(
             # With one server the chart's budget is maxUnavailable 0, which blocks every node drain
             # (_helpers.tpl consul.server.pdb.maxUnavailable); above one it is maxUnavailable 1.
             "disruptionBudget": {"enabled": replicas > 1},
+            # A new CA file rolls the servers one at a time (updatePartition 0) after tls-init re-issued their certificates.
+            "annotations": rollout,
         },
         "connectInject": {
             "enabled": True,
@@ -99,8 +123,10 @@ def consul_values(
             # webhooks admitting Consul's custom resources select every namespace.
             "default": True,
             "namespaceSelector": yaml.safe_dump({"matchLabels": dict(INJECTION_LABEL)}),
+            # It bakes the CA file it read at start into every pod it injects (CONSUL_CACERT_PEM).
+            "annotations": rollout,
         },
-        "meshGateway": mesh_gateway_values(cluster, sources),
+        "meshGateway": {**mesh_gateway_values(cluster, sources), "annotations": rollout},
     }
     if observability is not None and observability.metrics:
         # Sidecars and the mesh gateway serve Envoy's metrics on a `prometheus` container port (20200,
@@ -221,11 +247,15 @@ def exported_services_spec(peers: Sequence[str]) -> dict[str, Any]:
 
 
 MESH_DEFAULT_ACTION = "allow"
-"""What a meshed service may do to another when no more specific intention says otherwise: meshfleet's
-mesh-wide authorization today is "mTLS, every meshed service may call every other" (as on Istio and
+"""What a meshed service may do to another when no more specific intention says otherwise, with the fleet's
+default `mesh.defaultAccess: allow`: "mTLS, every meshed service may call every other" (as on Istio and
 Linkerd with STRICT mTLS). With ACLs Consul's own default is deny (the ACL default policy), so the fleet
-writes this allow. The seam for a `deny` default with per-service rules: this action, plus ServiceIntentions
-named after their destination, which take precedence over the wildcard destination."""
+writes this allow; `deny` writes deny, and services admit their callers with ServiceIntentions named after
+them (access.py), which take precedence over the wildcard destination."""
+
+
+def mesh_default_action(mesh: MeshSpec) -> str:
+    return "deny" if mesh.default_access == "deny" else MESH_DEFAULT_ACTION
 
 
 def default_intentions_spec(peers: Sequence[str], action: str = MESH_DEFAULT_ACTION) -> dict[str, Any]:

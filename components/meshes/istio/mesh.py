@@ -17,7 +17,7 @@ from ...k8s import ReaderCredentials
 from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
-from . import discovery, values
+from . import access, discovery, values
 from .control_plane import ControlPlaneArgs, IstioControlPlane
 from .eastwest import EastWestGateway, EastWestGatewayArgs, address_for_remotes
 from .settings import IstioSettings
@@ -99,6 +99,7 @@ class IstioMesh(MeshDeployment):
                 spec=values.peer_authentication_spec(args.fleet.mesh),
                 opts=pulumi.ResourceOptions(parent=node, depends_on=releases),
             )
+            access.mesh_default(spec.name, args.fleet.mesh, releases, pulumi.ResourceOptions(parent=node))
             telemetry = values.telemetry_spec(args.fleet.observability)
             if telemetry is not None:
                 k8s.apiextensions.CustomResource(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +12,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from components.simulation import Simulation, simulate
+from tests.meshes.consul.test_discovery import custom_resources
 from tests.meshes.helpers import RELEASE, SECRET, depends_on, release
 from tests.support import CONSUL, raw_config
-from tests.tls_tools import Workload, issue_server, load_cert, load_certs, server_tls
+from tests.tls_tools import Workload, issue_server, load_cert, load_certs, new_root, server_tls
 
 CLUSTERS = ("eks-use1", "gke-usc1", "gke-euw1")
 
@@ -23,6 +26,12 @@ def consul_values(sim: Simulation, cluster: str) -> dict[str, Any]:
 
 def ca_secret(sim: Simulation, cluster: str, name: str) -> dict[str, str]:
     return sim.named(f"{cluster}-{name}", SECRET).inputs["stringData"]
+
+
+def ca_rollout(sim: Simulation, cluster: str) -> str:
+    """The pod annotations (a YAML string) that servers, injector and gateway get: the CA file's digest."""
+    ca_file = ca_secret(sim, cluster, "consul-ca-cert")["tls.crt"]
+    return f"meshfleet.io/agent-ca: sha256:{hashlib.sha256(ca_file.encode()).hexdigest()}\n"
 
 
 def test_the_chart_is_consul_2_0_3_from_hashicorps_repository(consul: Simulation) -> None:
@@ -51,13 +60,16 @@ def test_each_cluster_is_its_own_datacenter_with_tls_peering_injection_and_a_gat
         "acls": {"manageSystemACLs": True},
         "gossipEncryption": {"autoGenerate": True},
     }
-    assert values["server"] == {"replicas": 3, "disruptionBudget": {"enabled": True}}
+    rollout = ca_rollout(consul, cluster)
+    assert values["server"] == {"replicas": 3, "disruptionBudget": {"enabled": True}, "annotations": rollout}
     assert values["connectInject"] == {
         "enabled": True,
         "default": True,
         "namespaceSelector": "matchLabels:\n  meshfleet.io/consul-inject: enabled\n",
+        "annotations": rollout,
     }
     assert values["meshGateway"]["enabled"] is True
+    assert values["meshGateway"]["annotations"] == rollout
 
 
 def test_datacenter_names_are_distinct_and_valid_for_consul(consul: Simulation) -> None:
@@ -132,4 +144,110 @@ def test_one_server_runs_without_a_disruption_budget_that_would_block_drains() -
     mesh["controlPlane"] = {"replicas": 1}
     sim = simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh})
     # The chart renders maxUnavailable 0 for one server (_helpers.tpl consul.server.pdb.maxUnavailable).
-    assert consul_values(sim, "gke-euw1")["server"] == {"replicas": 1, "disruptionBudget": {"enabled": False}}
+    assert consul_values(sim, "gke-euw1")["server"] == {
+        "replicas": 1,
+        "disruptionBudget": {"enabled": False},
+        "annotations": ca_rollout(sim, "gke-euw1"),
+    }
+
+
+# Root rotation (README, docs/consul.md "Rotating the root"): before it one root; then 1. add the new root,
+# 2. sign with it, 3. drop the old one. Each step is a `pulumi up` that finishes before the next.
+ROTATION = [(["old"], "old"), (["old", "new"], "old"), (["old", "new"], "new"), (["new"], "new")]
+ROTATING = "gke-usc1"
+
+
+ROOTS = {"old": new_root("old-root"), "new": new_root("new-root")}
+
+
+@pytest.fixture(scope="module")
+def rotation() -> list[Simulation]:
+    from tests.test_trust import byo_secrets, byo_trust, deployed
+
+    roots = ROOTS
+    steps: list[Simulation] = []
+    for names, signing in ROTATION:
+        # Each step's stack knows the bundle the last one deployed, as a real stack reads its own outputs.
+        before = deployed(steps[-1].exports["rootCaBundle"] if steps else roots["old"][0], "consul")
+        trust = {"meshfleet:trust": byo_trust(names, signing)}
+        secrets = byo_secrets(*[(name, roots[name]) for name in names])
+        steps.append(simulate("consul", config_file=CONSUL, config=trust, secrets=secrets, stack_outputs=before))
+    return steps
+
+
+def intermediates(sim: Simulation, cluster: str) -> dict[str, tuple[str, str]]:
+    """The cluster's intermediates by root name, (certificate, key): resources `<cluster>-<root>-intermediate-*`.
+    A name that stays from one step to the next is the same resource, and so the same certificate and key."""
+    found = {}
+    for cert in sim.of_type("tls:index/locallySignedCert:LocallySignedCert"):
+        root = cert.name.removeprefix(f"{cluster}-").removesuffix("-intermediate-cert")
+        if cert.name.startswith(f"{cluster}-") and cert.name.endswith("-intermediate-cert") and "-" not in root:
+            key = sim.named(cert.name.removesuffix("-cert") + "-key")
+            found[root] = (str(cert.outputs["certPem"]), str(key.outputs["privateKeyPem"]))
+    return found
+
+
+def ca_file(sim: Simulation, cluster: str) -> list[str]:
+    """The roots whose intermediates the agent TLS CA file (`consul-ca-cert` tls.crt) lists, in its order."""
+    by_certificate = {load_cert(cert): root for root, (cert, _) in intermediates(sim, cluster).items()}
+    return [by_certificate[cert] for cert in load_certs(ca_secret(sim, cluster, "consul-ca-cert")["tls.crt"])]
+
+
+def trusted_pem(roots: list[str], *sims: Simulation) -> str:
+    """The CA file listing these roots' intermediates, each taken from the first simulation that still has it."""
+    return "".join(next(i[root][0] for i in (intermediates(sim, ROTATING) for sim in sims) if root in i) for root in roots)
+
+
+def test_root_rotation_keeps_the_next_intermediate_in_the_agent_ca_file_before_it_signs(rotation: list[Simulation]) -> None:
+    """The CA file lists the signing intermediate first (tls-init signs with it) and, while two roots have keys,
+    the cluster's intermediate under the other one, issued at step 1 under the name it signs with at step 2."""
+    expected = [["old"], ["old", "new"], ["new", "old"], ["new"]]
+    for step, roots in zip(rotation, expected, strict=True):
+        for cluster in CLUSTERS:
+            assert ca_file(step, cluster) == roots, cluster
+            assert sorted(intermediates(step, cluster)) == sorted(roots), cluster
+            _, signing_key = intermediates(step, cluster)[roots[0]]
+            assert ca_secret(step, cluster, "consul-ca-key")["tls.key"] == signing_key, cluster
+            for root, (cert, _) in intermediates(step, cluster).items():
+                load_cert(cert).verify_directly_issued_by(load_cert(ROOTS[root][0]))
+            # A new CA file is a new digest in the release: Helm upgrades it, tls-init re-issues the servers'
+            # certificates under the first certificate, and servers, injector and gateway restart on the new file.
+            values = consul_values(step, cluster)
+            assert values["server"]["annotations"] == values["connectInject"]["annotations"] == ca_rollout(step, cluster)
+            assert values["meshGateway"]["annotations"] == ca_rollout(step, cluster)
+
+
+def test_root_rotation_keeps_every_server_verifiable_at_every_step(rotation: list[Simulation], tmp_path: Path) -> None:
+    """Real handshakes, as Go's crypto/x509 verifies (any certificate of `ca_file` is an anchor). During each
+    step's roll some servers still hold the certificate tls-init issued at the previous step and some the new
+    one, and some verifiers (servers, injector, gateway, dataplanes) still run on the previous CA file while
+    restarted ones run on the new file: every pair must verify."""
+    name = f"server.{ROTATING}.consul"
+    for number, (before, now) in enumerate(itertools.pairwise(rotation), start=1):
+        # A name that persists is the same intermediate: the previous signer is still issued at this step.
+        current = intermediates(now, ROTATING)
+        servers = {
+            "previous": issue_server(*current[ca_file(before, ROTATING)[0]], name),
+            "current": issue_server(*current[ca_file(now, ROTATING)[0]], name),
+        }
+        files = {
+            "previous": trusted_pem(ca_file(before, ROTATING), now, before),
+            "current": ca_secret(now, ROTATING, "consul-ca-cert")["tls.crt"],
+        }
+        for issued, server in servers.items():
+            for trusted, pem in files.items():
+                error = server_tls(server, pem, name, tmp_path, partial_chain=True)
+                assert error is None, f"step {number}: {issued} server certificate against the {trusted} CA file: {error}"
+    # Why the next intermediate is trusted from step 1 on: a verifier still on the CA file from before the
+    # rotation (a pod injected before step 1 and never restarted) refuses the servers of step 2.
+    step2_server = issue_server(*intermediates(rotation[2], ROTATING)["new"], name)
+    refused = server_tls(step2_server, trusted_pem(["old"], rotation[2]), name, tmp_path, partial_chain=True)
+    assert "certificate verify failed" in str(refused)
+
+
+def test_root_rotation_leaves_the_peerings_alone(rotation: list[Simulation]) -> None:
+    """Peering never sees the agent TLS CA: a token carries the acceptor's Connect CA roots, and the servers
+    answer peers with a certificate from that CA (docs/consul.md, "Rotating the root"). No step re-issues a token."""
+    for kind in ("PeeringAcceptor", "PeeringDialer"):
+        per_step = [{r.name: (r.inputs["metadata"], r.inputs["spec"]) for r in custom_resources(step, kind)} for step in rotation]
+        assert per_step[0] and all(step == per_step[0] for step in per_step), kind
