@@ -79,7 +79,9 @@ def test_failing_canary_is_rolled_back(mesh: str, prometheus: str, tmp_path: Pat
     code, out, _, pulumi = gate(tmp_path, canary_file(tmp_path, mesh, "shop-failing", prometheus), "10")
     assert code == 1, out
     assert pulumi.config[STACK][KEY] == "0"
-    assert re.search(r"FAILED: canary error rate 0\.(2|19\d*) > 0\.01", out), out
+    # 20% of the failing canary's responses are server errors (whole-number counters: about that).
+    found = re.search(r"FAILED: canary error rate (\S+) > 0\.01", out)
+    assert found and 0.19 < float(found[1]) < 0.21, out
     assert "decision: rollback (canary weight 10 -> 0)" in out
 
 
