@@ -28,7 +28,7 @@ def reported(output: str) -> list[tuple[str, str, str]]:
 def test_compliant_prod_passes() -> None:
     result = run("--stack", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines()[-1] == "151 resources checked; 0 violations, 0 mandatory"
+    assert result.stdout.splitlines()[-1] == "148 resources checked; 0 violations, 0 mandatory"
     assert "no credentials used" in result.stdout.splitlines()[0]
 
 

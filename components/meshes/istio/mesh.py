@@ -104,30 +104,38 @@ class IstioMesh(MeshDeployment):
         return node
 
     def _connect(self) -> None:
-        """Remote secrets: in every primary, one per other cluster."""
-        fleet = self._args.fleet
-        primaries = [name for name, c in fleet.clusters.items() if c.is_primary]
+        """Remote secrets: in every primary, one Secret holding every other cluster."""
+        args = self._args
+        primaries = [name for name, c in args.fleet.clusters.items() if c.is_primary]
         for name, node in self.clusters.items():
             if any(p != name for p in primaries):
                 node.reader = discovery.reader_credentials(
-                    self._args.clusters[name],
-                    self._args.settings.reader_token_generation,
+                    args.clusters[name],
+                    args.settings.reader_token_generation,
                     node.control_plane.releases,
                     pulumi.ResourceOptions(parent=node),
                 )
         for holder in primaries:
-            for name, node in self.clusters.items():
-                if name == holder or node.reader is None:
-                    continue
-                discovery.remote_secret(
-                    self._args.clusters[holder],
-                    self._args.clusters[name],
-                    node.reader,
-                    # The reader's RBAC comes with the observed cluster's istiod; the holder's istiod
-                    # must exist to pick the Secret up.
-                    [*node.control_plane.releases, *self.clusters[holder].control_plane.releases],
-                    pulumi.ResourceOptions(parent=self.clusters[holder]),
-                )
+            holder_node = self.clusters[holder]
+            readers = {name: node.reader for name, node in self.clusters.items() if name != holder and node.reader is not None}
+            retired: list[pulumi.Resource] = []
+            if args.settings.migrate_remote_secrets:
+                retired = [
+                    discovery.retired_remote_secret(args.clusters[holder], name, pulumi.ResourceOptions(parent=holder_node))
+                    for name in readers
+                ]
+            discovery.remote_secrets(
+                args.clusters[holder],
+                readers,
+                # The readers' RBAC comes with each observed cluster's istiod; the holder's istiod must
+                # exist to pick the Secret up.
+                [
+                    *holder_node.control_plane.releases,
+                    *(release for name in readers for release in self.clusters[name].control_plane.releases),
+                    *retired,
+                ],
+                pulumi.ResourceOptions(parent=holder_node),
+            )
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}
