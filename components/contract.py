@@ -4,7 +4,8 @@ The producer (`stack_outputs`) and the reader (`read_fleet`) live together so th
 version are written down once. Rules of the contract:
 
 - `contractVersion` is `MAJOR.MINOR`. A minor version only adds keys; a reader accepts its own major
-  version at the same or a newer minor. A new major version may remove or change keys.
+  version at any minor: keys added after the producer's minor read as their documented defaults
+  (`ADDED_IN`). A new major version may remove or change keys.
 - No output is a credential. A secret value, should the contract ever need one, is its own top-level
   output: Pulumi tracks secretness per top-level output, so one secret inside `clusters` would make
   the whole map secret to every consumer.
@@ -28,11 +29,34 @@ if TYPE_CHECKING:
     from .meshes import Mesh, MeshDeployment
     from .trust import FleetTrust
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
 
-# Every key of contract 1.0; the README's "Stack outputs" table documents each.
+# Every key of the contract; docs/contract.md documents each.
 TOP_LEVEL_KEYS = ("contractVersion", "mesh", "clusters", "rootCaBundle")
-MESH_KEYS = ("type", "version", "meshId", "trustDomain", "topology", "mtls", "injectionLabel", "revisions", "defaultRevision", "locality")
+MESH_KEYS = (
+    "type",
+    "version",
+    "meshId",
+    "trustDomain",
+    "topology",
+    "mtls",
+    "injectionLabel",
+    "injectionAnnotations",
+    "revisions",
+    "defaultRevision",
+    "locality",
+    "identity",
+)
+# Keys a minor version added, with what they mean for a stack that publishes an older minor.
+# 1.1: Linkerd joins a namespace by annotation, and Consul may keep a CA of its own per cluster;
+# every 1.0 fleet ran Istio, which needs no annotation and chains to the shared root.
+ADDED_IN: dict[str, tuple[tuple[int, int], object]] = {
+    "injectionAnnotations": ((1, 1), {}),
+    "identity": (
+        (1, 1),
+        {"sharedRoot": True, "summary": "workload certificates chain to the fleet's root bundle (contract 1.0 fleets run Istio)"},
+    ),
+}
 CLUSTER_KEYS = ("name", "cloud", "created", "region", "zones", "network", "role", "apiEndpoint", "caCertificate", "eastWestGatewayAddress")
 
 
@@ -61,6 +85,7 @@ def stack_outputs(
             "topology": spec.mesh.topology,
             "mtls": spec.mesh.mtls,
             "injectionLabel": fleet["injectionLabel"],
+            "injectionAnnotations": fleet["injectionAnnotations"],
             "revisions": fleet["revisions"],
             "defaultRevision": fleet["defaultRevision"],
             "locality": {
@@ -68,6 +93,7 @@ def stack_outputs(
                 "summary": mesh.locality.summary,
                 "failover": [{"from": f.from_region, "to": f.to_region} for f in spec.mesh.locality_failover],
             },
+            "identity": {"sharedRoot": mesh.identity.shared_root, "summary": mesh.identity.summary},
         },
         "clusters": {
             name: {
@@ -100,6 +126,13 @@ class LocalityRecord:
 
 
 @dataclass(frozen=True)
+class IdentityRecord:
+    shared_root: bool
+    """Whether workload certificates chain to `rootCaBundle`; if not, each cluster's mesh keeps its own CA."""
+    summary: str
+
+
+@dataclass(frozen=True)
 class MeshRecord:
     type: str
     version: str
@@ -108,10 +141,19 @@ class MeshRecord:
     topology: str
     mtls: str
     injection_label: dict[str, str]
-    """The namespace label that puts a namespace's workloads in the mesh."""
+    """The namespace labels that put a namespace's workloads in the mesh."""
+    injection_annotations: dict[str, str]
+    """The namespace annotations that put a namespace's workloads in the mesh (Linkerd); often none."""
     revisions: dict[str, dict[str, Any]]
-    default_revision: str
+    default_revision: str | None
+    """None for a mesh without revisions."""
     locality: LocalityRecord
+    identity: IdentityRecord
+
+    @property
+    def namespace_metadata(self) -> dict[str, dict[str, str]]:
+        """`labels` and `annotations` for a namespace that joins the mesh, whatever the mesh."""
+        return {"labels": dict(self.injection_label), "annotations": dict(self.injection_annotations)}
 
 
 @dataclass(frozen=True)
@@ -157,26 +199,37 @@ def _require(source: Mapping[str, Any], key: str, where: str, stack: str) -> Any
     return source[key]
 
 
-def check_version(published: object, stack: str) -> None:
-    if not isinstance(published, str) or published.count(".") != 1:
+def check_version(published: object, stack: str) -> tuple[int, int]:
+    """The published (major, minor), if this reader understands it."""
+    parts = published.split(".") if isinstance(published, str) else []
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
         raise ContractError(
             f"fleet stack {stack!r} publishes no meshfleet contract version (got {published!r}); is it a meshfleet fleet stack?"
         )
-    major, minor = (int(part) for part in published.split("."))
-    ours_major, ours_minor = (int(part) for part in CONTRACT_VERSION.split("."))
-    if major != ours_major or minor < ours_minor:
+    major, minor = int(parts[0]), int(parts[1])
+    ours_major = int(CONTRACT_VERSION.split(".")[0])
+    if major != ours_major:
         raise ContractError(
-            f"fleet stack {stack!r} publishes contract {published}, but this reader understands {ours_major}.{ours_minor} "
+            f"fleet stack {stack!r} publishes contract {published}, but this reader understands {ours_major}.0 "
             f"to {ours_major}.x; use the meshfleet release that matches the fleet (components/contract.py)"
         )
+    return major, minor
+
+
+def _mesh_value(mesh: Mapping[str, Any], key: str, published: tuple[int, int], stack: str) -> Any:
+    added = ADDED_IN.get(key)
+    if added is not None and published < added[0]:
+        return mesh.get(key, added[1])
+    return _require(mesh, key, "mesh.", stack)
 
 
 def parse_contract(outputs: Mapping[str, Any], stack: str) -> FleetContract:
     """Typed records from a fleet stack's outputs; a ContractError names what is wrong."""
-    check_version(outputs.get("contractVersion"), stack)
+    published = check_version(outputs.get("contractVersion"), stack)
     mesh = _require(outputs, "mesh", "", stack)
-    values = {key: _require(mesh, key, "mesh.", stack) for key in MESH_KEYS}
+    values = {key: _mesh_value(mesh, key, published, stack) for key in MESH_KEYS}
     locality = values["locality"]
+    identity = values["identity"]
     clusters = {}
     for name, cluster in dict(_require(outputs, "clusters", "", stack)).items():
         fields = {key: _require(cluster, key, f"clusters.{name}.", stack) for key in CLUSTER_KEYS}
@@ -202,12 +255,17 @@ def parse_contract(outputs: Mapping[str, Any], stack: str) -> FleetContract:
             topology=values["topology"],
             mtls=values["mtls"],
             injection_label=dict(values["injectionLabel"]),
+            injection_annotations=dict(values["injectionAnnotations"]),
             revisions=dict(values["revisions"]),
             default_revision=values["defaultRevision"],
             locality=LocalityRecord(
                 cross_cluster_failover=bool(_require(locality, "crossClusterFailover", "mesh.locality.", stack)),
                 summary=str(_require(locality, "summary", "mesh.locality.", stack)),
                 failover=tuple((f["from"], f["to"]) for f in _require(locality, "failover", "mesh.locality.", stack)),
+            ),
+            identity=IdentityRecord(
+                shared_root=bool(_require(identity, "sharedRoot", "mesh.identity.", stack)),
+                summary=str(_require(identity, "summary", "mesh.identity.", stack)),
             ),
         ),
         clusters=clusters,

@@ -107,7 +107,7 @@ class Fleet(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         profiles = {name: profile for name, c in spec.clusters.items() if (profile := plan.mesh.ca_profile(c)) is not None}
         self.trust = FleetTrust("trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots), child)
-        self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child)
+        self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api)
         open_mesh_ports(plan.mesh, self.clusters)
         self.mesh = plan.mesh.deploy(self.clusters, self.trust, child)
         self.stack_outputs = stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from components.simulation import Simulation, simulate
-from tests.support import PRIMARY_REMOTE, kind_kubeconfig
+from tests.support import CONSUL, LINKERD, PRIMARY_REMOTE, kind_kubeconfig
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,3 +40,13 @@ def dev() -> Simulation:
 @pytest.fixture(scope="session")
 def primary_remote() -> Simulation:
     return simulate("primary-remote", config_file=PRIMARY_REMOTE)
+
+
+@pytest.fixture(scope="session")
+def linkerd() -> Simulation:
+    return simulate("linkerd", config_file=LINKERD)
+
+
+@pytest.fixture(scope="session")
+def consul() -> Simulation:
+    return simulate("consul", config_file=CONSUL)

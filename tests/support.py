@@ -14,7 +14,10 @@ from components.fleet import validate_fleet
 from components.simulation import PROJECT_DIR, stack_config
 from components.simulation.mocks import simulated_kubeconfig
 
-PRIMARY_REMOTE = PROJECT_DIR / "examples" / "stacks" / "Pulumi.primary-remote.yaml"
+STACKS = PROJECT_DIR / "examples" / "stacks"
+PRIMARY_REMOTE = STACKS / "Pulumi.primary-remote.yaml"
+LINKERD = STACKS / "Pulumi.linkerd.yaml"
+CONSUL = STACKS / "Pulumi.consul.yaml"
 DEV_CONTEXTS = ("kind-mesh-west", "kind-mesh-east")
 
 

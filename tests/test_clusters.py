@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import yaml
 
 from components.clusters.subnets import plan_zone_subnets
+from components.meshes.istio import Istio
 from components.simulation import PROJECT_DIR, Simulation, simulate
 from tests.support import kind_kubeconfig, raw_config
 
@@ -126,6 +128,19 @@ def test_narrowed_api_access_still_admits_the_other_clusters() -> None:
     assert {b["cidrBlock"] for b in gke} == {"198.51.100.0/24", *(f"{r.outputs['publicIp']}/32" for r in sim.of_type("aws:ec2/eip:Eip"))}
     # Left open, the endpoint is only guarded by authentication (the default).
     assert sim.named("eks-usw2-eks").inputs["vpcConfig"]["publicAccessCidrs"] == ["0.0.0.0/0"]
+
+
+def test_narrowed_api_access_stays_narrow_when_the_mesh_never_reads_peer_apis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mesh whose control planes do not read the other clusters' API servers (Consul's peering runs
+    through the mesh gateways) gets no peer addresses on a narrowed API endpoint."""
+    monkeypatch.setattr(Istio, "ports", replace(Istio.ports, peers_read_api=False))
+    clusters = raw_config(PROJECT_DIR / "Pulumi.prod.yaml")["clusters"]
+    clusters[0]["create"]["apiAccessCidrs"] = ["198.51.100.0/24"]
+    clusters[2]["create"]["apiAccessCidrs"] = ["198.51.100.0/24"]
+    sim = simulate("prod", config={"meshfleet:clusters": clusters})
+    assert sim.named("eks-use1-eks").inputs["vpcConfig"]["publicAccessCidrs"] == ["198.51.100.0/24"]
+    gke = sim.named("gke-euw1-gke").inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"]
+    assert [b["cidrBlock"] for b in gke] == ["198.51.100.0/24"]
 
 
 # --- GKE --------------------------------------------------------------------------------------------

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import yaml
 
-from components.contract import CONTRACT_VERSION, ContractError, FleetContract, parse_contract, read_fleet
+from components.contract import CONTRACT_VERSION, ContractError, FleetContract, IdentityRecord, parse_contract, read_fleet
 from components.simulation import ProgramFailed, Simulation, run_program
 
 STACK = "acme/meshfleet/prod"
@@ -16,7 +17,7 @@ STACK = "acme/meshfleet/prod"
 
 def test_prod_outputs_read_back_as_typed_records(prod: Simulation) -> None:
     fleet = parse_contract(prod.exports, STACK)
-    assert fleet.version == CONTRACT_VERSION == "1.0"
+    assert fleet.version == CONTRACT_VERSION == "1.1"
     assert (fleet.mesh.type, fleet.mesh.version, fleet.mesh.mesh_id, fleet.mesh.trust_domain) == (
         "istio",
         "1.30.5",
@@ -24,6 +25,10 @@ def test_prod_outputs_read_back_as_typed_records(prod: Simulation) -> None:
         "prod.meshfleet.internal",
     )
     assert fleet.mesh.injection_label == {"istio-injection": "enabled"}
+    assert fleet.mesh.injection_annotations == {}
+    assert fleet.mesh.namespace_metadata == {"labels": {"istio-injection": "enabled"}, "annotations": {}}
+    assert fleet.mesh.identity.shared_root is True
+    assert "cacerts" in fleet.mesh.identity.summary
     assert fleet.mesh.default_revision == "1-30-5"
     assert fleet.mesh.locality.failover == (("us-east-1", "us-west-2"), ("us-west-2", "us-east-1"), ("europe-west1", "us-east-1"))
     eks = fleet.clusters["eks-use1"]
@@ -64,6 +69,10 @@ def test_fails_kubeconfig_for_an_adopted_cluster(dev: Simulation) -> None:
             "use the meshfleet release that matches the fleet (components/contract.py)",
         ),
         (
+            "1.x",
+            "fleet stack 'acme/meshfleet/prod' publishes no meshfleet contract version (got '1.x'); is it a meshfleet fleet stack?",
+        ),
+        (
             None,
             "fleet stack 'acme/meshfleet/prod' publishes no meshfleet contract version (got None); is it a meshfleet fleet stack?",
         ),
@@ -80,12 +89,30 @@ def test_a_newer_minor_version_is_accepted(prod: Simulation) -> None:
     assert parse_contract({**prod.exports, "contractVersion": "1.7", "extraKey": 1}, STACK).version == "1.7"
 
 
+def test_a_1_0_stack_reads_with_the_defaults_of_the_keys_1_1_added(prod: Simulation) -> None:
+    outputs: dict[str, Any] = copy.deepcopy(prod.exports)
+    outputs["contractVersion"] = "1.0"
+    del outputs["mesh"]["injectionAnnotations"], outputs["mesh"]["identity"]
+    old = parse_contract(outputs, STACK).mesh
+    assert old.injection_annotations == {}
+    assert old.identity == IdentityRecord(True, "workload certificates chain to the fleet's root bundle (contract 1.0 fleets run Istio)")
+    assert replace(old, identity=parse_contract(prod.exports, STACK).mesh.identity) == parse_contract(prod.exports, STACK).mesh
+
+
+def test_fails_a_1_1_stack_without_a_key_1_1_added(prod: Simulation) -> None:
+    outputs: dict[str, Any] = copy.deepcopy(prod.exports)
+    del outputs["mesh"]["injectionAnnotations"]
+    with pytest.raises(ContractError) as caught:
+        parse_contract(outputs, STACK)
+    assert str(caught.value) == "fleet stack 'acme/meshfleet/prod' publishes no mesh.injectionAnnotations, which contract 1.1 requires"
+
+
 def test_fails_missing_key(prod: Simulation) -> None:
     outputs: dict[str, Any] = copy.deepcopy(prod.exports)
     del outputs["clusters"]["gke-euw1"]["apiEndpoint"]
     with pytest.raises(ContractError) as caught:
         parse_contract(outputs, STACK)
-    assert str(caught.value) == "fleet stack 'acme/meshfleet/prod' publishes no clusters.gke-euw1.apiEndpoint, which contract 1.0 requires"
+    assert str(caught.value) == "fleet stack 'acme/meshfleet/prod' publishes no clusters.gke-euw1.apiEndpoint, which contract 1.1 requires"
 
 
 def read(outputs: dict[str, Any], secret: list[str] | None = None) -> FleetContract:
@@ -107,5 +134,5 @@ def test_fails_read_of_a_contract_key_published_as_a_secret(prod: Simulation) ->
     with pytest.raises(ProgramFailed) as caught:
         read(prod.exports, secret=["clusters"])
     assert (
-        str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes 'clusters' as a secret; contract 1.0 keys carry no secrets"
+        str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes 'clusters' as a secret; contract 1.1 keys carry no secrets"
     )

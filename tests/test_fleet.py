@@ -26,8 +26,11 @@ def test_prod_outputs_describe_every_cluster(prod: Simulation) -> None:
 
 
 def test_prod_outputs_describe_the_mesh(prod: Simulation) -> None:
-    assert prod.exports["contractVersion"] == "1.0"
+    assert prod.exports["contractVersion"] == "1.1"
     mesh = prod.exports["mesh"]
+    assert set(mesh) == set(contract.MESH_KEYS)
+    assert mesh["injectionAnnotations"] == {}
+    assert mesh["identity"]["sharedRoot"] is True
     assert {k: mesh[k] for k in ("type", "version", "meshId", "trustDomain", "topology", "mtls")} == {
         "type": "istio",
         "version": "1.30.5",

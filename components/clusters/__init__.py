@@ -17,18 +17,23 @@ def build_clusters(
     spec: FleetSpec,
     kubeconfig_secrets: Mapping[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
+    peers_read_api: bool = True,
 ) -> dict[str, Cluster]:
     """Every cluster, side by side: none waits for another.
 
-    A created cluster may admit its peers' egress addresses to its API; those come from the peers'
-    NAT addresses, which are resolved after all clusters are declared (no cluster depends on another
+    When the mesh's control planes read their peers' API servers (`peers_read_api`), a created cluster
+    with narrowed API access admits its peers' egress addresses; those come from the peers' NAT
+    addresses, which are resolved after all clusters are declared (no cluster depends on another
     cluster, only on its peers' addresses).
     """
     clusters: dict[str, Cluster] = {}
     resolvers: dict[str, Callable[[pulumi.Output[list[str]]], None]] = {}
     for name, cluster in spec.clusters.items():
         peers: pulumi.Output[list[str]]
-        peers, resolvers[name] = pulumi.deferred_output()  # type: ignore[assignment]  # generic T is not inferred
+        if peers_read_api:
+            peers, resolvers[name] = pulumi.deferred_output()  # type: ignore[assignment]  # generic T is not inferred
+        else:
+            peers = pulumi.Output.from_input([])
         clusters[name] = _build(cluster, peers, kubeconfig_secrets, opts)
     for name, resolve in resolvers.items():
         others = [c.egress_cidrs for other, c in clusters.items() if other != name]

@@ -50,8 +50,8 @@ class EksSpec:
     Default: none."""
     api_access_cidrs: tuple[str, ...]
     """CIDRs allowed to reach the public API endpoint. Default: 0.0.0.0/0 (IAM still authenticates);
-    when narrowed, the other clusters' egress addresses are added so their control planes can read
-    this cluster."""
+    when narrowed and the mesh's control planes read their peers' APIs (Istio, Linkerd), the other
+    clusters' egress addresses are added."""
     kubeconfig_role_arn: str | None
     """Role that `aws eks get-token` assumes in the generated kubeconfig. Default: the caller's identity."""
 
@@ -74,8 +74,8 @@ class GkeSpec:
     """/28 range of the private control plane. Default: 172.16.0.0/28."""
     nodes: NodePoolSpec
     api_access_cidrs: tuple[str, ...]
-    """CIDRs allowed to reach the control plane endpoint. Default: 0.0.0.0/0; when narrowed, the other
-    clusters' egress addresses are added."""
+    """CIDRs allowed to reach the control plane endpoint. Default: 0.0.0.0/0; when narrowed and the
+    mesh's control planes read their peers' APIs, the other clusters' egress addresses are added."""
 
 
 @dataclass(frozen=True)

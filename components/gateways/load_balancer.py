@@ -9,8 +9,10 @@ traffic is mTLS routed by SNI, so the load balancer must not terminate it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from ..clusters import Cluster
 from ..config import Cloud, Exposure
@@ -50,3 +52,29 @@ def sources_are_known(cluster: Cluster, clusters: Mapping[str, Cluster]) -> bool
     """Whether `allowed_sources` can be non-empty; decided from config so resources are never created inside an apply."""
     peers = [c for name, c in clusters.items() if name != cluster.spec.name]
     return bool(cluster.spec.gateway.source_ranges) or any(p.has_known_egress for p in peers)
+
+
+def gateway_address(resource_name: str, release: k8s.helm.v3.Release, service: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """The IP or hostname of the LoadBalancer Service `service` that a chart release made.
+
+    The Service is read after the release (Helm waits for the load balancer's address). Its id comes
+    from the release's status, which is unknown in preview, so a brand-new stack's preview skips the
+    read instead of failing on a missing Service.
+    """
+    read = k8s.core.v1.Service.get(
+        resource_name,
+        release.status.apply(lambda status: f"{status.namespace}/{service}"),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[release])),
+    )
+    return read.status.apply(lambda status: _load_balancer_address(status, service))
+
+
+def _load_balancer_address(status: Any, service: str) -> str:
+    ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
+    for entry in ingress:
+        if entry.ip or entry.hostname:
+            return str(entry.ip or entry.hostname)
+    raise pulumi.RunError(
+        f"the load balancer of gateway Service {service!r} has no address; check that the cluster can provision "
+        "Services of type LoadBalancer (on kind, run cloud-provider-kind)"
+    )

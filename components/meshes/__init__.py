@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import MeshRules
-from .base import LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from .istio import Istio
 
 AVAILABLE: dict[str, type[Mesh]] = {Istio.type: Istio}
@@ -26,4 +26,15 @@ def mesh_for(mesh_type: str) -> type[Mesh]:
     return AVAILABLE[mesh_type]
 
 
-__all__ = ["AVAILABLE", "PLANNED", "LocalitySupport", "Mesh", "MeshDeployment", "MeshPorts", "ServiceRoutingArgs", "mesh_for", "mesh_rules"]
+__all__ = [
+    "AVAILABLE",
+    "PLANNED",
+    "IdentitySupport",
+    "LocalitySupport",
+    "Mesh",
+    "MeshDeployment",
+    "MeshPorts",
+    "ServiceRoutingArgs",
+    "mesh_for",
+    "mesh_rules",
+]

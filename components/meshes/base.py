@@ -9,6 +9,7 @@ All three need the same five things from the fleet, and differ in how they do th
 | east-west gateway            | gateway chart, `networkGateway`    | linkerd-multicluster gateway         | `meshGateway` of the consul chart       |
 | cross-cluster discovery      | remote secrets (reader token)      | Link + credentials (reader token)    | peering acceptor/dialer (token copy)    |
 | locality failover            | DestinationRule + outlier detection| within a cluster only (honest)       | ServiceResolver failover to peers       |
+| workload identity            | chains to the fleet root           | chains to the fleet root             | declared by the module (`identity`)     |
 
 So a mesh module is a `Mesh` subclass: it validates its own `mesh.<type>` settings, names the CA
 profile and firewall ports it needs, and deploys itself onto the fleet's clusters. Shared pieces
@@ -40,6 +41,10 @@ class MeshPorts:
     """Reached by the other clusters on every cluster's east-west gateway."""
     control_plane_exposure: tuple[int, ...] = ()
     """Reached by remote clusters on the gateway of the primary that serves them."""
+    peers_read_api: bool = True
+    """Whether the other clusters' control planes read this cluster's API server (Istio's remote secrets,
+    Linkerd's links; not Consul's peering, which runs through the mesh gateways). Created clusters with
+    narrowed API access then admit their peers' egress addresses."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,14 @@ class LocalitySupport:
     """What locality-aware routing the mesh really offers; the fleet reports this instead of pretending."""
 
     cross_cluster_failover: bool
+    summary: str
+
+
+@dataclass(frozen=True)
+class IdentitySupport:
+    """Whether workload identities chain to the fleet's shared root, or each cluster keeps its own CA."""
+
+    shared_root: bool
     summary: str
 
 
@@ -83,11 +96,13 @@ class MeshDeployment(pulumi.ComponentResource):
     """The mesh installed across the fleet; its outputs feed the stack's contract."""
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
-        """Mesh facts about one cluster that app teams may rely on (e.g. its east-west gateway address)."""
+        """Mesh facts about one cluster that app teams may rely on: `eastWestGatewayAddress`."""
         raise NotImplementedError
 
     def fleet_outputs(self) -> dict[str, pulumi.Input[object]]:
-        """Mesh facts about the whole fleet (e.g. the namespace label that enables injection)."""
+        """Mesh facts about the whole fleet: `injectionLabel` and `injectionAnnotations` (the namespace
+        labels and annotations that put a namespace's workloads in the mesh), `revisions` ({} for a mesh
+        without revisions) and `defaultRevision` (None without one)."""
         raise NotImplementedError
 
 
@@ -98,6 +113,7 @@ class Mesh(ABC):
     rules: ClassVar[MeshRules]
     ports: ClassVar[MeshPorts]
     locality: ClassVar[LocalitySupport]
+    identity: ClassVar[IdentitySupport]
 
     def __init__(self, fleet: FleetSpec) -> None:
         self.fleet = fleet
@@ -121,6 +137,12 @@ class Mesh(ABC):
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
         """For app teams: weighted versions and locality failover for one service, in one cluster (the
         provider in `opts`). A mesh that cannot fail over across clusters says so in `locality`."""
+
+    @classmethod
+    def version_annotations(cls, version_label: str, version: str) -> dict[str, str]:
+        """Pod annotations that one version's pods need so that `service_routing` tells the versions
+        apart, beside the `version_label` pod label every mesh reads. Default: none."""
+        return {}
 
     def serves_remotes(self, cluster: ClusterSpec) -> bool:
         return bool(self.fleet.remotes_of(cluster.name))

@@ -32,10 +32,15 @@ class Shop(pulumi.ComponentResource):
     def __init__(self, name: str, args: ShopArgs, opts: pulumi.ResourceOptions) -> None:
         super().__init__("shop:index:Shop", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        # The fleet says which label puts a namespace in its mesh (injection, or a revision).
+        mesh = mesh_for(args.fleet.mesh.type)
+        # The fleet says which labels (Istio, Consul) or annotations (Linkerd) put a namespace in its mesh.
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace, labels=args.fleet.mesh.injection_label),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.namespace,
+                labels=args.fleet.mesh.injection_label or None,
+                annotations=args.fleet.mesh.injection_annotations or None,
+            ),
             opts=child,
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
@@ -48,7 +53,10 @@ class Shop(pulumi.ComponentResource):
                     replicas=args.replicas,
                     selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                     template=k8s.core.v1.PodTemplateSpecArgs(
-                        metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                        # Some meshes tell versions apart by annotation too (Consul's service metadata).
+                        metadata=k8s.meta.v1.ObjectMetaArgs(
+                            labels=labels, annotations=mesh.version_annotations("version", version) or None
+                        ),
                         spec=k8s.core.v1.PodSpecArgs(
                             containers=[
                                 k8s.core.v1.ContainerArgs(
@@ -72,7 +80,7 @@ class Shop(pulumi.ComponentResource):
         )
         if args.cluster.role == "primary":
             # Routing is mesh config: the control planes read it in the clusters that run one.
-            mesh_for(args.fleet.mesh.type).service_routing(
+            mesh.service_routing(
                 f"{name}-routing",
                 ServiceRoutingArgs(
                     service="shop",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import Certificate
 from pulumi_policy import ReportViolation, StackValidationArgs, StackValidationPolicy
 
 from .facts import MESHES, ControlPlane, control_planes
@@ -44,13 +45,16 @@ def _consistency(args: StackValidationArgs, report_violation: ReportViolation) -
             report_violation,
         )
 
-    materials = [found for r in resources for mesh in MESHES if (found := mesh.ca_material(r)) is not None]
+    anchors = [a for r in resources for mesh in MESHES if (a := mesh.trust_anchors(r)) is not None]
     bundles: dict[frozenset[bytes], list[str]] = defaultdict(list)
-    for material in materials:
-        roots = certificates(material.roots_pem)
-        bundles[frozenset(c.public_bytes(Encoding.DER) for c in roots)].append(material.cluster)
+    roots_of: dict[str, list[Certificate]] = {}
+    for anchor in anchors:
+        roots = certificates(anchor.roots_pem)
+        roots_of[anchor.cluster] = roots
+        bundles[frozenset(c.public_bytes(Encoding.DER) for c in roots)].append(anchor.cluster)
+    for material in (m for r in resources for mesh in MESHES if (m := mesh.ca_material(r)) is not None):
         ca = certificates(material.ca_cert_pem)
-        if not ca or not issued_by_one_of(ca[0], roots):
+        if not ca or not issued_by_one_of(ca[0], roots_of.get(material.cluster, [])):
             report_violation(
                 f"the CA certificate of {material.cluster} is not issued by a root of the fleet's bundle; "
                 "issue every cluster's intermediate from trust.signingRoot",

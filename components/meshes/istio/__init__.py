@@ -18,7 +18,7 @@ import pulumi
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...trust import CaProfile, FleetTrust
-from ..base import LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from . import values
 from .mesh import IstioMesh as IstioMeshDeployment
 from .mesh import IstioMeshArgs
@@ -38,6 +38,11 @@ class Istio(Mesh):
         cross_cluster_failover=True,
         summary="nearest locality first, then the mesh-wide failover order; per service through a "
         "DestinationRule with outlier detection (ServiceFailover)",
+    )
+    identity = IdentitySupport(
+        shared_root=True,
+        summary="istiod signs workload certificates with the cluster's intermediate (plug-in CA `cacerts`), "
+        "so every workload chains to the fleet's root bundle",
     )
 
     def __init__(self, fleet: FleetSpec, settings: IstioSettings) -> None:

@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...config import ClusterSpec
+from ...gateways import gateway_address
 from ...k8s import helm_release
 from . import values
 from .settings import IstioSettings, Revision
@@ -47,14 +48,12 @@ class EastWestGateway(pulumi.ComponentResource):
             values.eastwest_gateway_values(cluster, args.settings.default_revision.name, args.allowed_sources),
             pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
         )
-        # Read the Service the chart made. The id comes from the release's status, which is unknown in
-        # preview, so a brand-new stack's preview skips the read instead of failing on a missing Service.
-        service = k8s.core.v1.Service.get(
+        self.address = gateway_address(
             naming.child(cluster.name, values.EASTWEST_NAME, "service"),
-            self.release.status.apply(lambda status: f"{status.namespace}/{values.EASTWEST_NAME}"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.release]),
+            self.release,
+            values.EASTWEST_NAME,
+            pulumi.ResourceOptions(parent=self),
         )
-        self.address = service.status.apply(_load_balancer_address)
         custom = pulumi.ResourceOptions(parent=self, depends_on=[self.release, *args.after])
         if cluster.is_primary:
             # A remote's gateway is programmed by its primary, from the primary's config.
@@ -76,17 +75,6 @@ class EastWestGateway(pulumi.ComponentResource):
             spec=spec,
             opts=opts,
         )
-
-
-def _load_balancer_address(status: Any) -> str:
-    ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
-    for entry in ingress:
-        if entry.ip or entry.hostname:
-            return str(entry.ip or entry.hostname)
-    raise pulumi.RunError(
-        "the east-west gateway's load balancer has no address; check that the cluster can provision "
-        "Services of type LoadBalancer (on kind, run cloud-provider-kind)"
-    )
 
 
 def istiod_gateway_spec() -> dict[str, Any]:

@@ -144,6 +144,7 @@ class IstioMesh(MeshDeployment):
         settings = self._args.settings
         return {
             "injectionLabel": settings.injection_label,
+            "injectionAnnotations": {},
             "revisions": {r.name: {"version": r.version, "tags": list(r.tags)} for r in settings.revisions},
             "defaultRevision": settings.default_revision.name,
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import CaMaterial, ControlPlane, Exposure, MeshFacts, MeshMtls, Resource
+from .base import CaMaterial, ControlPlane, Exposure, MeshFacts, MeshMtls, Resource, TrustAnchors
 from .istio import IstioFacts
 
 MESHES: list[MeshFacts] = [IstioFacts()]
@@ -17,4 +17,4 @@ def control_planes(resources: list[Resource]) -> Iterator[ControlPlane]:
                 yield found
 
 
-__all__ = ["MESHES", "CaMaterial", "ControlPlane", "Exposure", "MeshMtls", "Resource", "control_planes"]
+__all__ = ["MESHES", "CaMaterial", "ControlPlane", "Exposure", "MeshMtls", "Resource", "TrustAnchors", "control_planes"]

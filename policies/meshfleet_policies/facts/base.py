@@ -82,10 +82,21 @@ class Exposure:
 
 @dataclass(frozen=True)
 class CaMaterial:
+    """The CA certificate a cluster's mesh issues workload (or server) certificates with."""
+
+    urn: str
+    cluster: str
+    ca_cert_pem: str
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """The roots a cluster's mesh trusts; they may come from another resource than its CA (Linkerd keeps
+    its anchors in chart values and its issuer in a Secret)."""
+
     urn: str
     cluster: str
     roots_pem: str
-    ca_cert_pem: str
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,8 @@ class MeshFacts(Protocol):
     def east_west_gateway(self, resource: Resource) -> Exposure | None: ...
 
     def ca_material(self, resource: Resource) -> CaMaterial | None: ...
+
+    def trust_anchors(self, resource: Resource) -> TrustAnchors | None: ...
 
     def mesh_wide_mtls(self, resource: Resource) -> MeshMtls | None: ...
 

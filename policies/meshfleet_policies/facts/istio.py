@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .base import RELEASE, SECRET, CaMaterial, ControlPlane, Exposure, MeshMtls, Resource, chart_name, get
+from .base import RELEASE, SECRET, CaMaterial, ControlPlane, Exposure, MeshMtls, Resource, TrustAnchors, chart_name, get
 
 ROOT_NAMESPACE = "istio-system"
 INTERNAL_ANNOTATIONS = {
@@ -27,6 +27,13 @@ def _secret_strings(resource: Resource) -> dict[str, str]:
     """A Secret's contents as text, whether written as stringData or base64 data."""
     decoded = {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in dict(resource.props.get("data") or {}).items()}
     return {**decoded, **{str(k): str(v) for k, v in dict(resource.props.get("stringData") or {}).items()}}
+
+
+def _cacerts(resource: Resource) -> dict[str, str] | None:
+    """The files of istiod's plug-in CA Secret."""
+    if resource.type != SECRET or get(resource.props, "metadata", "name") != "cacerts":
+        return None
+    return _secret_strings(resource)
 
 
 class IstioFacts:
@@ -71,13 +78,17 @@ class IstioFacts:
         )
 
     def ca_material(self, resource: Resource) -> CaMaterial | None:
-        if resource.type != SECRET or get(resource.props, "metadata", "name") != "cacerts":
+        data = _cacerts(resource)
+        if data is None:
             return None
-        data = _secret_strings(resource)
-        if "ca-cert.pem" in data:
-            return CaMaterial(resource.urn, resource.cluster, data.get("root-cert.pem", ""), data["ca-cert.pem"])
-        # The kubernetes.io/tls form istiod also accepts (pilot/pkg/bootstrap/istio_ca.go).
-        return CaMaterial(resource.urn, resource.cluster, data.get("ca.crt", ""), data.get("tls.crt", ""))
+        # The kubernetes.io/tls form (tls.crt, ca.crt) istiod also accepts (pilot/pkg/bootstrap/istio_ca.go).
+        return CaMaterial(resource.urn, resource.cluster, data.get("ca-cert.pem", data.get("tls.crt", "")))
+
+    def trust_anchors(self, resource: Resource) -> TrustAnchors | None:
+        data = _cacerts(resource)
+        if data is None:
+            return None
+        return TrustAnchors(resource.urn, resource.cluster, data.get("root-cert.pem", data.get("ca.crt", "")))
 
     def mesh_wide_mtls(self, resource: Resource) -> MeshMtls | None:
         if not (resource.type.startswith("kubernetes:security.istio.io/") and resource.type.endswith(":PeerAuthentication")):

@@ -1,7 +1,8 @@
 """The exact Helm values every cluster's charts receive, kept as reviewed golden files (tests/golden/).
 
 A change in what a cluster receives shows up in review as a diff of these files. Regenerate them with
-`UPDATE_GOLDEN=1 venv/bin/python -m pytest tests/meshes/istio/test_golden_values.py` and read the diff.
+`UPDATE_GOLDEN=1 venv/bin/python -m pytest tests/meshes/test_golden_values.py` and read the diff.
+Every example stack of every mesh is listed in STACKS (a session fixture of tests/conftest.py each).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import pytest
 import yaml
 
 from components.simulation import Simulation
-from tests.meshes.istio.helpers import RELEASE
+from tests.meshes.helpers import RELEASE
 
-GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+STACKS = ["prod", "primary_remote", "dev"]
 
 
 def rendered_releases(sim: Simulation) -> dict[str, object]:
@@ -32,7 +34,7 @@ def rendered_releases(sim: Simulation) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("stack", ["prod", "primary_remote", "dev"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_chart_values_match_the_reviewed_golden_file(stack: str, request: pytest.FixtureRequest) -> None:
     sim: Simulation = request.getfixturevalue(stack)
     path = GOLDEN / f"{stack.replace('_', '-')}.helm-values.yaml"
