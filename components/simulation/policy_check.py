@@ -36,7 +36,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from ..config import FleetConfigError
 from .mocks import simulated_kubeconfig
 from .recorder import SECRET_SIG, SIG_KEY, PropertyPath, Recorded
-from .runner import PROJECT, PROJECT_DIR, ProgramFailed, Simulation, simulate, stack_config
+from .runner import PROJECT, PROJECT_DIR, ProgramFailed, Simulation, exit_without_teardown, simulate, stack_config
 
 PACK_DIR = PROJECT_DIR / "policies"
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
@@ -317,4 +317,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_without_teardown(main())

@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from components.simulation import Simulation
+from tests.meshes.helpers import SECRET
 
-SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "istio-system"
 LABEL = "istio/multiCluster"
 
