@@ -49,19 +49,30 @@ def reader_credentials(cluster: Cluster, generation: int, after: list[pulumi.Res
     )
 
 
+def reader_kubeconfigs(readers: Mapping[str, ReaderCredentials]) -> pulumi.Output[dict[str, str]]:
+    """Every read cluster's reader kubeconfig by cluster name, in one Output shared by all primaries
+    (gathering the peers per primary would be N² Output operations for the SDK)."""
+    if not readers:  # a lone primary: Output.all() of nothing is a list, not a dict
+        return pulumi.Output.from_input({})
+    return pulumi.Output.all(**{name: credentials.kubeconfig for name, credentials in readers.items()})
+
+
 def remote_secrets(
     holder: Cluster,
-    observed: Mapping[str, ReaderCredentials],
+    kubeconfigs: pulumi.Output[dict[str, str]],
     after: Sequence[pulumi.Resource],
     opts: pulumi.ResourceOptions,
 ) -> k8s.core.v1.Secret:
-    """The Secret through which `holder`'s istiod discovers the endpoints of every `observed` cluster
-    (keyed by cluster name): one data key per cluster, its reader kubeconfig."""
+    """The Secret through which `holder`'s istiod discovers the endpoints of every other cluster in
+    `kubeconfigs` (reader_kubeconfigs): one data key per cluster, its reader kubeconfig."""
+    me = holder.spec.name
     return k8s.core.v1.Secret(
-        naming.child(holder.spec.name, "remote-secrets"),
+        naming.child(me, "remote-secrets"),
         metadata=k8s.meta.v1.ObjectMetaArgs(name=REMOTE_SECRETS, namespace=values.NAMESPACE, labels={MULTICLUSTER_LABEL: "true"}),
         type="Opaque",
-        string_data={name: credentials.kubeconfig for name, credentials in sorted(observed.items())},
+        string_data=kubeconfigs.apply(
+            lambda by_cluster: {name: kubeconfig for name, kubeconfig in sorted(by_cluster.items()) if name != me}
+        ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(after))),
     )
 

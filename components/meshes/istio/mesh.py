@@ -115,25 +115,26 @@ class IstioMesh(MeshDeployment):
                     node.control_plane.releases,
                     pulumi.ResourceOptions(parent=node),
                 )
+        readers = {name: node.reader for name, node in self.clusters.items() if node.reader is not None}
+        kubeconfigs = discovery.reader_kubeconfigs(readers)
         for holder in primaries:
             holder_node = self.clusters[holder]
-            readers = {name: node.reader for name, node in self.clusters.items() if name != holder and node.reader is not None}
+            peers = [name for name in readers if name != holder]
+            if not peers:
+                continue  # a fleet of one
             retired: list[pulumi.Resource] = []
             if args.settings.migrate_remote_secrets:
                 retired = [
                     discovery.retired_remote_secret(args.clusters[holder], name, pulumi.ResourceOptions(parent=holder_node))
-                    for name in readers
+                    for name in peers
                 ]
             discovery.remote_secrets(
                 args.clusters[holder],
-                readers,
-                # The readers' RBAC comes with each observed cluster's istiod; the holder's istiod must
-                # exist to pick the Secret up.
-                [
-                    *holder_node.control_plane.releases,
-                    *(release for name in readers for release in self.clusters[name].control_plane.releases),
-                    *retired,
-                ],
+                kubeconfigs,
+                # The holder's istiod must exist to pick the Secret up. Each reader token already waits
+                # for its cluster's istiod (its RBAC), so naming those releases again would only add
+                # N² edges for the SDK to walk.
+                [*holder_node.control_plane.releases, *retired],
                 pulumi.ResourceOptions(parent=holder_node),
             )
 
