@@ -1,5 +1,5 @@
 """Istio across the fleet: per cluster a control plane, an east-west gateway and mTLS policy; across
-clusters the remote secrets that let every primary discover every other cluster's endpoints."""
+clusters the remote secret in each primary through which it discovers every other cluster's endpoints."""
 
 from __future__ import annotations
 
