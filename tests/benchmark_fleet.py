@@ -217,6 +217,9 @@ def main(argv: list[str]) -> int:
     print()
     print("| mesh | clusters | resources | longest chain | CPU s | wall s | peak MB |")
     print("|---|---:|---:|---:|---:|---:|---:|")
+    # The policy check goes first: a process's record of its children's peak memory is the largest
+    # child's so far, and the large fleets below would hide the command's.
+    checks = [run_policy_check(meshes[0], POLICY_CHECK_SIZE) for _ in range(args.runs)] if meshes and not args.no_policy_check else []
     for mesh_type in meshes:
         for size in args.sizes:
             runs = [run_fresh(mesh_type, size) for _ in range(args.runs)]
@@ -225,13 +228,12 @@ def main(argv: list[str]) -> int:
                 f"| {median(runs, 'wall'):.2f} | {median(runs, 'peak_mb'):.0f} |",
                 flush=True,
             )
-    if not args.no_policy_check and meshes:
-        runs = [run_policy_check(meshes[0], POLICY_CHECK_SIZE) for _ in range(args.runs)]
+    if checks:
         print()
         print(
             f"Policy check, {meshes[0]} at {POLICY_CHECK_SIZE} clusters (command and policy pack): "
-            f"{median(runs, 'cpu'):.2f} s CPU, {median(runs, 'wall'):.2f} s wall, {median(runs, 'peak_mb'):.0f} MB peak; "
-            f"{runs[0]['summary']}"
+            f"{median(checks, 'cpu'):.2f} s CPU, {median(checks, 'wall'):.2f} s wall, "
+            f"{max(c['peak_mb'] for c in checks):.0f} MB peak (the larger process); {checks[0]['summary']}"
         )
     return 0
 

@@ -5,8 +5,8 @@ Secret labelled `istio/multiCluster: "true"` in its namespace and registers one 
 the key is the cluster ID, the value a kubeconfig for that cluster's `istio-reader-service-account`
 with an inline token (istiod rejects exec plugins). So each primary gets ONE Secret,
 `istio-remote-secrets`, with a key per other cluster: the resource count grows with the fleet, not
-with its square. What istiod does on each change, and why the layout is safe to change in one
-`pulumi up`:
+with its square. What istiod does on each change, and why a token rotation, a cluster joining and a
+cluster leaving each take one `pulumi up` without disturbing the other peers:
 - a key's kubeconfig changes (token rotation): istiod builds the new client and stops the old one only
   after the new one has synced (make-before-break, `ClusterStore.Swap`);
 - a key is added or removed (a cluster joins or leaves): that cluster alone is added or stopped;
