@@ -216,10 +216,17 @@ def check_version(published: object, stack: str) -> tuple[int, int]:
     return major, minor
 
 
+# Keys whose value may be None. The Python SDK leaves None values out of the maps it serializes, so a
+# stack publishes such a key by not publishing it (e.g. `defaultRevision` of a mesh without revisions).
+NULLABLE_KEYS = ("defaultRevision",)
+
+
 def _mesh_value(mesh: Mapping[str, Any], key: str, published: tuple[int, int], stack: str) -> Any:
     added = ADDED_IN.get(key)
     if added is not None and published < added[0]:
         return mesh.get(key, added[1])
+    if key in NULLABLE_KEYS and isinstance(mesh, Mapping):
+        return mesh.get(key)
     return _require(mesh, key, "mesh.", stack)
 
 

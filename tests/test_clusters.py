@@ -195,7 +195,7 @@ def test_created_clusters_providers_wait_for_nodes(prod: Simulation) -> None:
         assert prod.named(nodes).urn in provider(prod, cluster).dependencies
 
 
-@pytest.mark.parametrize("stack", ["prod", "dev", "primary_remote"])
+@pytest.mark.parametrize("stack", ["prod", "dev", "primary_remote", "linkerd"])
 def test_every_kubernetes_resource_uses_its_own_clusters_provider(stack: str, request: pytest.FixtureRequest) -> None:
     sim: Simulation = request.getfixturevalue(stack)
     providers = {r.urn: r.name.removesuffix("-k8s") for r in sim.of_type("pulumi:providers:kubernetes")}
@@ -239,7 +239,7 @@ def test_gke_firewall_opens_webhook_to_control_plane_and_east_west_to_peers(prod
     assert len(east_west["sourceRanges"]) == 6 and all(c.endswith("/32") for c in east_west["sourceRanges"])
 
 
-@pytest.mark.parametrize("stack", ["prod", "primary_remote"])
+@pytest.mark.parametrize("stack", ["prod", "primary_remote", "linkerd"])
 def test_no_rule_is_open_to_the_internet(stack: str, request: pytest.FixtureRequest) -> None:
     sim: Simulation = request.getfixturevalue(stack)
     for rule in sim.of_type("aws:ec2/securityGroupRule:SecurityGroupRule") + sim.of_type("gcp:compute/firewall:Firewall"):

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.config import FleetConfigError
+from components.config import FleetConfigError, MeshRules, Problems, RawConfig, parse_fleet
+from components.meshes import mesh_rules
 from components.simulation import ProgramFailed, simulate
 from tests.support import PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
 
@@ -39,13 +40,18 @@ def test_prod_and_example_stacks_are_valid() -> None:
 
 def test_fails_unknown_mesh() -> None:
     assert prod_problems(assign(["mesh", "type"], "kuma")) == [
-        "meshfleet:mesh.type: 'kuma' is not a known mesh; use one of 'istio' (planned: 'linkerd', 'consul')"
+        "meshfleet:mesh.type: 'kuma' is not a known mesh; use one of 'istio', 'linkerd', 'consul'"
     ]
 
 
 def test_fails_planned_mesh_that_is_not_built_yet() -> None:
-    assert prod_problems(assign(["mesh", "type"], "linkerd")) == [
-        "meshfleet:mesh.type: 'linkerd' is planned but not available in this version of meshfleet; use one of 'istio'"
+    """Every mesh of this release is built; a mesh designed for but not built would be refused like this."""
+    problems = Problems()
+    raw = RawConfig(**{**prod_raw(), "mesh": {**prod_raw()["mesh"], "type": "kuma"}})
+    meshes = {**mesh_rules(), "kuma": MeshRules(available=False, topologies=("multi-primary",), example_version="2.0.0")}
+    parse_fleet(raw, meshes, FakeEnvironment(), problems)
+    assert [str(p) for p in problems.items] == [
+        "meshfleet:mesh.type: 'kuma' is planned but not available in this version of meshfleet; use one of 'istio', 'linkerd', 'consul'"
     ]
 
 

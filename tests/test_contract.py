@@ -136,3 +136,22 @@ def test_fails_read_of_a_contract_key_published_as_a_secret(prod: Simulation) ->
     assert (
         str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes 'clusters' as a secret; contract 1.1 keys carry no secrets"
     )
+
+
+def test_a_mesh_without_revisions_reads_back_through_a_stack_reference(consul: Simulation) -> None:
+    # The SDK leaves the None default revision out of the published map; the reader takes it as None.
+    contract = read(consul.exports)
+    assert contract == parse_contract(consul.exports, STACK)
+    assert (contract.mesh.revisions, contract.mesh.default_revision) == ({}, None)
+    assert contract.mesh.identity.shared_root is False
+
+
+def test_a_linkerd_fleet_reads_back_without_revisions(linkerd: Simulation) -> None:
+    """A null output reaches a StackReference as a missing key; a fleet without revisions still reads."""
+    assert linkerd.exports["mesh"]["defaultRevision"] is None
+    contract = read(linkerd.exports)
+    assert (contract.mesh.type, contract.mesh.default_revision, contract.mesh.revisions) == ("linkerd", None, {})
+    assert contract.mesh.injection_label == {}
+    assert contract.mesh.injection_annotations == {"linkerd.io/inject": "enabled"}
+    assert contract.mesh.locality.cross_cluster_failover is False
+    assert contract.mesh.identity.shared_root is True

@@ -48,7 +48,7 @@ def test_outputs_are_not_secret(prod: Simulation, dev: Simulation) -> None:
     assert dev.secret_exports == set()
 
 
-@pytest.mark.parametrize("stack", ["prod", "dev", "primary_remote"])
+@pytest.mark.parametrize("stack", ["prod", "dev", "primary_remote", "linkerd"])
 def test_every_resource_belongs_to_the_fleet_component(stack: str, request: pytest.FixtureRequest) -> None:
     sim: Simulation = request.getfixturevalue(stack)
     [fleet] = sim.of_type("meshfleet:fleet:Fleet")
@@ -56,7 +56,7 @@ def test_every_resource_belongs_to_the_fleet_component(stack: str, request: pyte
     assert roots == [fleet], [r.urn for r in roots]
 
 
-@pytest.mark.parametrize("stack", ["prod", "dev"])
+@pytest.mark.parametrize("stack", ["prod", "dev", "linkerd"])
 def test_components_use_the_meshfleet_type_namespace(stack: str, request: pytest.FixtureRequest) -> None:
     sim: Simulation = request.getfixturevalue(stack)
     components = {r.type for r in sim.resources if not r.custom and not r.type.startswith("pulumi:")}

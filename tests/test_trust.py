@@ -40,7 +40,7 @@ def spiffe(trust_domain: str, namespace: str, account: str) -> str:
     return f"spiffe://{trust_domain}/ns/{namespace}/sa/{account}"
 
 
-@pytest.mark.parametrize("stack", ["prod", "dev"])
+@pytest.mark.parametrize("stack", ["prod", "dev", "linkerd"])
 def test_each_intermediate_chains_to_the_root(stack: str, request: pytest.FixtureRequest) -> None:
     sim: Simulation = request.getfixturevalue(stack)
     root = load_cert(root_pem(sim))
@@ -168,7 +168,7 @@ def test_root_is_protected_in_prod_only(prod: Simulation, dev: Simulation) -> No
         assert intermediates and not any(r.protect for r in intermediates)
 
 
-@pytest.mark.parametrize("stack", ["prod", "dev", "primary_remote"])
+@pytest.mark.parametrize("stack", ["prod", "dev", "primary_remote", "linkerd"])
 def test_private_keys_exist_only_as_secrets(stack: str, request: pytest.FixtureRequest) -> None:
     """Every property anywhere that holds private key material is a Pulumi secret."""
     sim: Simulation = request.getfixturevalue(stack)
@@ -187,7 +187,7 @@ def test_private_keys_exist_only_as_secrets(stack: str, request: pytest.FixtureR
     assert seen >= 8  # root and intermediate keys, CSRs, signing inputs, cacerts
 
 
-@pytest.mark.parametrize("stack", ["prod", "dev"])
+@pytest.mark.parametrize("stack", ["prod", "dev", "linkerd"])
 def test_exports_hold_no_credentials(stack: str, request: pytest.FixtureRequest) -> None:
     sim: Simulation = request.getfixturevalue(stack)
     text = str(sim.exports)

@@ -9,6 +9,7 @@ import ssl
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,8 +39,13 @@ def new_root(name: str, days: int = 3650) -> tuple[str, str]:
     return self_signed_ca(name, organization="byo", days=days, path_length=1)
 
 
-def issue_workload(ca_cert_pem: str, ca_key_pem: str, spiffe_id: str, *, is_ca: bool = False) -> Workload:
-    """A workload certificate as istiod (or Linkerd's identity service) issues it: no subject, a SPIFFE URI SAN."""
+def issue_workload(
+    ca_cert_pem: str, ca_key_pem: str, spiffe_id: str | None = None, *, dns_name: str | None = None, is_ca: bool = False
+) -> Workload:
+    """A workload certificate as istiod issues it (no subject, a SPIFFE URI SAN), or as Linkerd's identity
+    service does (`dns_name`: one DNS SAN, the proxy's identity; pkg/identity/service.go)."""
+    names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(spiffe_id)] if spiffe_id else []
+    names += [x509.DNSName(dns_name)] if dns_name else []
     ca_cert = load_cert(ca_cert_pem)
     ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -52,7 +58,7 @@ def issue_workload(ca_cert_pem: str, ca_key_pem: str, spiffe_id: str, *, is_ca: 
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=1))
         .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(spiffe_id)]), critical=True)
+        .add_extension(x509.SubjectAlternativeName(names), critical=True)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
                 ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -80,8 +86,19 @@ def issue_workload(ca_cert_pem: str, ca_key_pem: str, spiffe_id: str, *, is_ca: 
 class HandshakeResult:
     ok: bool
     server_saw: str | None
-    """The client's SPIFFE id as the server verified it."""
+    """The client's identity as the server verified it: its SPIFFE id, else its DNS name (Linkerd)."""
     error: str | None
+    client_saw: str | None = None
+    """The server's identity as the client verified it."""
+
+
+def _identity(peer: Any) -> str | None:
+    names = list((peer or {}).get("subjectAltName", ()))
+    for kind in ("URI", "DNS"):
+        found = next((str(entry[1]) for entry in names if entry[0] == kind), None)
+        if found:
+            return found
+    return None
 
 
 def _context(side: int, workload: Workload, trust_bundle_pem: str, directory: Path, name: str) -> ssl.SSLContext:
@@ -109,8 +126,7 @@ def mutual_tls(server: Workload, server_trust: str, client: Workload, client_tru
         connection, _ = listener.accept()
         try:
             with server_context.wrap_socket(connection, server_side=True) as tls:
-                names = (tls.getpeercert() or {}).get("subjectAltName", ())
-                outcome["uri"] = next((str(entry[1]) for entry in names if entry[0] == "URI"), None)
+                outcome["uri"] = _identity(tls.getpeercert())
                 tls.sendall(tls.recv(16))
         except (ssl.SSLError, OSError) as error:
             outcome["server_error"] = str(error)
@@ -122,6 +138,7 @@ def mutual_tls(server: Workload, server_trust: str, client: Workload, client_tru
     client_error = None
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, client_context.wrap_socket(raw) as tls:
+            outcome["server"] = _identity(tls.getpeercert())
             tls.sendall(b"ping")
             if tls.recv(16) != b"ping":
                 client_error = "no echo"
@@ -131,4 +148,76 @@ def mutual_tls(server: Workload, server_trust: str, client: Workload, client_tru
     listener.close()
     server_error = outcome.get("server_error")
     ok = client_error is None and server_error is None
-    return HandshakeResult(ok=ok, server_saw=outcome.get("uri") if ok else None, error=None if ok else str(server_error or client_error))
+    return HandshakeResult(
+        ok=ok,
+        server_saw=outcome.get("uri") if ok else None,
+        error=None if ok else str(server_error or client_error),
+        client_saw=outcome.get("server") if ok else None,
+    )
+
+
+def issue_server(ca_cert_pem: str, ca_key_pem: str, dns_name: str) -> Workload:
+    """A server certificate for `dns_name`, as Consul's tls-init signs the servers' (serverAuth and clientAuth)."""
+    ca_cert = load_cert(ca_cert_pem)
+    ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name), x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return Workload(chain_pem=cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem=key_pem)
+
+
+def server_tls(server: Workload, trust_pem: str, server_name: str, directory: Path, *, partial_chain: bool = False) -> str | None:
+    """One-way TLS over loopback, the client checking `server_name`; the error, or None if it verified.
+
+    `partial_chain` lets a CA that is not self-signed be the anchor, as Go's crypto/x509 (Consul) does with
+    a `ca_file` holding only the datacenter's CA."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    (directory / "server.crt").write_text(server.chain_pem)
+    (directory / "server.key").write_text(server.key_pem)
+    server_context.load_cert_chain(directory / "server.crt", directory / "server.key")
+    client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_context.load_verify_locations(cadata=trust_pem)
+    if partial_chain:
+        client_context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        try:
+            with server_context.wrap_socket(connection, server_side=True) as tls:
+                tls.sendall(tls.recv(16))
+        except (ssl.SSLError, OSError):
+            pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    error = None
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            client_context.wrap_socket(raw, server_hostname=server_name) as tls,
+        ):
+            tls.sendall(b"ping")
+            if tls.recv(16) != b"ping":
+                error = "no echo"
+    except (ssl.SSLError, OSError) as failure:
+        error = str(failure)
+    thread.join(timeout=10)
+    listener.close()
+    return error

@@ -156,7 +156,7 @@ class MeshSpec:
     locality_failover: tuple[LocalityFailover, ...]
     """Mesh-wide failover order between regions. Default: none (nearest locality first, then any)."""
     control_plane_replicas: int
-    """Control plane replicas per primary cluster. Default: 2 (with a disruption budget)."""
+    """Control plane replicas per primary cluster. Default: 2 (with a disruption budget); Consul: 3 servers."""
     options: Mapping[str, object] = field(default_factory=dict)
     """The mesh-specific block (`mesh.<type>`), parsed by that mesh's module."""
 

@@ -59,6 +59,8 @@ class MeshRules:
     available: bool
     topologies: tuple[Topology, ...]
     example_version: str
+    default_control_plane_replicas: int = 2
+    """`mesh.controlPlane.replicas` when unset: the smallest highly available control plane of this mesh."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def _mesh(s: Section, meshes: Mapping[str, MeshRules]) -> MeshSpec:
     mesh_type = s.string("type", required=f"one of {choice_list(known)}")
     rules = meshes.get(mesh_type or "")
     if mesh_type is not None and rules is None:
-        s.problem("type", f"{quote(mesh_type)} is not a known mesh; use one of {choice_list(known)} (planned: {choice_list(planned)})")
+        later = f" (planned: {choice_list(planned)})" if planned else ""
+        s.problem("type", f"{quote(mesh_type)} is not a known mesh; use one of {choice_list(known)}{later}")
     elif rules is not None and not rules.available:
         s.problem(
             "type",
@@ -120,7 +123,8 @@ def _mesh(s: Section, meshes: Mapping[str, MeshRules]) -> MeshSpec:
     mtls = s.choice("mtls", ("STRICT", "PERMISSIVE"), "STRICT")
     control_plane = s.section("controlPlane")
     control_plane.reject_unknown(["replicas"])
-    replicas = control_plane.integer("replicas", 2, minimum=1, maximum=10)
+    default_replicas = rules.default_control_plane_replicas if rules else 2
+    replicas = control_plane.integer("replicas", default_replicas, minimum=1, maximum=10)
     return MeshSpec(
         type=mesh_type or "",
         version=version or "",
@@ -129,7 +133,7 @@ def _mesh(s: Section, meshes: Mapping[str, MeshRules]) -> MeshSpec:
         topology=topology or "multi-primary",
         mtls="PERMISSIVE" if mtls == "PERMISSIVE" else "STRICT",
         locality_failover=_failover_order(s.section("locality")),
-        control_plane_replicas=replicas or 2,
+        control_plane_replicas=replicas or default_replicas,
         options=s.raw.get(mesh_type or "") or {},
     )
 

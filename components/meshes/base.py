@@ -4,7 +4,7 @@ All three need the same five things from the fleet, and differ in how they do th
 
 | need                         | Istio                              | Linkerd                              | Consul                                  |
 |------------------------------|------------------------------------|--------------------------------------|-----------------------------------------|
-| CA per cluster               | `cacerts` Secret (intermediate)    | issuer in chart values (P-256 only)  | Connect CA config via a mounted Secret  |
+| CA per cluster               | `cacerts` Secret (intermediate)    | issuer Secret, P-256 (not in values) | agent TLS CA Secrets (intermediate)     |
 | control plane                | base + istiod charts               | crds + control-plane charts          | consul chart                            |
 | east-west gateway            | gateway chart, `networkGateway`    | linkerd-multicluster gateway         | `meshGateway` of the consul chart       |
 | cross-cluster discovery      | remote secrets (reader token)      | Link + credentials (reader token)    | peering acceptor/dialer (token copy)    |
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
@@ -79,6 +79,17 @@ class ServiceRoutingArgs:
     port: int = 80
     version_label: str = "version"
     cluster_domain: str = "cluster.local"
+    cluster: str = ""
+    """The cluster this routing is written into (the provider in the options). Meshes that fail over to
+    named peers (Consul) need it, with `cluster_regions`; Istio reads localities from the endpoints."""
+    cluster_regions: Mapping[str, str] = field(default_factory=dict)
+    """Region of every cluster of the fleet, by cluster name (the contract's `clusters[*].region`)."""
+    target_port: int | str | None = None
+    """The pods' port (number or name) behind `port`. Default: `port`. Meshes that route to a Service per
+    version (Linkerd) give those Services this target port."""
+    selector: Mapping[str, str] | None = None
+    """The labels of the service's pods (its Service's selector). Default: `{"app": service}`. Meshes that
+    route to a Service per version (Linkerd) select each version's pods with it plus `version_label`."""
 
     def __post_init__(self) -> None:
         problems = [f"{version}: {weight} is not a percentage" for version, weight in self.weights.items() if not 0 <= weight <= 100]
@@ -90,6 +101,14 @@ class ServiceRoutingArgs:
     @property
     def host(self) -> str:
         return f"{self.service}.{self.namespace}.svc.{self.cluster_domain}"
+
+    @property
+    def pod_port(self) -> int | str:
+        return self.port if self.target_port is None else self.target_port
+
+    @property
+    def pod_selector(self) -> dict[str, str]:
+        return dict(self.selector) if self.selector is not None else {"app": self.service}
 
 
 class MeshDeployment(pulumi.ComponentResource):

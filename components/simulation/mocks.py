@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -110,6 +111,10 @@ class FleetMocks(pulumi.runtime.Mocks):
         self.stack_outputs = dict(stack_outputs or {})
         self.secret_stack_outputs = dict(secret_stack_outputs or {})
         self.providers: dict[str, dict[str, Any]] = {}
+        self.secrets: dict[tuple[str, str], dict[str, Any]] = {}
+        """Secrets the program created, by (cluster, "namespace/name")."""
+        self.controller_secrets: dict[tuple[str, str], dict[str, Any]] = {}
+        """Secrets that controllers in the clusters write (and the program may read), by (cluster, "namespace/name")."""
         self.handlers: dict[str, Handler] = {
             "aws:ec2/eip:Eip": lambda a: {"publicIp": fake_ip(a.name, 3), "allocationId": fake_id("eipalloc", a.name)},
             "aws:iam/role:Role": lambda a: {"arn": f"arn:aws:iam::{ACCOUNT}:role/{a.name}", "name": a.name},
@@ -122,6 +127,7 @@ class FleetMocks(pulumi.runtime.Mocks):
             "kubernetes:core/v1:Secret": self._secret,
             "kubernetes:helm.sh/v3:Release": self._release,
             "kubernetes:core/v1:Service": self._service,
+            "kubernetes:consul.hashicorp.com/v1alpha1:PeeringAcceptor": self._peering_acceptor,
         }
 
     # Mocks -------------------------------------------------------------------------------------
@@ -149,6 +155,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         resource_id = computed.pop("id", None) or args.resource_id or fake_id("id", args.name)
         if self.preview:
             computed = {key: UNKNOWN for key in computed}
+            if not args.resource_id:
+                resource_id = ""  # a resource the preview would create has no id yet: the SDK makes it unknown
         return resource_id, {**inputs, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -187,6 +195,15 @@ class FleetMocks(pulumi.runtime.Mocks):
         }
 
     def _secret(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        if args.resource_id:  # a read: what a controller wrote, if any
+            if self.preview:
+                return {"data": {}}  # unknown, like everything a read returns in a preview
+            written = self.controller_secrets.get((self._cluster_of(args), args.resource_id))
+            if written is None:
+                raise KeyError(f"no Secret {args.resource_id!r} exists in cluster {self._cluster_of(args)!r} to read")
+            return written
+        metadata = args.inputs.get("metadata", {})
+        self.secrets[(self._cluster_of(args), f"{metadata.get('namespace', 'default')}/{metadata.get('name')}")] = args.inputs
         if args.inputs.get("type") != "kubernetes.io/service-account-token":
             return {}
         # What the token controller writes into a service-account-token Secret.
@@ -211,6 +228,41 @@ class FleetMocks(pulumi.runtime.Mocks):
                 "version": inputs.get("version"),
                 "status": "deployed",
                 "revision": 1,
+            }
+        }
+
+    def _peering_acceptor(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        """What consul-k8s's peering acceptor controller does (peering_acceptor_controller.go): generate a token
+        and write it into an Opaque Secret labelled as a peering token, then report Synced in the status.
+
+        The token is shaped like Consul's (agent/structs/peering.go PeeringToken, base64 JSON): its CA is the
+        accepting cluster's server TLS CA, i.e. the `tls.crt` of the CA Secret the program gave the chart."""
+        if self.preview:
+            return {"status": {}}  # nothing runs in a preview
+        cluster = self._cluster_of(args)
+        metadata, spec = args.inputs.get("metadata", {}), args.inputs.get("spec", {})
+        namespace = metadata.get("namespace", "default")
+        secret = spec["peer"]["secret"]
+        ca = self.secrets.get((cluster, f"{namespace}/consul-ca-cert"), {}).get("stringData", {}).get("tls.crt", "")
+        version = int(metadata.get("annotations", {}).get("consul.hashicorp.com/peering-version", "0"))
+        token = {
+            "CA": [ca],
+            "ServerName": f"server.{cluster}.peering.consul",
+            "ServerAddresses": [f"consul-mesh-gateway.{cluster}.example:8443"],
+            "PeerID": hashlib.sha256(f"{cluster}/{metadata.get('name')}".encode()).hexdigest()[:32],
+            "EstablishmentSecret": hashlib.sha256(f"{args.name}/{version}".encode()).hexdigest(),
+            "Remote": {"Partition": "default", "Datacenter": cluster},
+        }
+        self.controller_secrets[(cluster, f"{namespace}/{secret['name']}")] = {
+            "metadata": {"name": secret["name"], "namespace": namespace, "labels": {"consul.hashicorp.com/peering-token": "true"}},
+            "type": "Opaque",
+            "data": {secret["key"]: _b64(_b64(json.dumps(token)))},  # the token is base64 JSON; Secret data is base64 again
+        }
+        return {
+            "status": {
+                "conditions": [{"type": "Synced", "status": "True"}],
+                "latestPeeringVersion": version,
+                "secret": {"name": secret["name"], "key": secret["key"], "backend": secret["backend"]},
             }
         }
 

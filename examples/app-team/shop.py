@@ -12,6 +12,7 @@ from components.config import LocalityFailover
 from components.contract import ClusterRecord, FleetContract
 from components.meshes import ServiceRoutingArgs, mesh_for
 
+SERVICE = "shop"
 PORT = 80
 CONTAINER_PORT = 9898
 
@@ -44,11 +45,19 @@ class Shop(pulumi.ComponentResource):
             opts=child,
         )
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        # One identity per service, shared by its versions: the mesh's workload identity is the service
+        # account (Istio, Linkerd), and Consul with ACLs only lets a pod register as the service its
+        # service account names (connect-init: "service account name ... doesn't match Consul service name").
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-service-account",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE, namespace=args.namespace, labels={"app": SERVICE}),
+            opts=in_namespace,
+        )
         for version, image in args.images.items():
-            labels = {"app": "shop", "version": version}
+            labels = {"app": SERVICE, "version": version}
             k8s.apps.v1.Deployment(
                 f"{name}-{version}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"shop-{version}", namespace=args.namespace, labels=labels),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{SERVICE}-{version}", namespace=args.namespace, labels=labels),
                 spec=k8s.apps.v1.DeploymentSpecArgs(
                     replicas=args.replicas,
                     selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
@@ -58,21 +67,22 @@ class Shop(pulumi.ComponentResource):
                             labels=labels, annotations=mesh.version_annotations("version", version) or None
                         ),
                         spec=k8s.core.v1.PodSpecArgs(
+                            service_account_name=SERVICE,
                             containers=[
                                 k8s.core.v1.ContainerArgs(
                                     name="shop", image=image, ports=[k8s.core.v1.ContainerPortArgs(container_port=CONTAINER_PORT)]
                                 )
-                            ]
+                            ],
                         ),
                     ),
                 ),
-                opts=in_namespace,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, account]),
             )
         k8s.core.v1.Service(
             f"{name}-service",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="shop", namespace=args.namespace, labels={"app": "shop"}),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE, namespace=args.namespace, labels={"app": SERVICE}),
             spec=k8s.core.v1.ServiceSpecArgs(
-                selector={"app": "shop"},
+                selector={"app": SERVICE},
                 # The `http` name tells the mesh the protocol.
                 ports=[k8s.core.v1.ServicePortArgs(name="http", port=PORT, target_port=CONTAINER_PORT)],
             ),
@@ -83,11 +93,17 @@ class Shop(pulumi.ComponentResource):
             mesh.service_routing(
                 f"{name}-routing",
                 ServiceRoutingArgs(
-                    service="shop",
+                    service=SERVICE,
                     namespace=args.namespace,
                     weights=args.weights,
                     failover=[LocalityFailover(source, target) for source, target in args.fleet.mesh.locality.failover],
                     port=PORT,
+                    # Where this routing lives and where every cluster runs: meshes that fail over to named
+                    # peers (Consul) pick the peers of the regions this cluster's region fails over to.
+                    cluster=args.cluster.name,
+                    cluster_regions={c.name: c.region for c in args.fleet.clusters.values()},
+                    # Meshes that route to a Service per version (Linkerd) point those at the pods' port.
+                    target_port=CONTAINER_PORT,
                 ),
                 in_namespace,
             )

@@ -1,5 +1,6 @@
 """Stack policies: the clusters form one mesh (one version per revision, one mesh id, one trust domain,
-one root), and every control-plane cluster enforces mesh-wide STRICT mTLS."""
+one root), and every control-plane cluster enforces mesh-wide STRICT mTLS between identities bound to
+workloads."""
 
 from __future__ import annotations
 
@@ -81,6 +82,9 @@ def _strict_mtls(args: StackValidationArgs, report_violation: ReportViolation) -
             report_violation(
                 f"cluster {plane.cluster} accepts plain text (mesh-wide mTLS is {policy.mode}); set mesh.mtls: STRICT", policy.urn
             )
+        if plane.unbound_identities:
+            # STRICT mTLS that authenticates names anyone may claim is mTLS in name only.
+            report_violation(f"cluster {plane.cluster} binds mesh identities to no workload: {plane.unbound_identities}", plane.urn)
 
 
 mesh_fleet_consistency = StackValidationPolicy(
@@ -91,6 +95,6 @@ mesh_fleet_consistency = StackValidationPolicy(
 
 strict_mtls_mesh_wide = StackValidationPolicy(
     name="strict-mtls-mesh-wide",
-    description="Every cluster running a control plane enforces mesh-wide STRICT mTLS.",
+    description="Every cluster running a control plane enforces mesh-wide STRICT mTLS, between identities bound to workloads.",
     validate=_strict_mtls,
 )

@@ -1,11 +1,16 @@
-"""CA private keys live in Kubernetes Secrets and in Pulumi secrets, nowhere else."""
+"""CA private keys, and the credentials a mesh hands across clusters (Consul's peering tokens), live in
+Kubernetes Secrets and in Pulumi secrets, nowhere else."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
+from .facts import MESHES
 from .facts.base import CHARTS, CONFIG_MAP, SECRET
-from .pem import key_material_paths
+from .pem import PRIVATE_KEY_MARKER, string_values
 from .resources import as_resource, known_values
 
 # Where a key could hide in a value that is still unknown at preview: these resources are not
@@ -13,10 +18,21 @@ from .resources import as_resource, known_values
 KEY_CARRIERS = {CONFIG_MAP, *CHARTS}
 
 
+def _secret_material(props: Any) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(path, what it is) of every private key or mesh credential in the properties."""
+    for path, text in string_values(props):
+        if PRIVATE_KEY_MARKER in text:
+            yield path, "private key material"
+            continue
+        kind = next((found for mesh in MESHES if (found := mesh.secret_material(text)) is not None), None)
+        if kind is not None:
+            yield path, kind
+
+
 def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     resource = as_resource(args)
     props, unknown = known_values(args.props)
-    for path in key_material_paths(props):
+    for path, kind in _secret_material(props):
         where = ".".join(path)
         if resource.type == SECRET and path[0] in ("data", "stringData"):
             continue  # a Kubernetes Secret, and pulumi-kubernetes keeps its data a Pulumi secret
@@ -24,13 +40,14 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
             continue  # e.g. pulumi-tls keys: always Pulumi secrets
         if resource.type == CONFIG_MAP:
             report_violation(
-                f"ConfigMap {resource.name} carries private key material at {where}; ConfigMaps are readable by anyone who can read the namespace: move it into a Secret",
+                f"ConfigMap {resource.name} carries {kind} at {where}; ConfigMaps are readable by anyone who can read the namespace: move it into a Secret",
                 None,
             )
         else:
             report_violation(
-                f"{resource.type} {resource.name} holds private key material at {where}, which is not a secret property; "
-                "put the key in a Kubernetes Secret (e.g. Istio's `cacerts`, Linkerd's external-CA issuer Secret) and reference it",
+                f"{resource.type} {resource.name} holds {kind} at {where}, which is not a secret property; "
+                "put it in a Kubernetes Secret (e.g. Istio's `cacerts`, Linkerd's external-CA issuer Secret, Consul's CA and "
+                "peering-token Secrets) and reference it",
                 None,
             )
     if unknown and (resource.type in KEY_CARRIERS or (resource.type.startswith("kubernetes:") and ".istio.io/" in resource.type)):
@@ -39,6 +56,7 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
 
 ca_keys_only_in_secrets = ResourceValidationPolicy(
     name="ca-keys-only-in-secrets",
-    description="No CA private key outside a Secret or in a non-secret property; no ConfigMap carrying key material.",
+    description="No CA private key or cross-cluster credential (Consul peering token) outside a Secret or in a non-secret "
+    "property; no ConfigMap carrying either.",
     validate=_validate,
 )

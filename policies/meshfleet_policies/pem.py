@@ -11,21 +11,24 @@ from cryptography.exceptions import InvalidSignature
 PRIVATE_KEY_MARKER = "PRIVATE KEY-----"
 
 
-def key_material_paths(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    """Paths of the string values that contain a PEM private key (RSA, EC, PKCS#8 or OpenSSH)."""
+def string_values(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Every string in (nested) resource properties, with its path."""
     if isinstance(value, str):
-        if PRIVATE_KEY_MARKER in value:
-            yield path
+        yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from key_material_paths(item, (*path, str(key)))
+            yield from string_values(item, (*path, str(key)))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from key_material_paths(item, (*path, str(i)))
+            yield from string_values(item, (*path, str(i)))
 
 
 def certificates(pem: str) -> list[x509.Certificate]:
-    return x509.load_pem_x509_certificates(pem.encode())
+    """The certificates in `pem`; none if it holds no readable certificate (a policy reports that, it does not crash)."""
+    try:
+        return x509.load_pem_x509_certificates(pem.encode())
+    except ValueError:
+        return []
 
 
 def issued_by_one_of(cert: x509.Certificate, roots: list[x509.Certificate]) -> bool:

@@ -3,7 +3,6 @@ analyzer protocol, against what the real program registers for each stack."""
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +15,8 @@ from google.protobuf import empty_pb2
 from components.config import LocalityFailover
 from components.meshes.istio.locality import ServiceFailover, ServiceFailoverArgs
 from components.simulation import PROJECT_DIR, Simulation, simulate
-from components.simulation.policy_check import PACK_DIR, PolicyReport, evaluate, running_pack
+from components.simulation.policy_check import PACK_DIR, evaluate, running_pack
+from tests.policies.helpers import messages, tampered
 from tests.support import prod_raw
 
 PROD_CONFIG = json.loads((PACK_DIR / "config" / "prod.json").read_text())
@@ -32,10 +32,6 @@ POLICIES = [
     "control-plane-high-availability",
     "remote-kubeconfigs-token-only",
 ]
-
-
-def messages(report: PolicyReport, policy: str) -> list[str]:
-    return sorted(f"{v.level}: {v.message}" for v in report.of(policy))
 
 
 def prod_with(extra: Callable[[Any], None]) -> Simulation:
@@ -125,16 +121,6 @@ def test_explicit_provider_catches_a_resource_on_the_default_provider() -> None:
     ]
 
 
-def tampered(sim: Simulation, name: str, edit: Callable[[dict[str, Any]], None]) -> Simulation:
-    """A copy of the fleet in which one resource drifted (edited by hand, or by another tool)."""
-    resources = copy.deepcopy(sim.resources)
-    for resource in resources:
-        if resource.name == name and resource.custom:
-            edit(resource.inputs)
-            edit(resource.outputs)
-    return Simulation(resources=resources, exports=sim.exports, secret_exports=sim.secret_exports)
-
-
 def test_fleet_consistency_catches_a_cluster_with_another_mesh_id_and_trust_domain(prod: Simulation) -> None:
     def edit(props: dict[str, Any]) -> None:
         props["values"]["global"]["meshID"] = "mesh-other"
@@ -198,7 +184,8 @@ def test_key_policy_catches_keys_in_a_config_map_and_in_chart_values() -> None:
     assert messages(evaluate(prod_with(extra), PROD_CONFIG), "ca-keys-only-in-secrets") == [
         "mandatory: ConfigMap eks-use1-ca-backup carries private key material at data.ca-key.pem; ConfigMaps are readable by anyone who can read the namespace: move it into a Secret",
         "mandatory: kubernetes:helm.sh/v3:Release eks-use1-issuer holds private key material at values.env.CA_KEY, which is not a secret property; "
-        "put the key in a Kubernetes Secret (e.g. Istio's `cacerts`, Linkerd's external-CA issuer Secret) and reference it",
+        "put it in a Kubernetes Secret (e.g. Istio's `cacerts`, Linkerd's external-CA issuer Secret, Consul's CA and "
+        "peering-token Secrets) and reference it",
     ]
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .base import CaMaterial, ControlPlane, Exposure, MeshFacts, MeshMtls, Resource, TrustAnchors
+from .consul import ConsulFacts
 from .istio import IstioFacts
+from .linkerd import LinkerdFacts
 
-MESHES: list[MeshFacts] = [IstioFacts()]
+MESHES: list[MeshFacts] = [IstioFacts(), LinkerdFacts(), ConsulFacts()]
 
 
 def control_planes(resources: list[Resource]) -> Iterator[ControlPlane]:

@@ -7,7 +7,8 @@ gateway open to 0.0.0.0/0"). Supporting a mesh in every policy is adding one ext
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,6 +16,15 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 CHARTS = {RELEASE, "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"}
 SECRET = "kubernetes:core/v1:Secret"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+
+# Service annotations that make a cloud's load balancer internal, whichever mesh's gateway carries them.
+INTERNAL_ANNOTATIONS: dict[str, Callable[[Any], bool]] = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": lambda v: str(v).lower() not in ("", "false"),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": lambda v: str(v).lower() == "internal",
+    "networking.gke.io/load-balancer-type": lambda v: str(v).lower() == "internal",
+    "cloud.google.com/load-balancer-type": lambda v: str(v).lower() == "internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": lambda v: str(v).lower() == "true",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,16 @@ def get(props: Any, *path: str, default: Any = None) -> Any:
     return value
 
 
+def internal_load_balancer(annotations: Mapping[str, Any]) -> bool:
+    return any(test(annotations[key]) for key, test in INTERNAL_ANNOTATIONS.items() if key in annotations)
+
+
+def secret_strings(resource: Resource) -> dict[str, str]:
+    """A Secret's contents as text, whether written as stringData or base64 data."""
+    decoded = {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in dict(resource.props.get("data") or {}).items()}
+    return {**decoded, **{str(k): str(v) for k, v in dict(resource.props.get("stringData") or {}).items()}}
+
+
 def chart_name(resource: Resource) -> str | None:
     if resource.type not in CHARTS:
         return None
@@ -69,6 +89,9 @@ class ControlPlane:
     """Remote clusters run no control plane of their own (no replicas, no mesh config)."""
     replicas: int
     disruption_budget: bool
+    unbound_identities: str | None = None
+    """Why any workload may claim another's mesh identity here, and the fix; None where each workload can
+    present only its own (Istio: the SPIFFE ID of its service account)."""
 
 
 @dataclass(frozen=True)
@@ -124,3 +147,7 @@ class MeshFacts(Protocol):
 
     def remote_kubeconfigs(self, resource: Resource) -> list[tuple[str, str]]:
         """(data key, kubeconfig) pairs this resource hands to a control plane to read another cluster."""
+
+    def secret_material(self, value: str) -> str | None:
+        """What secret the mesh would hand across clusters this string is (e.g. "a Consul peering token"),
+        or None: policies keep such values in Secrets, like private keys."""

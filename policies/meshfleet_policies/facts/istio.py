@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
-from .base import RELEASE, SECRET, CaMaterial, ControlPlane, Exposure, MeshMtls, Resource, TrustAnchors, chart_name, get
+from .base import (
+    RELEASE,
+    SECRET,
+    CaMaterial,
+    ControlPlane,
+    Exposure,
+    MeshMtls,
+    Resource,
+    TrustAnchors,
+    chart_name,
+    get,
+    internal_load_balancer,
+    secret_strings,
+)
 
 ROOT_NAMESPACE = "istio-system"
-INTERNAL_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-internal": lambda v: str(v).lower() not in ("", "false"),
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": lambda v: str(v).lower() == "internal",
-    "networking.gke.io/load-balancer-type": lambda v: str(v).lower() == "internal",
-    "cloud.google.com/load-balancer-type": lambda v: str(v).lower() == "internal",
-    "service.beta.kubernetes.io/azure-load-balancer-internal": lambda v: str(v).lower() == "true",
-}
 
 
 def _values(resource: Resource) -> dict[str, Any]:
@@ -23,17 +28,11 @@ def _values(resource: Resource) -> dict[str, Any]:
     return {**dict(values), **dict(values.get("pilot") or {})}
 
 
-def _secret_strings(resource: Resource) -> dict[str, str]:
-    """A Secret's contents as text, whether written as stringData or base64 data."""
-    decoded = {str(k): base64.b64decode(str(v)).decode(errors="replace") for k, v in dict(resource.props.get("data") or {}).items()}
-    return {**decoded, **{str(k): str(v) for k, v in dict(resource.props.get("stringData") or {}).items()}}
-
-
 def _cacerts(resource: Resource) -> dict[str, str] | None:
     """The files of istiod's plug-in CA Secret."""
     if resource.type != SECRET or get(resource.props, "metadata", "name") != "cacerts":
         return None
-    return _secret_strings(resource)
+    return secret_strings(resource)
 
 
 class IstioFacts:
@@ -68,12 +67,11 @@ class IstioFacts:
             return None  # an ingress gateway, not east-west
         service = values.get("service") or {}
         annotations = {**dict(values.get("annotations") or {}), **dict(service.get("annotations") or {})}
-        internal = any(test(annotations[key]) for key, test in INTERNAL_ANNOTATIONS.items() if key in annotations)
         return Exposure(
             urn=resource.urn,
             cluster=resource.cluster,
             service_type=str(service.get("type") or "LoadBalancer"),
-            internal=internal,
+            internal=internal_load_balancer(annotations),
             source_ranges=tuple(str(r) for r in service.get("loadBalancerSourceRanges") or ()),
         )
 
@@ -116,4 +114,7 @@ class IstioFacts:
     def remote_kubeconfigs(self, resource: Resource) -> list[tuple[str, str]]:
         if resource.type != SECRET or get(resource.props, "metadata", "labels", "istio/multiCluster") != "true":
             return []
-        return sorted(_secret_strings(resource).items())
+        return sorted(secret_strings(resource).items())
+
+    def secret_material(self, value: str) -> str | None:
+        return None  # Istio hands no credential across clusters but remote kubeconfigs, checked on their own

@@ -9,13 +9,13 @@ istiod's secret controller (tests/meshes/istio/istiod_model.py).
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 import yaml
 
 from components.simulation import Recorded, Simulation, simulate
+from tests.meshes.helpers import reader_token, token_kubeconfig
 from tests.meshes.istio.helpers import SECRET, depends_on, release
 from tests.meshes.istio.istiod_model import KubeObject, SecretController, replay, up
 from tests.support import prod_problems, prod_raw
@@ -88,24 +88,8 @@ def test_remote_secret_has_the_format_istiod_expects(prod: Simulation, holder: s
     }
     assert secret.inputs["type"] == "Opaque"
     assert secret.is_secret("stringData")
-    token_secret = prod.named(f"{observed}-istio-reader", SECRET)
-    token = base64.b64decode(token_secret.outputs["data"]["token"]).decode()
-    assert kubeconfig_of(prod, holder, observed) == {  # the data key is the cluster name, istiod's cluster ID
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": observed,
-                "cluster": {
-                    "server": prod.exports["clusters"][observed]["apiEndpoint"],
-                    "certificate-authority-data": token_secret.outputs["data"]["ca.crt"],
-                },
-            }
-        ],
-        "users": [{"name": observed, "user": {"token": token}}],  # inline token only: istiod refuses exec plugins
-        "contexts": [{"name": observed, "context": {"cluster": observed, "user": observed}}],
-        "current-context": observed,
-    }
+    # the data key is the cluster name, istiod's cluster ID; an inline token only: istiod refuses exec plugins
+    assert kubeconfig_of(prod, holder, observed) == token_kubeconfig(prod, observed, prod.named(f"{observed}-istio-reader", SECRET))
 
 
 def test_reader_token_comes_from_a_secret_the_program_owns(prod: Simulation) -> None:
@@ -170,10 +154,7 @@ def test_a_fresh_stack_discovers_every_peer(prod: Simulation) -> None:
 def test_rotating_the_reader_token_swaps_each_client_without_dropping_a_peer(prod: Simulation, rotated: Simulation) -> None:
     token = rotated.named("eks-usw2-istio-reader", SECRET)
     assert token.inputs["metadata"]["name"] == "istio-reader-service-account-token-g2"
-    assert (
-        kubeconfig_of(rotated, "gke-euw1", "eks-usw2")["users"][0]["user"]["token"]
-        == base64.b64decode(token.outputs["data"]["token"]).decode()
-    )
+    assert kubeconfig_of(rotated, "gke-euw1", "eks-usw2")["users"][0]["user"]["token"] == reader_token(token)
     steps = up(prod, rotated)
     assert {s.describe() for s in steps if s.object.name == "istio-remote-secrets"} == {f"update {h}/istio-remote-secrets" for h in PROD}
     # the old tokens go last, after every remote secret carries the new ones

@@ -7,24 +7,13 @@ from typing import Any
 import pytest
 
 from components.simulation import PROJECT_DIR, Simulation, simulate
+from tests.meshes.helpers import NLB, peer_egress
 from tests.meshes.istio.helpers import custom_resources, release
 from tests.support import raw_config
-
-NLB = {
-    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
-}
 
 
 def gateway_values(sim: Simulation, cluster: str) -> dict[str, Any]:
     return release(sim, cluster, "istio-eastwestgateway").inputs["values"]
-
-
-def peer_egress(sim: Simulation, cluster: str) -> list[str]:
-    """The NAT addresses of every other cluster, as /32s."""
-    cidrs = [f"{r.outputs['publicIp']}/32" for r in sim.of_type("aws:ec2/eip:Eip") if not r.name.startswith(f"{cluster}-")]
-    cidrs += [f"{r.outputs['address']}/32" for r in sim.of_type("gcp:compute/address:Address") if not r.name.startswith(f"{cluster}-")]
-    return sorted(cidrs)
 
 
 @pytest.mark.parametrize("cluster", ["eks-use1", "eks-usw2", "gke-euw1"])

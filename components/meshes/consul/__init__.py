@@ -1,0 +1,75 @@
+"""Consul (consul-k8s 2.0.3, free edition): one datacenter per cluster, every pair peered through mesh
+gateways, the agents' TLS CA from the fleet's trust.
+
+Where things are made:
+- control_plane.py: the `consul` namespace, the TLS CA Secrets and the consul release
+- eastwest.py: the mesh gateway's load balancer address (the gateway itself is part of the release)
+- discovery.py: peerings (acceptor, token hand-off, dialer) and the fleet's ExportedServices
+- locality.py: the per-service ServiceResolver with failover to peers
+- routing.py: app teams' weighted versions (ServiceDefaults, resolver subsets, ServiceSplitter)
+- values.py: every Helm value and custom-resource spec, as plain functions
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+
+from ...clusters import Cluster
+from ...config import ClusterSpec, FleetSpec, MeshRules, Section
+from ...trust import CaProfile, FleetTrust
+from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from . import values
+from .mesh import ConsulMesh, ConsulMeshArgs
+from .routing import ServiceRouting
+from .settings import DEFAULT_VERSION, ConsulSettings, parse_settings
+
+
+class Consul(Mesh):
+    type = "consul"
+    # Three servers: a Raft quorum that survives one failure (two would survive none).
+    rules = MeshRules(available=True, topologies=("multi-primary",), example_version=DEFAULT_VERSION, default_control_plane_replicas=3)
+    # Peering runs through the mesh gateways: no cluster reads another's API server.
+    ports = MeshPorts(webhooks=(values.WEBHOOK_PORT,), east_west=(values.MESH_GATEWAY_PORT,), peers_read_api=False)
+    locality = LocalitySupport(
+        cross_cluster_failover=True,
+        summary="local datacenter first, then the peers in the regions mesh.locality.failover names, in order, once no "
+        "local instance passes its health checks; per service through a ServiceResolver (failover targets on peers). "
+        "No zone preference inside a datacenter: prioritize-by-locality is Consul Enterprise",
+    )
+
+    identity = IdentitySupport(
+        shared_root=False,
+        summary="each datacenter's built-in Connect CA signs its workloads under a root of its own, and peers "
+        "exchange those roots as trust bundles when they peer; the fleet's intermediate is the CA of Consul's "
+        "agent TLS (servers, peering tokens) only (docs/consul.md, 'Why not the shared root'). With ACLs, a workload's "
+        "identity is its Consul service, which a pod may register only as its Kubernetes service account's name",
+    )
+
+    def __init__(self, fleet: FleetSpec, settings: ConsulSettings) -> None:
+        super().__init__(fleet)
+        self.settings = settings
+
+    @classmethod
+    def from_config(cls, fleet: FleetSpec, settings: Section) -> Consul:
+        return cls(fleet, parse_settings(fleet, settings))
+
+    def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:
+        # The CA of Consul's agent TLS in this datacenter (servers' RPC, HTTPS and gRPC, peering tokens).
+        return CaProfile(common_name="Consul agent CA", locality=cluster.name)
+
+    def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
+        return ConsulMesh("consul", ConsulMeshArgs(self.fleet, self.settings, clusters, trust), opts)
+
+    @classmethod
+    def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        return ServiceRouting(name, args, opts)
+
+    @classmethod
+    def version_annotations(cls, version_label: str, version: str) -> dict[str, str]:
+        # The endpoints controller copies these into the Consul service's Meta, which subsets filter on.
+        return {f"{values.SERVICE_META_ANNOTATION}{version_label}": version}
+
+
+__all__ = ["Consul"]

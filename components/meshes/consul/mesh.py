@@ -1,0 +1,140 @@
+"""Consul across the fleet: per cluster a datacenter (servers, connect injector, mesh gateway), its mesh-wide
+config entries and its exports; across clusters a peering for every pair of datacenters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ... import naming
+from ...clusters import Cluster
+from ...config import FleetSpec
+from ...gateways import allowed_sources, sources_are_known
+from ...trust import FleetTrust
+from ..base import MeshDeployment
+from . import discovery, values
+from .control_plane import ConsulControlPlane, ControlPlaneArgs
+from .eastwest import MeshGateway
+from .settings import ConsulSettings
+
+
+@dataclass(frozen=True)
+class ConsulMeshArgs:
+    fleet: FleetSpec
+    settings: ConsulSettings
+    clusters: Mapping[str, Cluster]
+    trust: FleetTrust
+
+
+class ConsulCluster(pulumi.ComponentResource):
+    """Everything Consul puts into one cluster; its children inherit the cluster's provider."""
+
+    control_plane: ConsulControlPlane
+    gateway: MeshGateway
+    mesh_entry: k8s.apiextensions.CustomResource
+    proxy_defaults: k8s.apiextensions.CustomResource
+    intentions: k8s.apiextensions.CustomResource
+    exports: k8s.apiextensions.CustomResource
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("meshfleet:consul:Cluster", name, None, opts)
+
+
+class ConsulMesh(MeshDeployment):
+    clusters: dict[str, ConsulCluster]
+    peerings: dict[tuple[str, str], discovery.Peering]
+    """Keyed by (acceptor, dialer)."""
+
+    def __init__(self, name: str, args: ConsulMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("meshfleet:consul:Mesh", name, None, opts)
+        self._args = args
+        self.clusters = {name: self._install(cluster) for name, cluster in args.clusters.items()}
+        self.peerings = {}
+        for acceptor, dialer in discovery.pairs(list(self.clusters)):
+            self.peerings[(acceptor, dialer)] = discovery.Peering(
+                self._side(acceptor), self._side(dialer), args.settings.peering_token_generation, pulumi.ResourceOptions(parent=self)
+            )
+        self.register_outputs(
+            {
+                "gateway_addresses": {name: c.gateway.address for name, c in self.clusters.items()},
+                "injection_label": dict(values.INJECTION_LABEL),
+                "peerings": [f"{a}<-{d}" for a, d in self.peerings],
+            }
+        )
+
+    def _install(self, cluster: Cluster) -> ConsulCluster:
+        args, spec = self._args, cluster.spec
+        node = ConsulCluster(spec.name, pulumi.ResourceOptions(parent=self, providers=[cluster.provider]))
+        sources = allowed_sources(cluster, args.clusters) if sources_are_known(cluster, args.clusters) else None
+        node.control_plane = ConsulControlPlane(
+            ControlPlaneArgs(
+                cluster=cluster,
+                mesh=args.fleet.mesh,
+                settings=args.settings,
+                ca=args.trust.clusters[spec.name],
+                allowed_sources=sources,
+            ),
+            pulumi.ResourceOptions(parent=node),
+        )
+        release = node.control_plane.release
+        node.gateway = MeshGateway(spec, release, pulumi.ResourceOptions(parent=node))
+        # Every Consul custom resource passes the connect injector's webhook (failurePolicy Fail), which
+        # runs in the release: nothing below may be created before it.
+        after_release = pulumi.ResourceOptions(parent=node, depends_on=[release])
+        node.mesh_entry = self._entry(spec.name, "Mesh", "mesh", values.mesh_entry_spec(args.fleet.mesh), after_release)
+        node.proxy_defaults = self._entry(
+            spec.name,
+            "ProxyDefaults",
+            "global",
+            values.proxy_defaults_spec(args.fleet.mesh),
+            # Relaxing mTLS in ProxyDefaults needs the Mesh entry's permission first.
+            pulumi.ResourceOptions(parent=node, depends_on=[release, node.mesh_entry]),
+        )
+        peers = [name for name in args.clusters if name != spec.name]
+        # ACLs make Consul's default intention deny: the fleet's one wildcard intention keeps "every meshed
+        # service may call every other", locally and from every peer (values.MESH_DEFAULT_ACTION).
+        node.intentions = self._entry(
+            spec.name,
+            "ServiceIntentions",
+            "default",
+            # Sources name peers as this cluster's peerings do (the local name of the remote cluster).
+            values.default_intentions_spec([values.peer_name(p) for p in peers]),
+            after_release,
+        )
+        node.exports = discovery.exported_services(spec.name, peers, [release], pulumi.ResourceOptions(parent=node))
+        node.register_outputs({"gateway_address": node.gateway.address, "datacenter": values.datacenter(spec)})
+        return node
+
+    @staticmethod
+    def _entry(cluster: str, kind: str, name: str, spec: dict[str, Any], opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
+            naming.child(cluster, kind.lower()),
+            api_version=values.API_VERSION,
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=values.NAMESPACE),
+            spec=spec,
+            opts=opts,
+        )
+
+    def _side(self, cluster: str) -> discovery.PeeringSide:
+        node = self.clusters[cluster]
+        return discovery.PeeringSide(
+            cluster=cluster,
+            provider=self._args.clusters[cluster].provider,
+            after=[node.control_plane.release, node.mesh_entry],
+        )
+
+    def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
+        return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}
+
+    def fleet_outputs(self) -> dict[str, pulumi.Input[object]]:
+        return {
+            "injectionLabel": dict(values.INJECTION_LABEL),
+            "injectionAnnotations": {},
+            "revisions": {},
+            "defaultRevision": None,
+        }

@@ -1,0 +1,74 @@
+"""The `mesh.consul` block: the peering-token generation, and the free edition's limits.
+
+meshfleet runs Consul's free edition (consul-k8s 2.0.3). The Enterprise-only features a user might reach
+for are named here so that asking for one is a clear error instead of a setting Helm or Consul ignores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...config import FleetSpec, Section
+from ...config.reader import EXACT_VERSION, quote
+from ...k8s import ChartRef
+
+REPOSITORY = "https://helm.releases.hashicorp.com"
+CHART = "consul"
+VERSION_LINE = "2.0"
+DEFAULT_VERSION = "2.0.3"  # consul-k8s v2.0.3 (2026-08-12); every value path is checked against it
+
+# Consul Enterprise features (agent/structs/*_ce.go in hashicorp/consul refuse them in the free edition).
+ENTERPRISE_ONLY = {
+    "adminPartitions": "admin partitions",
+    "samenessGroups": "sameness groups",
+    "failoverPolicy": "failover policies (`failover.policy`)",
+    "prioritizeByLocality": "prioritize-by-locality",
+}
+
+
+@dataclass(frozen=True)
+class ConsulSettings:
+    version: str
+    """Version of the consul chart (mesh.version)."""
+    peering_token_generation: int
+    """Bumping it makes every PeeringAcceptor issue a new token, which the program hands to the dialers."""
+
+    def chart(self) -> ChartRef:
+        return ChartRef(REPOSITORY, CHART, self.version)
+
+
+def parse_settings(fleet: FleetSpec, s: Section) -> ConsulSettings:
+    s.reject_unknown(["peeringTokenGeneration", *ENTERPRISE_ONLY])
+    for key, feature in ENTERPRISE_ONLY.items():
+        if s.has(key):
+            s.problem(
+                key,
+                f"{feature} are a Consul Enterprise feature; meshfleet runs the free edition and never emits them. "
+                "Remove the setting (cross-cluster failover is `mesh.locality.failover`, as ordered peer targets)",
+            )
+    version = fleet.mesh.version or DEFAULT_VERSION
+    if version and EXACT_VERSION.match(version) and not version.startswith(f"{VERSION_LINE}."):
+        s.problems.add(
+            "meshfleet:mesh.version",
+            f"{quote(version)} is outside consul-k8s {VERSION_LINE}, the line this meshfleet release pins; "
+            f"use a {VERSION_LINE}.x chart such as {DEFAULT_VERSION!r}",
+        )
+    replicas = fleet.mesh.control_plane_replicas
+    if replicas % 2 == 0:
+        s.problems.add(
+            "meshfleet:mesh.controlPlane.replicas",
+            f"{replicas} Consul servers survive no more failures than {replicas - 1} would: Raft needs a majority "
+            f"({replicas // 2 + 1} of {replicas}) and the chart's disruption budget lets a drain stop one; "
+            "use an odd number such as 3 (or 1 for a test fleet)",
+        )
+    if fleet.mesh.trust_domain != "cluster.local":
+        s.problems.add(
+            "meshfleet:mesh.trustDomain",
+            f"{quote(fleet.mesh.trust_domain)} cannot be given to Consul, which names each datacenter's trust domain "
+            "`<cluster-id>.consul` itself; remove the setting",
+        )
+    generation = s.integer("peeringTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
+    return ConsulSettings(version=version, peering_token_generation=generation)
+
+
+__all__ = ["DEFAULT_VERSION", "ENTERPRISE_ONLY", "ConsulSettings", "parse_settings"]

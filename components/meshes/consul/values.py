@@ -1,0 +1,170 @@
+"""Helm values and custom-resource specs for consul-k8s 2.0.3, as plain functions of the validated config.
+
+Every value path and field here exists in hashicorp/consul-k8s at v2.0.3 (`charts/consul/values.yaml`,
+`control-plane/api/v1alpha1/*_types.go`; docs/consul.md cites each). Helm silently ignores a mistyped
+value and the API server prunes an unknown field, so tests/golden/consul.helm-values.yaml pins what each
+cluster receives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import yaml
+
+from ...config import ClusterSpec, MeshSpec
+from ...gateways import load_balancer_annotations
+
+NAMESPACE = "consul"
+RELEASE = "consul"
+# `global.name`: the chart's prefix for every object it makes (`consul-mesh-gateway`, ...); without it
+# the prefix would be `<release>-consul`.
+FULLNAME = "consul"
+MESH_GATEWAY_SERVICE = f"{FULLNAME}-mesh-gateway"
+API_VERSION = "consul.hashicorp.com/v1alpha1"
+
+WEBHOOK_PORT = 8080
+"""The connect injector's container port (Service 443): it admits pods and every Consul custom resource."""
+MESH_GATEWAY_PORT = 8443
+"""The mesh gateway's container port; the Service listens on the same port (see mesh_gateway_values)."""
+
+INJECTION_LABEL = {"meshfleet.io/consul-inject": "enabled"}
+"""The namespace label whose pods the injector's webhook selects (connectInject.namespaceSelector)."""
+SERVICE_META_ANNOTATION = "consul.hashicorp.com/service-meta-"
+"""Pod annotation prefix that the endpoints controller copies into the Consul service's Meta."""
+
+CA_CERT_SECRET = "consul-ca-cert"
+CA_KEY_SECRET = "consul-ca-key"
+
+PEERING_TOKEN_LABEL = "consul.hashicorp.com/peering-token"
+PEERING_VERSION_ANNOTATION = "consul.hashicorp.com/peering-version"
+PEERING_TOKEN_KEY = "data"
+
+
+def datacenter(cluster: ClusterSpec) -> str:
+    """The cluster's Consul datacenter. Cluster names are unique DNS labels, which Consul accepts as they are
+    (lowercase letters, digits, '-' or '_'); the name can never change once servers run, like the cluster's."""
+    return cluster.name
+
+
+def peer_name(cluster: str) -> str:
+    """What every other cluster calls this one as a peer: its name (a DNS label, as peer names must be)."""
+    return cluster
+
+
+def peering_token_secret(peer: str) -> str:
+    return f"peering-token-{peer}"
+
+
+def consul_values(mesh: MeshSpec, cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None) -> dict[str, Any]:
+    replicas = mesh.control_plane_replicas
+    return {
+        "global": {
+            "name": FULLNAME,
+            "datacenter": datacenter(cluster),
+            "tls": {
+                "enabled": True,
+                # tls-init signs the servers' certificates with the cluster's intermediate, read from Secrets
+                # the program made before the release (templates/tls-init-job.yaml needs both names).
+                "caCert": {"secretName": CA_CERT_SECRET, "secretKey": "tls.crt"},
+                "caKey": {"secretName": CA_KEY_SECRET, "secretKey": "tls.key"},
+            },
+            "peering": {"enabled": True},
+            # ACLs on, default policy deny (templates/server-config-configmap.yaml acl-config.json): a pod can
+            # register only as the service its Kubernetes service account names, so the mTLS identities
+            # (SPIFFE by service name) are bound to workloads, and Consul's API needs a token. The
+            # server-acl-init job bootstraps ACLs and writes the bootstrap token into a Secret in the cluster
+            # (`consul-bootstrap-acl-token`): it never passes through Pulumi. Components log in with their
+            # service accounts through the Kubernetes auth methods that job makes.
+            "acls": {"manageSystemACLs": True},
+            # The servers' gossip is encrypted with a key a pre-install job writes into a Secret in the
+            # cluster (templates/gossip-encryption-autogenerate-job.yaml): it never passes through Pulumi.
+            "gossipEncryption": {"autoGenerate": True},
+        },
+        "server": {
+            "replicas": replicas,
+            # With one server the chart's budget is maxUnavailable 0, which blocks every node drain
+            # (_helpers.tpl consul.server.pdb.maxUnavailable); above one it is maxUnavailable 1.
+            "disruptionBudget": {"enabled": replicas > 1},
+        },
+        "connectInject": {
+            "enabled": True,
+            # Inject every pod of a labelled namespace. The selector is only on the pods webhook; the
+            # webhooks admitting Consul's custom resources select every namespace.
+            "default": True,
+            "namespaceSelector": yaml.safe_dump({"matchLabels": dict(INJECTION_LABEL)}),
+        },
+        "meshGateway": mesh_gateway_values(cluster, sources),
+    }
+
+
+def mesh_gateway_values(cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None) -> dict[str, Any]:
+    # The Service listens on the container port, so one port is opened in every cloud's firewall: GCE rules
+    # see the load balancer's port before the node forwards it, EKS security groups the pod's port.
+    service: dict[str, Any] = {"type": "LoadBalancer", "port": MESH_GATEWAY_PORT}
+    annotations = load_balancer_annotations(cluster.cloud, cluster.gateway.exposure)
+    if annotations:
+        service["annotations"] = yaml.safe_dump(annotations)  # the chart takes a YAML string (tpl)
+    if sources is not None:
+        # No value for source ranges: `additionalSpec` is YAML appended to the Service spec.
+        service["additionalSpec"] = pulumi.Output.from_input(sources).apply(_source_ranges_spec)
+    return {
+        "enabled": True,
+        "replicas": cluster.gateway.replicas,
+        "containerPort": MESH_GATEWAY_PORT,
+        # The WAN address peers dial is the load balancer's IP or hostname, at service.port.
+        "wanAddress": {"source": "Service"},
+        "service": service,
+    }
+
+
+def _source_ranges_spec(sources: list[str]) -> str:
+    return yaml.safe_dump({"loadBalancerSourceRanges": list(sources)})
+
+
+def mesh_entry_spec(mesh: MeshSpec) -> dict[str, Any]:
+    """The cluster's one `Mesh` config entry (named `mesh`)."""
+    return {
+        # Peers' servers reach each other through the mesh gateways, so only the gateways face other clusters.
+        "peering": {"peerThroughMeshGateways": True},
+        # ProxyDefaults may only relax mTLS when the mesh allows it.
+        "allowEnablingPermissiveMutualTLS": mesh.mtls == "PERMISSIVE",
+    }
+
+
+def proxy_defaults_spec(mesh: MeshSpec) -> dict[str, Any]:
+    """`ProxyDefaults` named `global`: mesh-wide mTLS, and traffic to peers leaving through the local gateway."""
+    return {
+        "mutualTLSMode": mesh.mtls.lower(),
+        "meshGateway": {"mode": "local"},
+    }
+
+
+def exported_services_spec(peers: Sequence[str]) -> dict[str, Any]:
+    """Every service of the cluster, exported to every peer. The webhook refuses a wildcard peer, not a
+    wildcard service; failover to a peer needs the service exported by that peer."""
+    return {"services": [{"name": "*", "consumers": [{"peer": peer} for peer in sorted(peers)]}]}
+
+
+MESH_DEFAULT_ACTION = "allow"
+"""What a meshed service may do to another when no more specific intention says otherwise: meshfleet's
+mesh-wide authorization today is "mTLS, every meshed service may call every other" (as on Istio and
+Linkerd with STRICT mTLS). With ACLs Consul's own default is deny (the ACL default policy), so the fleet
+writes this allow. The seam for a `deny` default with per-service rules: this action, plus ServiceIntentions
+named after their destination, which take precedence over the wildcard destination."""
+
+
+def default_intentions_spec(peers: Sequence[str], action: str = MESH_DEFAULT_ACTION) -> dict[str, Any]:
+    """The cluster's one ServiceIntentions for the wildcard destination `*`: every local service, and every
+    service of each peer, may call every service here. The webhook refuses a wildcard peer but not a
+    wildcard source name (serviceintentions_types.go SourceIntention.validate), and Consul refuses a source
+    listed twice (the pair peer, name): so one local source and one per peer."""
+    local = [{"name": "*", "action": action}]
+    return {"destination": {"name": "*"}, "sources": local + [{"name": "*", "peer": peer, "action": action} for peer in sorted(peers)]}
+
+
+def peer_secret_spec(secret: str) -> dict[str, Any]:
+    """`spec` of a PeeringAcceptor (where it writes the token) or a PeeringDialer (where it reads it)."""
+    return {"peer": {"secret": {"name": secret, "key": PEERING_TOKEN_KEY, "backend": "kubernetes"}}}

@@ -1,0 +1,63 @@
+"""Linkerd edge-26.8.3: multi-primary, every cluster linked to every other through its gateway, identity
+issuers from the fleet's trust.
+
+Where things are made:
+- control_plane.py: `linkerd`, the `linkerd-identity-issuer` Secret, linkerd-crds and linkerd-control-plane
+- eastwest.py: `linkerd-multicluster` and its chart (the gateway, the remote-access account, the
+  service-mirror controllers) and the gateway's address
+- discovery.py: links without the CLI: reader tokens, `cluster-credentials-<target>` Secrets, Links,
+  and the restarts a rotated token needs
+- locality.py: what Linkerd offers instead of cross-cluster locality failover
+- routing.py: app teams' weighted versions (per-version Services and an HTTPRoute)
+- values.py: every Helm value and custom-resource spec, as plain functions
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+
+from ...clusters import Cluster
+from ...config import ClusterSpec, FleetSpec, MeshRules, Section
+from ...trust import CaProfile, FleetTrust
+from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from . import values
+from .locality import LOCALITY
+from .mesh import LinkerdMesh, LinkerdMeshArgs
+from .routing import ServiceRouting
+from .settings import DEFAULT_VERSION, LinkerdSettings, parse_settings
+
+
+class Linkerd(Mesh):
+    type = "linkerd"
+    rules = MeshRules(available=True, topologies=("multi-primary",), example_version=DEFAULT_VERSION)
+    ports = MeshPorts(webhooks=values.WEBHOOK_PORTS, east_west=(values.GATEWAY_PORT, values.PROBE_PORT))
+    locality = LOCALITY
+    identity = IdentitySupport(
+        shared_root=True,
+        summary="each cluster's identity issuer is an intermediate of the fleet's root, and every proxy trusts the whole "
+        "root bundle (identityTrustAnchorsPEM), so workloads verify each other across clusters",
+    )
+
+    def __init__(self, fleet: FleetSpec, settings: LinkerdSettings) -> None:
+        super().__init__(fleet)
+        self.settings = settings
+
+    @classmethod
+    def from_config(cls, fleet: FleetSpec, settings: Section) -> Linkerd:
+        return cls(fleet, parse_settings(fleet, settings))
+
+    def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:
+        # Linkerd checks no name on the issuer; upstream's examples call it after the identity service.
+        return CaProfile(common_name=values.identity_name(self.fleet.mesh.trust_domain), locality=cluster.name)
+
+    def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
+        return LinkerdMesh("linkerd", LinkerdMeshArgs(self.fleet, self.settings, clusters, trust), opts)
+
+    @classmethod
+    def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        return ServiceRouting(name, args, opts)
+
+
+__all__ = ["Linkerd"]

@@ -1,0 +1,54 @@
+"""The `mesh.linkerd` block, and what a fleet must not ask of Linkerd (checked before anything is created)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...config import FleetSpec, Section
+from ...config.reader import EXACT_VERSION, quote
+from ...k8s import ChartRef
+from .locality import ALTERNATIVES
+
+REPOSITORY = "https://helm.linkerd.io/edge"
+# Chart versions of edge releases are `<year>.<month>.<n>` (bin/compute-edge-version); every value path
+# and CRD field this module writes was checked against edge-26.8.3.
+VERSION_LINE = "2026.8"
+DEFAULT_VERSION = "2026.8.3"
+
+
+@dataclass(frozen=True)
+class LinkerdSettings:
+    version: str
+    """Version of the linkerd-crds, linkerd-control-plane and linkerd-multicluster charts (mesh.version)."""
+    reader_token_generation: int
+    """Bumping it rotates every link's service-account token (and restarts what reads them)."""
+
+    def chart(self, chart: str) -> ChartRef:
+        return ChartRef(REPOSITORY, chart, self.version)
+
+
+def parse_settings(fleet: FleetSpec, s: Section) -> LinkerdSettings:
+    s.reject_unknown(["readerTokenGeneration"])
+    version = fleet.mesh.version or DEFAULT_VERSION
+    if fleet.mesh.version and EXACT_VERSION.match(version) and not version.startswith(f"{VERSION_LINE}."):
+        s.problems.add(
+            "meshfleet:mesh.version",
+            f"{quote(version)} is outside Linkerd edge {VERSION_LINE} (charts {VERSION_LINE}.x), the line this meshfleet release "
+            f"pins; use a {VERSION_LINE}.x chart version such as {DEFAULT_VERSION!r}",
+        )
+    if fleet.trust.algorithm == "RSA":
+        s.problems.add(
+            "meshfleet:trust.algorithm",
+            "'RSA' cannot sign Linkerd's identity issuers: `linkerd check` and the linkerd CLI require each issuer to be an "
+            "ECDSA P-256 certificate; use 'ECDSA' (the default) for a Linkerd fleet",
+        )
+    if fleet.mesh.locality_failover:
+        s.problems.add(
+            "meshfleet:mesh.locality.failover",
+            "Linkerd has no automatic cross-cluster locality failover, so this order would never be applied; remove it. " + ALTERNATIVES,
+        )
+    generation = s.integer("readerTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
+    return LinkerdSettings(version=version, reader_token_generation=generation)
+
+
+__all__ = ["DEFAULT_VERSION", "LinkerdSettings", "parse_settings"]

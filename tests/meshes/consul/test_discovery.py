@@ -1,0 +1,124 @@
+"""Peering without the consul CLI and the fleet's exports (components/meshes/consul/discovery.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from components.meshes.consul.discovery import pairs
+from components.simulation import Recorded, Simulation, simulate
+from tests.meshes.helpers import SECRET, depends_on, release
+from tests.support import CONSUL, raw_config
+from tests.tls_tools import load_cert, load_certs
+
+API = "kubernetes:consul.hashicorp.com/v1alpha1"
+PAIRS = [("eks-use1", "gke-euw1"), ("eks-use1", "gke-usc1"), ("gke-euw1", "gke-usc1")]
+
+
+def custom_resources(sim: Simulation, kind: str) -> list[Recorded]:
+    return [r for r in sim.resources if r.type == f"{API}:{kind}"]
+
+
+def test_every_pair_is_peered_once_and_the_name_sorting_first_accepts(consul: Simulation) -> None:
+    assert pairs(["gke-usc1", "eks-use1", "gke-euw1"]) == PAIRS
+    assert sorted(r.name for r in custom_resources(consul, "PeeringAcceptor")) == [f"{a}-peering-acceptor-{d}" for a, d in PAIRS]
+    assert sorted(r.name for r in custom_resources(consul, "PeeringDialer")) == sorted(f"{d}-peering-dialer-{a}" for a, d in PAIRS)
+
+
+@pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
+def test_acceptor_writes_its_token_where_the_program_reads_it(consul: Simulation, acceptor: str, dialer: str) -> None:
+    accept = consul.named(f"{acceptor}-peering-acceptor-{dialer}")
+    assert accept.provider == consul.named(f"{acceptor}-k8s").urn
+    assert accept.inputs["metadata"] == {
+        "name": dialer,  # the acceptor's name is its peer's name
+        "namespace": "consul",
+        "annotations": {
+            "consul.hashicorp.com/peering-version": "1",
+            "pulumi.com/waitFor": '["condition=Synced", "jsonpath={.status.latestPeeringVersion}=1"]',
+        },
+    }
+    assert accept.inputs["spec"] == {"peer": {"secret": {"name": f"peering-token-{dialer}", "key": "data", "backend": "kubernetes"}}}
+    read = consul.named(f"{acceptor}-peering-token-{dialer}", SECRET)
+    assert read.read and read.provider == accept.provider
+    assert read.outputs["metadata"]["name"] == f"peering-token-{dialer}"
+    assert accept.urn in read.dependencies  # read only once the acceptor reports this generation synced
+
+
+@pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
+def test_token_is_handed_to_the_dialer_as_a_labelled_secret_and_stays_a_pulumi_secret(
+    consul: Simulation, acceptor: str, dialer: str
+) -> None:
+    read = consul.named(f"{acceptor}-peering-token-{dialer}", SECRET)
+    copy = consul.named(f"{dialer}-peering-token-{acceptor}", SECRET)
+    assert copy.provider == consul.named(f"{dialer}-k8s").urn
+    assert copy.inputs["metadata"] == {
+        "name": f"peering-token-{acceptor}",
+        "namespace": "consul",
+        "labels": {"consul.hashicorp.com/peering-token": "true"},  # what the dialer's Secret watch selects
+    }
+    assert copy.inputs["type"] == "Opaque"
+    assert copy.inputs["data"] == read.outputs["data"]  # copied as read: not base64-encoded twice
+    assert copy.is_secret("data")
+    assert depends_on(consul, copy, read)
+    dial = consul.named(f"{dialer}-peering-dialer-{acceptor}")
+    assert dial.inputs["metadata"] == {
+        "name": acceptor,
+        "namespace": "consul",
+        "annotations": {"consul.hashicorp.com/peering-version": "1"},
+    }
+    assert dial.inputs["spec"] == {"peer": {"secret": {"name": f"peering-token-{acceptor}", "key": "data", "backend": "kubernetes"}}}
+    assert depends_on(consul, dial, copy)
+
+
+def test_the_token_names_the_acceptors_server_ca_which_chains_to_the_fleet_root(consul: Simulation) -> None:
+    copy = consul.named("gke-usc1-peering-token-eks-use1", SECRET)
+    token = json.loads(base64.b64decode(base64.b64decode(copy.inputs["data"]["data"])))
+    assert token["Remote"]["Datacenter"] == "eks-use1"
+    [ca] = [load_cert(pem) for pem in token["CA"]]
+    assert ca == load_cert(consul.named("eks-use1-consul-ca-cert", SECRET).inputs["stringData"]["tls.crt"])
+    [root] = load_certs(consul.exports["rootCaBundle"])
+    ca.verify_directly_issued_by(root)
+
+
+@pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
+def test_nothing_the_injector_admits_comes_before_its_release_or_the_mesh_entry(consul: Simulation, acceptor: str, dialer: str) -> None:
+    accept = consul.named(f"{acceptor}-peering-acceptor-{dialer}")
+    dial = consul.named(f"{dialer}-peering-dialer-{acceptor}")
+    assert depends_on(consul, accept, release(consul, acceptor, "consul"))
+    assert depends_on(consul, dial, release(consul, dialer, "consul"))
+    # As upstream's acceptance test: peering through mesh gateways is configured on both sides first.
+    assert depends_on(consul, accept, consul.named(f"{acceptor}-mesh"))
+    assert depends_on(consul, dial, consul.named(f"{dialer}-mesh"))
+    for resource in consul.resources:
+        if resource.type.startswith(f"{API}:"):
+            cluster = next(c for c in ("eks-use1", "gke-usc1", "gke-euw1") if resource.name.startswith(f"{c}-"))
+            assert depends_on(consul, resource, release(consul, cluster, "consul")), resource.urn
+
+
+def test_reissuing_every_peering_token_is_a_config_change() -> None:
+    mesh = raw_config(CONSUL)["mesh"]
+    mesh["consul"] = {"peeringTokenGeneration": 2}
+    sim = simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh})
+    accept = sim.named("eks-use1-peering-acceptor-gke-usc1")
+    assert accept.inputs["metadata"]["annotations"] == {
+        "consul.hashicorp.com/peering-version": "2",
+        # Waits for the new token: the old Synced condition alone would let the stale one be read.
+        "pulumi.com/waitFor": '["condition=Synced", "jsonpath={.status.latestPeeringVersion}=2"]',
+    }
+    assert sim.named("gke-usc1-peering-dialer-eks-use1").inputs["metadata"]["annotations"] == {"consul.hashicorp.com/peering-version": "2"}
+    copy = sim.named("gke-usc1-peering-token-eks-use1", SECRET)
+    assert copy.inputs["data"] == sim.named("eks-use1-peering-token-gke-usc1", SECRET).outputs["data"]
+    before = simulate("consul", config_file=CONSUL).named("gke-usc1-peering-token-eks-use1", SECRET)
+    assert copy.inputs["data"] != before.inputs["data"]
+
+
+@pytest.mark.parametrize(("cluster", "peers"), [("eks-use1", ["gke-euw1", "gke-usc1"]), ("gke-euw1", ["eks-use1", "gke-usc1"])])
+def test_one_fleet_owned_export_of_every_service_to_every_peer(consul: Simulation, cluster: str, peers: list[str]) -> None:
+    [exports] = [r for r in custom_resources(consul, "ExportedServices") if r.name.startswith(f"{cluster}-")]
+    # The webhook admits one ExportedServices per cluster, named `default` without partitions; it refuses a
+    # wildcard peer but not a wildcard service.
+    assert exports.inputs["metadata"] == {"name": "default", "namespace": "consul"}
+    assert exports.inputs["spec"] == {"services": [{"name": "*", "consumers": [{"peer": p} for p in peers]}]}
+    assert len(custom_resources(consul, "ExportedServices")) == 3
