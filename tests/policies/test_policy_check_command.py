@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from components.simulation import PROJECT_DIR, simulate
-from components.simulation.policy_check import PACK_DIR, evaluate
+from components.simulation import PROJECT_DIR, Simulation, simulate
+from components.simulation.policy_check import PACK_DIR, evaluate, shared_pack
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -74,3 +74,13 @@ def test_bad_configuration_is_reported_before_any_check(tmp_path: Path) -> None:
     result = run("--stack", "bad", "--config-file", str(stack_file), "--policy-config", "policies/config/prod.json")
     assert result.returncode == 2
     assert "meshfleet:mesh.version: '1.29.0' is outside Istio 1.30" in result.stdout
+
+
+def test_evaluations_in_one_process_share_one_pack_process(prod: Simulation) -> None:
+    config = json.loads((PACK_DIR / "config" / "prod.json").read_text())
+    first = evaluate(prod, config)
+    pack = shared_pack(PACK_DIR, "prod", False)
+    second = evaluate(prod, config)
+    assert shared_pack(PACK_DIR, "prod", False) is pack  # started once, configured anew each time
+    assert (first.violations, first.not_applicable) == (second.violations, second.not_applicable)
+    assert shared_pack(PACK_DIR, "prod", True) is not pack  # a first preview is another engine run
