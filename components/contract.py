@@ -9,6 +9,8 @@ version are written down once. Rules of the contract:
 - No output is a credential. A secret value, should the contract ever need one, is its own top-level
   output: Pulumi tracks secretness per top-level output, so one secret inside `clusters` would make
   the whole map secret to every consumer.
+- Each meshfleet release (`components.__version__`) names in CHANGELOG.md the contract version its fleets
+  publish, so an app team pins the release whose reader matches its fleet.
 - App teams authenticate with their own cloud identity: `ClusterRecord.kubeconfig()` builds an exec
   kubeconfig (`aws eks get-token`, `gke-gcloud-auth-plugin`); the fleet never hands out its own.
 """

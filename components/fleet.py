@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import pulumi
-from pulumi.runtime.config import get_config, is_config_secret
+from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_secret
 
 from .clusters import Cluster, build_clusters
 from .clusters.existing import ExistingClusterError, read_operator_context
@@ -63,7 +63,8 @@ def validate_fleet(raw: RawConfig, env: Environment, problems: Problems | None =
 def plan_fleet(config: pulumi.Config, env: Environment | None = None) -> FleetPlan:
     """Validate the stack's `meshfleet:*` config and gather the secrets the fleet needs."""
     problems = Problems()
-    raw = RawConfig(**{key: _read_object(key, problems) for key in ("mesh", "trust", "clusters", "gateway")})
+    raw = RawConfig(**{key: _read_object(key, problems) for key in STRUCTURED_KEYS})
+    check_config_keys(_stack_config_keys(), raw, problems)
     spec, mesh = validate_fleet(raw, env or StackEnvironment(), problems)
     kubeconfigs = {
         name: config.require_secret(cluster.existing.kubeconfig_secret_key)
@@ -81,6 +82,36 @@ def plan_fleet(config: pulumi.Config, env: Environment | None = None) -> FleetPl
     return FleetPlan(spec, mesh, kubeconfigs, roots)
 
 
+STRUCTURED_KEYS = ("mesh", "trust", "clusters", "gateway")
+# Settings whose value names another `meshfleet:` key, one that holds a secret.
+SECRET_KEY_SETTINGS = ("certificateSecret", "privateKeySecret", "kubeconfigSecret")
+
+
+def check_config_keys(keys: Iterable[str], raw: RawConfig, problems: Problems) -> None:
+    """A mistyped top-level key (`meshfleet:trsut`) would leave its block unset, and with it the defaults
+    silently in force: every key must be one the program reads or a secret key the config names."""
+    named = sorted(set(_secret_key_names([raw.trust, raw.clusters])))
+    Section({key: True for key in keys}, f"{PROJECT}:", problems).reject_unknown([*STRUCTURED_KEYS, *named])
+
+
+def _secret_key_names(value: object) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in SECRET_KEY_SETTINGS and isinstance(item, str):
+                yield item
+            else:
+                yield from _secret_key_names(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _secret_key_names(item)
+
+
+def _stack_config_keys() -> list[str]:
+    """Every `meshfleet:*` key set for this stack, without the namespace."""
+    keys = {**get_config_env(), **CONFIG.get()}
+    return sorted(key.removeprefix(f"{PROJECT}:") for key in keys if key.startswith(f"{PROJECT}:"))
+
+
 def _read_object(key: str, problems: Problems) -> object:
     value = get_config(f"{PROJECT}:{key}")
     if value is None:
@@ -90,6 +121,14 @@ def _read_object(key: str, problems: Problems) -> object:
     except json.JSONDecodeError:
         problems.add(f"{PROJECT}:{key}", "is not structured config; write it as a YAML mapping or list in Pulumi.<stack>.yaml")
         return None
+
+
+def deployed_outputs(opts: pulumi.ResourceOptions) -> pulumi.StackReference:
+    """This stack's outputs as its last deployment left them: a reference to itself, read before anything
+    changes. A first deployment has no outputs, so every `get_output` is None. (Reading the clusters'
+    `cacerts` instead would fail on a first deployment and copy key material into the state.)"""
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    return pulumi.StackReference("meshfleet-deployed", stack_name=name, opts=opts)
 
 
 class Fleet(pulumi.ComponentResource):
@@ -106,7 +145,8 @@ class Fleet(pulumi.ComponentResource):
         spec = plan.spec
         child = pulumi.ResourceOptions(parent=self)
         profiles = {name: profile for name, c in spec.clusters.items() if (profile := plan.mesh.ca_profile(c)) is not None}
-        self.trust = FleetTrust("trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots), child)
+        deployed = deployed_outputs(child).get_output("rootCaBundle")
+        self.trust = FleetTrust("trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots, deployed), child)
         self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api)
         open_mesh_ports(plan.mesh, self.clusters)
         self.mesh = plan.mesh.deploy(self.clusters, self.trust, child)

@@ -2,7 +2,7 @@
 
 Every cluster's mesh CA is an intermediate signed by the fleet's signing root, and every cluster trusts
 the whole bundle, so workloads in different clusters verify each other. Several roots in the bundle let
-the root be rotated without an outage (README, "Rotating the root"):
+the root be rotated without an outage (README, "Rotating the root without an outage"):
 
 1. add the new root to `trust.roots` (every cluster now trusts both),
 2. set `trust.signingRoot` to it (intermediates are re-issued under the new root),
@@ -16,11 +16,13 @@ usage. pulumi-tls cannot write `pathlen:0` (it never sets MaxPathLenZero), so th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_tls as tls
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from . import naming
 from .config import RootSpec, TrustSpec
@@ -68,6 +70,9 @@ class FleetTrustArgs:
     """One intermediate per entry, keyed by cluster name."""
     provided_roots: Mapping[str, ProvidedRoot]
     """Certificates (and keys) of the roots that `spec.roots` marks as provided, keyed by root name."""
+    deployed_bundle: pulumi.Input[str | None] | None = None
+    """The bundle the clusters run now (the stack's last `rootCaBundle`); None on a first deployment.
+    A new bundle must contain it or be contained in it."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,8 @@ class FleetTrust(pulumi.ComponentResource):
         self._spec = args.spec
         roots = {root.name: self._root(root, args.provided_roots.get(root.name)) for root in args.spec.roots}
         self.root_certificates = {name: root.certificate_pem for name, root in roots.items()}
-        self.bundle_pem = pulumi.Output.all(*self.root_certificates.values()).apply(join_pem)
+        bundle = pulumi.Output.all(*self.root_certificates.values()).apply(join_pem)
+        self.bundle_pem = pulumi.Output.all(bundle, args.deployed_bundle).apply(lambda pair: checked_rotation(pair[1], pair[0]))
         signer = roots[args.spec.signing_root]
         self.clusters = {cluster: self._intermediate(cluster, profile, signer) for cluster, profile in args.profiles.items()}
         self.register_outputs({"bundle_pem": self.bundle_pem, "root_certificates": self.root_certificates})
@@ -163,6 +169,44 @@ class FleetTrust(pulumi.ComponentResource):
             bundle_pem=self.bundle_pem,
             signing_root=self._spec.signing_root,
         )
+
+
+ROTATION_STEPS = (
+    "rotate in steps, each a `pulumi up` that finishes before the next: 1. add the new root to trust.roots beside "
+    "the current ones; 2. set trust.signingRoot to it (intermediates are re-issued under it); 3. remove the old roots"
+)
+
+
+def bundle_change_problem(deployed: str | None, new: str) -> str | None:
+    """Why the clusters cannot move from the `deployed` bundle to `new`, or None if they can.
+
+    istiod (with ISTIO_MULTIROOT_MESH) takes a root-cert.pem that adds or drops roots, i.e. a superset or
+    subset of what it runs, and ignores any other change ("Updating new ROOT-CA not supported",
+    pilot/pkg/bootstrap/istio_ca.go), leaving the cluster on roots that no longer sign anything. For any
+    mesh such a swap cuts every connection between workloads of the old and the new root.
+    """
+    if not deployed or not deployed.strip():
+        return None
+    before = {cert.public_bytes(serialization.Encoding.DER): cert for cert in x509.load_pem_x509_certificates(deployed.encode())}
+    after = {cert.public_bytes(serialization.Encoding.DER): cert for cert in x509.load_pem_x509_certificates(new.encode())}
+    if before.keys() <= after.keys() or after.keys() <= before.keys():
+        return None
+    return (
+        f"the root bundle would change from {_subjects(before.values())} to {_subjects(after.values())}, and neither contains "
+        "the other: workloads under the old and the new roots could no longer verify each other (and Istio's istiod ignores such a change: "
+        f"'Updating new ROOT-CA not supported'); {ROTATION_STEPS}"
+    )
+
+
+def checked_rotation(deployed: str | None, new: str) -> str:
+    problem = bundle_change_problem(deployed, new)
+    if problem is not None:
+        raise pulumi.RunError(f"meshfleet:trust.roots: {problem}")
+    return new
+
+
+def _subjects(certs: Iterable[x509.Certificate]) -> str:
+    return "[" + ", ".join(repr(cert.subject.rfc4514_string()) for cert in certs) + "]"
 
 
 def join_pem(pems: list[str]) -> str:

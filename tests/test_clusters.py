@@ -119,6 +119,7 @@ def test_narrowed_api_access_still_admits_the_other_clusters() -> None:
     clusters = raw_config(PROJECT_DIR / "Pulumi.prod.yaml")["clusters"]
     clusters[0]["create"]["apiAccessCidrs"] = ["198.51.100.0/24"]
     clusters[2]["create"]["apiAccessCidrs"] = ["198.51.100.0/24"]
+    del clusters[1]["create"]["apiAccessCidrs"]
     sim = simulate("prod", config={"meshfleet:clusters": clusters})
     peers_of_use1 = [f"{r.outputs['publicIp']}/32" for r in sim.of_type("aws:ec2/eip:Eip") if r.name.startswith("eks-usw2-")]
     peers_of_use1.append(f"{sim.named('gke-euw1-nat-ip').outputs['address']}/32")
@@ -268,9 +269,10 @@ def test_context_cluster_uses_the_operators_kubeconfig_without_storing_it(dev: S
 
 
 def existing_clusters(source_west: dict[str, Any], source_east: dict[str, Any]) -> list[dict[str, Any]]:
+    private: dict[str, Any] = {"internalLoadBalancerAnnotations": {}}  # kind's load balancers are on its Docker network
     return [
-        {"name": "kind-west", "cloud": "existing", "region": "local-west", "network": "net-west", "existing": source_west},
-        {"name": "kind-east", "cloud": "existing", "region": "local-east", "network": "net-east", "existing": source_east},
+        {"name": "kind-west", "cloud": "existing", "region": "local-west", "network": "net-west", "existing": {**source_west, **private}},
+        {"name": "kind-east", "cloud": "existing", "region": "local-east", "network": "net-east", "existing": {**source_east, **private}},
     ]
 
 
@@ -294,7 +296,7 @@ def test_kubeconfig_secret_and_stack_reference_clusters() -> None:
     east = provider(sim, "kind-east")
     assert east.inputs["kubeconfig"] == east_config
     assert east.is_secret("kubeconfig")
-    [reference] = sim.of_type("pulumi:pulumi:StackReference")
+    [reference] = [r for r in sim.of_type("pulumi:pulumi:StackReference") if r.name != "meshfleet-deployed"]
     assert reference.inputs["name"] == "acme/clusters/east"
     assert sim.exports["clusters"]["kind-west"]["apiEndpoint"] == "https://127.0.0.1:6443"
     assert "secret" not in str(sim.secret_exports)  # endpoints and CAs are not credentials

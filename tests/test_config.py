@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from components.config import FleetConfigError, MeshRules, Problems, RawConfig, parse_fleet
+from components.fleet import validate_fleet
 from components.meshes import mesh_rules
-from components.simulation import ProgramFailed, simulate
-from tests.support import PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
+from components.simulation import PROJECT_DIR, ProgramFailed, simulate
+from tests.meshes.istio.helpers import release
+from tests.support import CONSUL, LINKERD, PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
+from tests.tls_tools import new_root
 
 
 def assign(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
@@ -279,25 +283,18 @@ def test_fails_istio_revision_that_is_not_a_dns_label(revision: str, message: st
     assert prod_problems(assign(["mesh", "istio", "revisions"], [{"name": revision, "tags": ["default"]}])) == [message]
 
 
+def test_fails_revision_tag_longer_than_its_service_name_allows() -> None:
+    tag = "t" * 44
+    assert prod_problems(assign(["mesh", "istio", "revisions"], [{"name": "1-30-5", "tags": ["default", "t" * 43, tag]}])) == [
+        f"meshfleet:mesh.istio.revisions[0].tags: '{tag}' is 44 characters; a revision tag has at most 43, because Istio "
+        "names its Service 'istiod-revision-tag-<tag>', which must fit in 63"
+    ]
+
+
 def test_fails_revision_tag_held_twice() -> None:
     revisions = [{"name": "1-30-5", "tags": ["default"]}, {"name": "1-30-6", "tags": ["default"]}]
     assert prod_problems(assign(["mesh", "istio", "revisions"], revisions)) == [
         "meshfleet:mesh.istio.revisions[1].tags: tag 'default' is already held by revision '1-30-5'; a tag points at one revision"
-    ]
-
-
-def test_fails_aws_primary_serving_remotes() -> None:
-    raw = raw_config(PRIMARY_REMOTE)
-    raw["clusters"][0]["role"] = "remote"
-    raw["clusters"][0]["primary"] = "eks-use1"
-    raw["clusters"][1]["role"] = "primary"
-    raw["clusters"][1].pop("primary")
-    raw["clusters"][2]["primary"] = "eks-use1"
-    assert problems_of(raw) == [
-        "meshfleet:clusters[1].role: 'eks-use1' is an AWS primary serving remote clusters, which Istio cannot do through an NLB: "
-        "the NLB publishes a hostname, so the remote's istiod stub becomes an ExternalName Service and its injection webhook "
-        "(port 443) never reaches the gateway's 15017; make a GCP or adopted cluster with a load-balancer IP the primary, "
-        "or use multi-primary"
     ]
 
 
@@ -330,3 +327,103 @@ def test_fails_before_any_resource_is_registered() -> None:
     assert isinstance(caught.value.error, FleetConfigError)
     assert "meshfleet:mesh.version: '1.29.0' is outside Istio 1.30" in str(caught.value.error)
     assert caught.value.resources == []
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [("trsut", "trust"), ("gatway", "gateway")],
+)
+def test_fails_unknown_top_level_key_with_a_suggestion(key: str, meant: str) -> None:
+    """Through the real program: a typo must not leave the block unset and its defaults in force."""
+    with pytest.raises(ProgramFailed) as caught:
+        simulate("prod", config={f"meshfleet:{key}": {"organization": "Example Corp"}})
+    assert isinstance(caught.value.error, FleetConfigError)
+    assert [str(p) for p in caught.value.error.problems] == [
+        f"meshfleet:{key}: unknown setting; did you mean {meant!r}? known settings: 'clusters', 'gateway', 'mesh', 'trust'"
+    ]
+    assert caught.value.resources == []
+
+
+def test_secret_keys_named_by_the_config_are_known_keys() -> None:
+    cert, key = new_root("byo")
+    trust = {"roots": [{"name": "byo", "certificateSecret": "byo-cert", "privateKeySecret": "byo-key"}], "protectRoots": False}
+    simulate("dev", config={"meshfleet:trust": trust}, secrets={"meshfleet:byo-cert": cert, "meshfleet:byo-key": key})
+
+
+def dev_raw() -> dict[str, Any]:
+    return raw_config(PROJECT_DIR / "Pulumi.dev.yaml")
+
+
+def test_fails_internal_gateway_on_adopted_cluster_without_its_platforms_annotations() -> None:
+    raw = dev_raw()
+    del raw["clusters"][1]["existing"]["internalLoadBalancerAnnotations"]
+    assert problems_of(raw) == [
+        "meshfleet:clusters[1].existing.internalLoadBalancerAnnotations: is required for an adopted cluster whose east-west "
+        "gateway is internal (gateway.exposure 'internal'): meshfleet cannot tell how this cluster's platform makes a load "
+        "balancer internal; give the Service annotations it needs (e.g. {'service.beta.kubernetes.io/aws-load-balancer-internal': "
+        "'true'} on EKS, {'networking.gke.io/load-balancer-type': 'Internal'} on GKE), {} if its load balancers are private "
+        "already (kind, MetalLB on a private range), or set this cluster's gateway.exposure to 'public'"
+    ]
+
+
+def test_adopted_cluster_gateway_gets_the_annotations_of_its_platform() -> None:
+    raw = dev_raw()
+    annotations = {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
+    raw["clusters"][0]["existing"]["internalLoadBalancerAnnotations"] = annotations
+    public = {**raw["clusters"][1], "gateway": {"exposure": "public", "sourceRanges": ["198.51.100.0/24"]}}
+    del public["existing"]["internalLoadBalancerAnnotations"]  # not needed for a public gateway
+    sim = simulate("dev", config={"meshfleet:clusters": [raw["clusters"][0], public]})
+    assert release(sim, "kind-west", "istio-eastwestgateway").inputs["values"]["service"]["annotations"] == annotations
+    assert "annotations" not in release(sim, "kind-east", "istio-eastwestgateway").inputs["values"]["service"]
+    # `{}`: the platform's load balancers are private anyway, which the Service records for the policy pack.
+    private = release(simulate("dev"), "kind-west", "istio-eastwestgateway").inputs["values"]["service"]
+    assert private["annotations"] == {"meshfleet.io/load-balancer": "private-platform"}
+
+
+@pytest.mark.parametrize("version", ["1.20", "1.31", "1.36"])
+def test_fails_eks_kubernetes_version_outside_what_istio_supports(version: str) -> None:
+    assert prod_problems(assign(["clusters", 0, "create", "kubernetesVersion"], version)) == [
+        f"meshfleet:clusters[0].create.kubernetesVersion: '{version}' is outside the Kubernetes versions Istio 1.30 supports "
+        "(1.32 to 1.35); use one of them, e.g. '1.33'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stack", "supported", "refused", "accepted"),
+    [(LINKERD, "Linkerd edge 2026.8 supports (1.31 and later); use one of them, e.g. '1.32'", "1.30", "1.31"),
+     (CONSUL, "consul-k8s 2.0 supports (1.22 and later); use one of them, e.g. '1.23'", "1.21", "1.36")],
+)  # fmt: skip
+def test_kubernetes_versions_follow_the_pinned_charts_of_each_mesh(stack: Path, supported: str, refused: str, accepted: str) -> None:
+    """Each mesh's charts declare the Kubernetes they run on (Chart.yaml kubeVersion); Helm refuses others."""
+    raw = raw_config(stack)
+    raw["clusters"][0]["create"]["kubernetesVersion"] = refused
+    assert problems_of(raw) == [
+        f"meshfleet:clusters[0].create.kubernetesVersion: '{refused}' is outside the Kubernetes versions {supported}"
+    ]
+    raw["clusters"][0]["create"]["kubernetesVersion"] = accepted
+    validate_fleet(RawConfig(**raw), FakeEnvironment())
+
+
+def test_fails_overlapping_private_ranges_behind_internal_gateways() -> None:
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["gateway"]["exposure"] = "internal"
+        raw["clusters"][1]["create"]["vpcCidr"] = "10.10.128.0/17"  # inside eks-use1's 10.10.0.0/16
+        raw["clusters"][2]["create"]["podsCidr"] = "10.8.0.0/14"  # covers eks-use1's 10.10.0.0/16
+
+    assert prod_problems(mutate) == [
+        "meshfleet:clusters[1].create.vpcCidr: '10.10.128.0/17' overlaps 'eks-use1''s vpcCidr '10.10.0.0/16'; an internal "
+        "east-west gateway is reached over private routes, which need every cluster's node and pod ranges to be distinct: "
+        "give this cluster its own range (or make both gateways 'public')",
+        "meshfleet:clusters[2].create.podsCidr: '10.8.0.0/14' overlaps 'eks-use1''s vpcCidr '10.10.0.0/16'; an internal "
+        "east-west gateway is reached over private routes, which need every cluster's node and pod ranges to be distinct: "
+        "give this cluster its own range (or make both gateways 'public')",
+        "meshfleet:clusters[2].create.podsCidr: '10.8.0.0/14' overlaps 'eks-usw2''s vpcCidr '10.10.128.0/17'; an internal "
+        "east-west gateway is reached over private routes, which need every cluster's node and pod ranges to be distinct: "
+        "give this cluster its own range (or make both gateways 'public')",
+    ]
+
+
+def test_overlapping_ranges_behind_public_gateways_are_fine() -> None:
+    raw = prod_raw()
+    raw["clusters"][1]["create"]["vpcCidr"] = raw["clusters"][0]["create"]["vpcCidr"]
+    validate_fleet(RawConfig(**raw), FakeEnvironment())

@@ -171,3 +171,20 @@ def test_gitlab_pipeline_in_the_docs_is_valid() -> None:
     assert pipeline[".pulumi"]["id_tokens"]["GITLAB_OIDC_TOKEN"]["aud"] == "urn:pulumi:org:${PULUMI_ORG}"
     assert jobs["up"]["environment"] == "production" and jobs["up"]["rules"][0]["when"] == "manual"
     assert "--policy-pack policies" in jobs["preview"]["script"][0]
+
+
+def readme_commands() -> list[str]:
+    """The README's set-up, test, and lint-and-type commands, as a user copies them."""
+    readme = (PROJECT_DIR / "README.md").read_text()
+    fresh = readme.split("## On a fresh machine", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("  #", 1)[0].strip() for line in fresh.splitlines() if line.strip()]
+    setup_and_tests = [c for c in commands if "pip install" in c or c.endswith("-m pytest")]
+    [lint] = re.findall(r"Lint and types: `([^`]+)`", readme)
+    return [*setup_and_tests, lint]
+
+
+def test_ci_runs_the_readmes_set_up_tests_lint_and_type_checks() -> None:
+    script = (PROJECT_DIR / ".ci" / "run").read_text().splitlines()
+    assert "set -euo pipefail" in script  # a failing check fails the run
+    commands = [line.strip() for line in script if line.strip() and not line.lstrip().startswith(("#", "if ", "fi", "cd ", "set "))]
+    assert commands == readme_commands()

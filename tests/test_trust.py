@@ -220,9 +220,16 @@ def test_root_rotation_keeps_workloads_talking(tmp_path: Path) -> None:
     """Each step is one `pulumi up`; workloads holding certificates from the previous step keep working."""
     old, new = new_root("old-root"), new_root("new-root")
     secrets = byo_secrets(("old", old), ("new", new))
-    step1 = simulate("dev", config={"meshfleet:trust": byo_trust(["old", "new"], "old")}, secrets=secrets)
-    step2 = simulate("dev", config={"meshfleet:trust": byo_trust(["old", "new"], "new")}, secrets=secrets)
-    step3 = simulate("dev", config={"meshfleet:trust": byo_trust(["new"], "new")}, secrets=byo_secrets(("new", new)))
+    step1 = simulate("dev", config={"meshfleet:trust": byo_trust(["old", "new"], "old")}, secrets=secrets, stack_outputs=deployed(old[0]))
+    step2 = simulate(
+        "dev", config={"meshfleet:trust": byo_trust(["old", "new"], "new")}, secrets=secrets, stack_outputs=deployed(bundle(step1))
+    )
+    step3 = simulate(
+        "dev",
+        config={"meshfleet:trust": byo_trust(["new"], "new")},
+        secrets=byo_secrets(("new", new)),
+        stack_outputs=deployed(bundle(step2)),
+    )
 
     assert load_certs(bundle(step1)) == load_certs(bundle(step2)) == [load_cert(old[0]), load_cert(new[0])]
     assert load_certs(bundle(step3)) == [load_cert(new[0])]
@@ -238,6 +245,36 @@ def test_root_rotation_keeps_workloads_talking(tmp_path: Path) -> None:
     assert mutual_tls(after, bundle(step3), latest, bundle(step3), tmp_path).ok
     refused = mutual_tls(after, bundle(step3), before, bundle(step1), tmp_path)
     assert not refused.ok and "certificate verify failed" in str(refused.error)
+
+
+def deployed(bundle_pem: str, stack: str = "dev") -> dict[str, dict[str, str]]:
+    """What the stack's last deployment exported, as its reference to itself reads it."""
+    return {f"organization/meshfleet/{stack}": {"rootCaBundle": bundle_pem}}
+
+
+def test_fails_root_swap_that_is_neither_a_superset_nor_a_subset_of_the_deployed_bundle() -> None:
+    old, new = new_root("old-root"), new_root("new-root")
+    with pytest.raises(ProgramFailed) as caught:
+        simulate(
+            "dev", config={"meshfleet:trust": byo_trust(["new"], "new")}, secrets=byo_secrets(("new", new)), stack_outputs=deployed(old[0])
+        )
+    assert str(caught.value.error) == (
+        "meshfleet:trust.roots: the root bundle would change from ['CN=old-root,O=byo'] to ['CN=new-root,O=byo'], and neither contains the "
+        "other: workloads under the old and the new roots could no longer verify each other (and Istio's istiod ignores such "
+        "a change: 'Updating new ROOT-CA not supported'); rotate in steps, each a `pulumi up` that finishes before the next: 1. add "
+        "the new root to trust.roots beside the current ones; 2. set trust.signingRoot to it (intermediates are re-issued "
+        "under it); 3. remove the old roots"
+    )
+    assert not [r for r in caught.value.resources if r.type == "kubernetes:core/v1:Secret" and r.name.endswith("-cacerts")]
+
+
+def test_first_deployment_and_unchanged_bundle_pass(dev: Simulation) -> None:
+    """The dev fixture ran as a first deployment (no outputs yet); re-running with its own bundle passes."""
+    old = new_root("old-root")
+    simulate(
+        "dev", config={"meshfleet:trust": byo_trust(["old"], "old")}, secrets=byo_secrets(("old", old)), stack_outputs=deployed(old[0])
+    )
+    assert dev.named("meshfleet-deployed").read
 
 
 def test_fails_provided_root_that_does_not_match_its_key() -> None:

@@ -94,6 +94,10 @@ class ExistingSpec:
     """API server URL as the other clusters reach it. Default: the kubeconfig's server."""
     egress_cidrs: tuple[str, ...]
     """Addresses this cluster's traffic leaves from, for the peers' allow-lists. Default: none."""
+    internal_load_balancer_annotations: Mapping[str, str] | None = None
+    """Service annotations that make a load balancer internal on this cluster's platform; `{}` when every
+    load balancer there is private already (kind, MetalLB on a private range). Required when the
+    cluster's gateway exposure is internal: meshfleet cannot tell an adopted cluster's platform."""
 
     @property
     def source(self) -> str:

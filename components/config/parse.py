@@ -7,6 +7,7 @@ Mesh-specific settings (`mesh.<type>`) are checked afterwards by that mesh's mod
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -61,6 +62,10 @@ class MeshRules:
     example_version: str
     default_control_plane_replicas: int = 2
     """`mesh.controlPlane.replicas` when unset: the smallest highly available control plane of this mesh."""
+    label: str = ""
+    """The mesh and its pinned line as messages name it, e.g. 'Istio 1.30'."""
+    kubernetes_minors: tuple[int, int | None] = (0, None)
+    """The Kubernetes 1.x minors the pinned charts run on: (lowest, highest or None for no known bound)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ def parse_fleet(raw: RawConfig, meshes: Mapping[str, MeshRules], env: Environmen
     trust = _trust(Section(raw.trust, "meshfleet:trust", problems), env)
     root = Section({"clusters": raw.clusters}, "meshfleet:", problems)
     clusters = _clusters(root, mesh.topology, gateway_defaults, env)
+    if (rules := meshes.get(mesh.type)) is not None and rules.available:
+        _check_kubernetes_versions(clusters, rules, problems)
     # Regions as written, so that a cluster dropped for another problem does not cause a second one.
     declared = raw.clusters if isinstance(raw.clusters, list) else []
     regions = {c["region"] for c in declared if isinstance(c, Mapping) and isinstance(c.get("region"), str)}
@@ -154,6 +161,23 @@ def _failover_order(s: Section) -> tuple[LocalityFailover, ...]:
             else:
                 order.append(LocalityFailover(source, target))
     return tuple(order)
+
+
+def _check_kubernetes_versions(clusters: Mapping[str, ClusterSpec], rules: MeshRules, problems: Problems) -> None:
+    """Created clusters run a Kubernetes minor the mesh's pinned charts support (GKE follows its release channel)."""
+    low, high = rules.kubernetes_minors
+    supported = f"1.{low} to 1.{high}" if high is not None else f"1.{low} and later"
+    for cluster in clusters.values():
+        version = getattr(cluster.create, "kubernetes_version", None)
+        if not version or not re.match(r"^1\.\d+$", version):
+            continue
+        minor = int(version.split(".")[1])
+        if minor < low or (high is not None and minor > high):
+            problems.add(
+                f"{cluster.config_key}.create.kubernetesVersion",
+                f"{quote(version)} is outside the Kubernetes versions {rules.label} supports ({supported}); "
+                f"use one of them, e.g. '1.{low + 1}'",
+            )
 
 
 def _check_locality(mesh: MeshSpec, declared_regions: set[str], problems: Problems) -> None:
@@ -295,7 +319,38 @@ def _clusters(root: Section, topology: Topology, gateway: GatewaySpec, env: Envi
             networks[cluster.network] = cluster.name
         clusters[cluster.name] = cluster
     _check_roles(root, clusters)
+    _check_private_ranges(root, clusters)
     return clusters
+
+
+def _private_ranges(cluster: ClusterSpec) -> list[tuple[str, str]]:
+    """(setting, CIDR) of the node and pod ranges a created cluster's peers route to privately."""
+    if isinstance(cluster.create, EksSpec):
+        return [("vpcCidr", cluster.create.vpc_cidr)]  # the VPC CNI gives pods VPC addresses
+    if isinstance(cluster.create, GkeSpec):
+        return [("subnetCidr", cluster.create.subnet_cidr), ("podsCidr", cluster.create.pods_cidr)]
+    return []  # an adopted cluster's ranges are not in the config
+
+
+def _check_private_ranges(root: Section, clusters: Mapping[str, ClusterSpec]) -> None:
+    """An internal east-west gateway is reached over private routes, which cannot tell two clusters with
+    the same addresses apart: a cluster with an internal gateway needs ranges no other cluster uses."""
+    seen: list[tuple[ClusterSpec, str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
+    for cluster in clusters.values():
+        for setting, cidr in _private_ranges(cluster):
+            if not cidr:
+                continue
+            network = ipaddress.ip_network(cidr)
+            for other, other_setting, other_network in seen:
+                internal = "internal" in (cluster.gateway.exposure, other.gateway.exposure)
+                if internal and other.name != cluster.name and network.overlaps(other_network):
+                    root.problems.add(
+                        f"{cluster.config_key}.create.{setting}",
+                        f"{quote(cidr)} overlaps {quote(other.name)}'s {other_setting} {quote(str(other_network))}; an internal "
+                        "east-west gateway is reached over private routes, which need every cluster's node and pod ranges "
+                        "to be distinct: give this cluster its own range (or make both gateways 'public')",
+                    )
+            seen.append((cluster, setting, network))
 
 
 def _cluster(s: Section, topology: Topology, gateway: GatewaySpec, env: Environment) -> ClusterSpec | None:
@@ -330,6 +385,8 @@ def _cluster(s: Section, topology: Topology, gateway: GatewaySpec, env: Environm
         s.problem("create", "cannot be used with cloud 'existing'; use cloud 'aws' or 'gcp' to create a cluster")
     elif cloud in ("aws", "gcp") and not s.has("create") and not s.has("existing"):
         s.problem("create", f"or 'existing' is required for cloud {quote(cloud)}")
+    cluster_gateway = _gateway(s.section("gateway"), gateway)
+    _check_internal_exposure(s, cloud, cluster_gateway, existing)
     if name is None or cloud is None:
         return None
     return ClusterSpec(
@@ -340,7 +397,7 @@ def _cluster(s: Section, topology: Topology, gateway: GatewaySpec, env: Environm
         network=network or "",
         role="remote" if role == "remote" else "primary",
         primary=primary,
-        gateway=_gateway(s.section("gateway"), gateway),
+        gateway=cluster_gateway,
         create=create,
         existing=existing,
         config_key=s.key,
@@ -407,7 +464,9 @@ def _create(s: Section, cloud: str | None, name: str | None) -> EksSpec | GkeSpe
 
 
 def _existing(s: Section, env: Environment) -> ExistingSpec:
-    s.reject_unknown(["context", "kubeconfigSecret", "stackReference", "stackOutput", "apiServer", "egressCidrs"])
+    s.reject_unknown(
+        ["context", "kubeconfigSecret", "stackReference", "stackOutput", "apiServer", "egressCidrs", "internalLoadBalancerAnnotations"]
+    )
     sources = [name for name in ("context", "kubeconfigSecret", "stackReference") if s.has(name)]
     if len(sources) != 1:
         given = f"got {choice_list(sources)}" if sources else "got none"
@@ -431,6 +490,32 @@ def _existing(s: Section, env: Environment) -> ExistingSpec:
         stack_output=s.string("stackOutput", "kubeconfig") or "kubeconfig",
         api_server=api_server,
         egress_cidrs=s.cidrs("egressCidrs") or (),
+        internal_load_balancer_annotations=_annotations(s, "internalLoadBalancerAnnotations"),
+    )
+
+
+def _annotations(s: Section, name: str) -> dict[str, str] | None:
+    value = s.raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        s.problem(name, f"expected a mapping of annotation names to string values, got {quote(value)}")
+        return {}
+    return dict(value)
+
+
+def _check_internal_exposure(s: Section, cloud: str | None, gateway: GatewaySpec, existing: ExistingSpec | None) -> None:
+    """An adopted cluster's load balancer is whatever its platform makes of a bare Service, so `internal`
+    needs the platform's annotations (or the operator's word that it is private already)."""
+    if cloud != "existing" or existing is None or gateway.exposure != "internal" or existing.internal_load_balancer_annotations is not None:
+        return
+    s.problems.add(
+        f"{s.key}.existing.internalLoadBalancerAnnotations",
+        "is required for an adopted cluster whose east-west gateway is internal (gateway.exposure 'internal'): meshfleet "
+        "cannot tell how this cluster's platform makes a load balancer internal; give the Service annotations it needs "
+        "(e.g. {'service.beta.kubernetes.io/aws-load-balancer-internal': 'true'} on EKS, "
+        "{'networking.gke.io/load-balancer-type': 'Internal'} on GKE), {} if its load balancers are private already "
+        "(kind, MetalLB on a private range), or set this cluster's gateway.exposure to 'public'",
     )
 
 

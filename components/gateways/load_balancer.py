@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..clusters import Cluster
-from ..config import Cloud, Exposure
+from ..config import Cloud, ClusterSpec, Exposure
 
 
 def load_balancer_annotations(cloud: Cloud, exposure: Exposure) -> dict[str, str]:
@@ -37,7 +37,21 @@ def load_balancer_annotations(cloud: Cloud, exposure: Exposure) -> dict[str, str
                 "networking.gke.io/internal-load-balancer-allow-global-access": "true",
             }
         return {}  # GKE's default for type LoadBalancer is an external passthrough Network LB.
-    return {}  # An adopted cluster's load balancer (MetalLB, cloud-provider-kind, ...) needs no hints.
+    return {}  # An adopted cluster: gateway_annotations takes what its config gives for its platform.
+
+
+# Records on the Service the operator's word (`internalLoadBalancerAnnotations: {}`) that the adopted
+# cluster's load balancers are private anyway, so the policy pack sees an internal gateway, not a public one.
+PRIVATE_PLATFORM = {"meshfleet.io/load-balancer": "private-platform"}
+
+
+def gateway_annotations(cluster: ClusterSpec) -> dict[str, str]:
+    """The annotations of a mesh gateway's Service: the cloud's for a created cluster; for an adopted one
+    with an internal gateway, those its config gives for its platform (config validation requires them)."""
+    existing = cluster.existing
+    if existing is not None and cluster.gateway.exposure == "internal":
+        return dict(existing.internal_load_balancer_annotations or PRIVATE_PLATFORM)
+    return load_balancer_annotations(cluster.cloud, cluster.gateway.exposure)
 
 
 def allowed_sources(cluster: Cluster, clusters: Mapping[str, Cluster]) -> pulumi.Output[list[str]]:

@@ -271,7 +271,7 @@ class FleetMocks(pulumi.runtime.Mocks):
             return {}
         # A read of a chart's LoadBalancer Service: an NLB publishes a hostname, others an IP.
         provider = self.providers.get(f"{self._cluster_of(args)}-k8s", {})
-        if "eks" in str(provider.get("kubeconfig", "")):
+        if ".eks.amazonaws.com" in str(provider.get("kubeconfig", "")):
             ingress = {"hostname": f"{fake_id('a', args.name)}.elb.amazonaws.com"}
         else:
             ingress = {"ip": fake_ip(args.name, 35)}

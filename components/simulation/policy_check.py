@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import difflib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,12 +160,26 @@ def close_packs() -> None:
     _pack_exits.close()
 
 
-def _file_entry(value: Any) -> tuple[int | None, dict[str, Any]]:
+class PolicyConfigError(ValueError):
+    """The policy pack config names a policy, a level or a property the pack does not have."""
+
+
+def _level(name: str, value: object) -> int:
+    if not isinstance(value, str) or value.lower() not in LEVELS:
+        raise PolicyConfigError(
+            f"policy pack config sets {name!r} to {value!r}, which is not an enforcement level; use one of {', '.join(map(repr, LEVELS))}"
+        )
+    return LEVELS[value.lower()]
+
+
+def _file_entry(name: str, value: Any) -> tuple[int | None, dict[str, Any]]:
+    if not isinstance(value, (str, Mapping)):
+        raise PolicyConfigError(f"policy pack config for {name!r} is {value!r}; give an enforcement level or a mapping of properties")
     if isinstance(value, str):
-        return LEVELS[value.lower()], {}
+        return _level(name, value), {}
     properties = dict(value)
     level = properties.pop("enforcementLevel", None)
-    return (LEVELS[level.lower()] if level else None), properties
+    return (_level(name, level) if level is not None else None), properties
 
 
 def reconcile_config(info: Any, file_config: Mapping[str, Any]) -> dict[str, analyzer_pb2.PolicyConfig]:
@@ -175,7 +191,7 @@ def reconcile_config(info: Any, file_config: Mapping[str, Any]) -> dict[str, ana
         schemas[policy.name] = schema
         result[policy.name] = (policy.enforcementLevel, {k: v["default"] for k, v in schema.items() if "default" in v})
     initial = {name: (c.enforcementLevel, json_format.MessageToDict(c.properties)) for name, c in info.initialConfig.items()}
-    file_entries = {name: _file_entry(value) for name, value in file_config.items()}
+    file_entries = {name: _file_entry(name, value) for name, value in file_config.items()}
     for source in (initial, file_entries):
         if "all" in source and source["all"][0] is not None:
             result = {name: (source["all"][0], props) for name, (_, props) in result.items()}  # type: ignore[misc]
@@ -183,10 +199,16 @@ def reconcile_config(info: Any, file_config: Mapping[str, Any]) -> dict[str, ana
             if name == "all":
                 continue
             if name not in result:
-                raise ValueError(f"policy pack config names {name!r}, which is not a policy of the pack")
+                close = difflib.get_close_matches(name, list(result), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise PolicyConfigError(
+                    f"policy pack config names {name!r}, which is not a policy of the pack; {hint}policies: {', '.join(sorted(result))}"
+                )
             unknown = set(props) - set(schemas[name])
             if unknown:
-                raise ValueError(f"policy pack config for {name!r} has unknown properties {sorted(unknown)}")
+                raise PolicyConfigError(
+                    f"policy pack config for {name!r} has unknown properties {sorted(unknown)}; known: {sorted(schemas[name])}"
+                )
             current_level, current_props = result[name]
             result[name] = (current_level if level is None else level, {**current_props, **props})
     configs = {}
@@ -285,6 +307,10 @@ def evaluate(
 # --- command line ------------------------------------------------------------------------------------
 
 
+class UsageError(Exception):
+    """A mistake in how the command was called or in the files it reads: one line, exit code 2."""
+
+
 def _existing_contexts(config: Mapping[str, Any]) -> list[str]:
     clusters = config.get(f"{PROJECT}:clusters") or []
     return [
@@ -294,50 +320,185 @@ def _existing_contexts(config: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m components.simulation.policy_check", description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--stack", default="prod", help="stack name; its config is Pulumi.<stack>.yaml unless --config-file is given")
-    parser.add_argument("--config-file", type=Path, help="a stack config file elsewhere (e.g. examples/stacks/...)")
+def build_parser(prog: str = "python -m components.simulation.policy_check") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").split("\n\n")[0])
+    add_stack_arguments(parser)
+    add_check_arguments(parser)
+    return parser
+
+
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy-config", type=Path, help="policy pack config (default: policies/config/<stack>.json)")
     parser.add_argument("--preview", action="store_true", help="check a first preview: what providers learn on create is unknown")
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that say which stack to run, shared by `meshfleet check` and `meshfleet preview`."""
+    parser.add_argument("--stack", default="prod", help="stack name; its config is Pulumi.<stack>.yaml unless --config-file is given")
+    parser.add_argument("--config-file", type=Path, help="a stack config file elsewhere (e.g. examples/stacks/...)")
     parser.add_argument(
         "--secret", action="append", default=[], metavar="KEY=VALUE", help="a secret config value, e.g. meshfleet:root-cert=..."
     )
     parser.add_argument("--simulate-kubeconfig", action="store_true", help="stand in a kubeconfig for the stack's kubeconfig contexts")
-    return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _shown(path: Path) -> str:
+    return str(path.relative_to(PROJECT_DIR)) if path.is_absolute() and path.is_relative_to(PROJECT_DIR) else str(path)
 
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """The whole stack file, or a UsageError naming the file (and the line of a YAML error)."""
+    if not path.is_file():
+        raise UsageError(
+            f"{_shown(path)} does not exist; give the stack's config file with --config-file, or create it with `pulumi stack init`"
+        )
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise UsageError(f"{_shown(path)}{where}: not valid YAML: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise UsageError(f"{_shown(path)}: not valid YAML: {error}") from None
+    if document is not None and not (isinstance(document, dict) and isinstance(document.get("config", {}), dict)):
+        raise UsageError(f"{_shown(path)}: a stack file is a mapping with a 'config:' mapping, as `pulumi config set` writes it")
+    return document or {}
+
+
+def parse_secrets(items: Sequence[str], stack_file: Mapping[str, Any], path: Path) -> dict[str, str]:
+    """`--secret KEY=VALUE` values; the stack file's `secure:` values must be among them, because only the
+    stack's secrets provider can decrypt those."""
+    secrets: dict[str, str] = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise UsageError(f"--secret {item!r} is not KEY=VALUE; write it as --secret {key or 'meshfleet:<key>'}=<value>")
+        secrets[key if ":" in key else f"{PROJECT}:{key}"] = value
+    config = stack_file.get("config") or {}
+    encrypted = sorted(k for k, v in config.items() if isinstance(v, dict) and "secure" in v and k not in secrets)
+    if encrypted:
+        flags = " ".join(f"--secret {key}=<value>" for key in encrypted)
+        raise UsageError(
+            f"{_shown(path)} holds {', '.join(encrypted)} as secure values, which only the stack's secrets provider can decrypt; "
+            f"pass them in plain with {flags}"
+        )
+    return secrets
+
+
+def read_policy_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise UsageError(f"{_shown(path)} does not exist; pass the policy pack config with --policy-config")
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{_shown(path)}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
+    if not isinstance(config, dict):
+        raise UsageError(f"{_shown(path)}: a policy pack config is a JSON object of policy names")
+    for name, value in config.items():
+        try:
+            _file_entry(name, value)  # levels now, before the program runs; names once the pack answers
+        except PolicyConfigError as error:
+            raise UsageError(f"{_shown(path)}: {error}") from None
+    return config
+
+
+@dataclass(frozen=True)
+class StackRun:
+    stack: str
+    config_file: Path
+    secrets: dict[str, str]
+    simulate_kubeconfig: bool
+
+
+def stack_run(args: argparse.Namespace) -> StackRun:
     config_file = args.config_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
-    policy_file = args.policy_config or PACK_DIR / "config" / f"{args.stack}.json"
-    if not policy_file.exists():
-        parser.error(f"{policy_file} does not exist; pass --policy-config")
-    secrets = dict(item.split("=", 1) for item in args.secret)
-    print(
-        f"meshfleet policy check: {config_file.name} as stack {args.stack!r}, {'first preview' if args.preview else 'pulumi up'}, "
-        f"policy config {policy_file.relative_to(PROJECT_DIR) if policy_file.is_relative_to(PROJECT_DIR) else policy_file}; no credentials used"
-    )
+    document = read_stack_file(config_file)
+    return StackRun(args.stack, config_file, parse_secrets(args.secret, document, config_file), args.simulate_kubeconfig)
+
+
+def run_stack(run: StackRun, *, preview: bool, progress: Callable[[int], None] | None = None) -> Simulation:
+    """The program for the stack under the mock runtime; a FleetConfigError or failure of the program
+    becomes a UsageError with its message (no traceback)."""
     with tempfile.TemporaryDirectory() as scratch:
-        contexts = _existing_contexts(stack_config(config_file)) if config_file.exists() else []
-        if args.simulate_kubeconfig and contexts:
+        contexts = _existing_contexts(stack_config(run.config_file))
+        previous = os.environ.get("KUBECONFIG")
+        if run.simulate_kubeconfig and contexts:
             path = Path(scratch) / "kubeconfig"
             path.write_text(yaml.safe_dump(simulated_kubeconfig(contexts)))
             os.environ["KUBECONFIG"] = str(path)
         try:
-            sim = simulate(args.stack, config_file=config_file, secrets=secrets, preview=args.preview)
+            return simulate(run.stack, config_file=run.config_file, secrets=run.secrets, preview=preview, progress=progress)
         except ProgramFailed as failed:
-            print(failed.error if isinstance(failed.error, FleetConfigError) else f"the program failed: {failed.error}")
-            return 2
-    report = evaluate(sim, json.loads(policy_file.read_text()), stack=args.stack, preview=args.preview)
-    for violation in sorted(report.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
+            raise UsageError(
+                str(failed.error) if isinstance(failed.error, FleetConfigError) else f"the program failed: {failed.error}"
+            ) from None
+        finally:
+            if run.simulate_kubeconfig and contexts:
+                if previous is None:
+                    os.environ.pop("KUBECONFIG", None)
+                else:
+                    os.environ["KUBECONFIG"] = previous
+
+
+# The SDK's words for a policy that met a value unknown during preview (pulumi-policy `_get_unknown_message`).
+NOT_RUN = re.compile(r"^can't run policy '(?P<policy>[^']+)' from policy pack '[^']*' during preview: (?P<reason>.*)$")
+
+
+def unchecked_summary(violations: Sequence[Violation]) -> tuple[list[Violation], list[str]]:
+    """The violations, and one summary line per policy that could not run on values unknown in a preview."""
+    real: list[Violation] = []
+    unknown: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for violation in violations:
+        match = NOT_RUN.match(violation.message)
+        if match is None:
+            real.append(violation)
+            continue
+        policy = match["policy"]
+        counts[policy] = counts.get(policy, 0) + 1
+        value = re.search(r"value at (\S+) can't be known", match["reason"])
+        unknown.setdefault(policy, set()).add(value.group(1) if value else match["reason"])
+    lines = [
+        f"  {policy}: {counts[policy]} resource{'s' if counts[policy] != 1 else ''} ({', '.join(sorted(unknown[policy]))})"
+        for policy in sorted(counts)
+    ]
+    return real, lines
+
+
+def check(args: argparse.Namespace) -> int:
+    run = stack_run(args)
+    policy_file = args.policy_config or PACK_DIR / "config" / f"{args.stack}.json"
+    policy_config = read_policy_config(policy_file)
+    print(
+        f"meshfleet policy check: {run.config_file.name} as stack {args.stack!r}, {'first preview' if args.preview else 'pulumi up'}, "
+        f"policy config {_shown(policy_file)}; no credentials used"
+    )
+    sim = run_stack(run, preview=args.preview)
+    try:
+        report = evaluate(sim, policy_config, stack=args.stack, preview=args.preview)
+    except PolicyConfigError as error:
+        raise UsageError(f"{_shown(policy_file)}: {error}") from None
+    violations, unchecked = unchecked_summary(report.violations)
+    for violation in sorted(violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
         print(f"{violation.level:<9} {violation.policy}  {violation.urn.rsplit('::', 1)[-1]}\n          {violation.message}")
-    close_packs()
-    mandatory = len(report.mandatory)
-    print(f"{len(sim.resources)} resources checked; {len(report.violations)} violations, {mandatory} mandatory")
+    if unchecked:
+        print("not checked: values a first preview cannot know yet (they are checked by `pulumi up`):")
+        print("\n".join(unchecked))
+    mandatory = len([v for v in violations if v.level == "mandatory"])
+    suffix = f"; {len(report.violations) - len(violations)} checks could not run in this preview" if unchecked else ""
+    print(f"{len(sim.resources)} resources checked; {len(violations)} violations, {mandatory} mandatory{suffix}")
     return 1 if mandatory else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return check(args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        close_packs()
 
 
 if __name__ == "__main__":

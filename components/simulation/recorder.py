@@ -6,7 +6,7 @@ need what the engine sees: parent, provider, dependencies, secret marking and re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,9 +96,11 @@ class Recorded:
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Any) -> None:
+    def __init__(self, mocks: Any, progress: Callable[[int], None] | None = None) -> None:
         super().__init__(mocks)
         self.recorded: dict[str, Recorded] = {}
+        self.progress = progress
+        """Called with the number of resources recorded so far, after each one."""
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -132,3 +134,5 @@ class RecordingMonitor(MockMonitor):
             retain_on_delete=False if read else bool(request.retainOnDelete),
             ignore_changes=() if read else tuple(request.ignoreChanges),
         )
+        if self.progress is not None:
+            self.progress(len(self.recorded))

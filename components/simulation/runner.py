@@ -6,6 +6,7 @@ secure values there are encrypted for the stack's secrets provider, so secrets a
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import os
@@ -18,7 +19,7 @@ from typing import Any, NoReturn
 
 import pulumi
 import yaml
-from pulumi.runtime.settings import ROOT, get_root_resource
+from pulumi.runtime.settings import ROOT, SETTINGS, _get_rpc_manager, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -28,6 +29,7 @@ from .recorder import Recorded, RecordingMonitor, plain
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "meshfleet"
+ORGANIZATION = "organization"  # what a self-managed backend (s3, gs, file) calls every stack's organization
 
 
 class ProgramFailed(Exception):
@@ -85,16 +87,19 @@ def run_program(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     secret_stack_outputs: Mapping[str, list[str]] | None = None,
     project: str = PROJECT,
+    progress: Callable[[int], None] | None = None,
 ) -> Simulation:
     """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
 
     `config` and `secrets` are full config keys (e.g. "meshfleet:clusters"); `stack_outputs` feed
-    StackReferences. Raises ProgramFailed, with what was registered by then, if the program raises.
+    StackReferences, among them `organization/<project>/<stack>`: this stack's last deployment. Raises ProgramFailed, with what was registered by then, if the program raises.
     """
-    mocks = FleetMocks(preview=preview, stack_outputs=stack_outputs, secret_stack_outputs=secret_stack_outputs)
-    monitor = RecordingMonitor(mocks)
+    # The fleet reads its own last outputs; unless given, this is the stack's first deployment.
+    own: dict[str, Mapping[str, Any]] = {f"{ORGANIZATION}/{project}/{stack}": {}}
+    mocks = FleetMocks(preview=preview, stack_outputs={**own, **(stack_outputs or {})}, secret_stack_outputs=secret_stack_outputs)
+    monitor = RecordingMonitor(mocks, progress)
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
     pulumi.runtime.set_all_config(_config_strings({**(config or {}), **(secrets or {})}), list(secrets or {}))
 
     def run() -> None:
@@ -106,6 +111,7 @@ def run_program(
     try:
         _sync_await(run_pulumi_func(run))
     except Exception as error:
+        _discard_pending_work()
         raise ProgramFailed(error, list(monitor.recorded.values())) from error
     finally:
         gc.set_threshold(*thresholds)
@@ -121,6 +127,20 @@ def run_program(
     return Simulation(resources=list(monitor.recorded.values()), exports=exports, secret_exports=secret_exports)
 
 
+def _discard_pending_work() -> None:
+    """A failed program leaves registrations and applies pending, and the SDK keeps its first error: drop
+    both, so that the next simulation in this process starts clean instead of re-raising this one's error."""
+    loop = asyncio.get_event_loop()
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    with SETTINGS.lock:
+        SETTINGS.outputs.clear()
+    _get_rpc_manager().clear()
+
+
 def simulate(
     stack: str = "prod",
     *,
@@ -131,6 +151,7 @@ def simulate(
     config_file: Path | None = None,
     project_dir: Path = PROJECT_DIR,
     then: Callable[[dict[str, Any]], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Simulation:
     """Run this project's `__main__.py` for `stack`, with the config of `config_file` (default:
     Pulumi.<stack>.yaml) updated by `config` per key. `then` runs after the program, with its globals
@@ -146,7 +167,9 @@ def simulate(
         if then is not None:
             then(scope)
 
-    return run_program(program, stack=stack, config=values, secrets=secrets, preview=preview, stack_outputs=stack_outputs)
+    return run_program(
+        program, stack=stack, config=values, secrets=secrets, preview=preview, stack_outputs=stack_outputs, progress=progress
+    )
 
 
 def exit_without_teardown(code: int) -> NoReturn:

@@ -1,5 +1,6 @@
 """meshfleet's CrossGuard policies, each in the module of its concern. `policies/__main__.py` packs them."""
 
+from .api_access import api_server_not_public
 from .control_plane import control_plane_high_availability
 from .credentials import remote_kubeconfigs_token_only
 from .exposure import east_west_gateway_not_public
@@ -18,6 +19,7 @@ POLICIES = [
     strict_mtls_mesh_wide,
     control_plane_high_availability,
     remote_kubeconfigs_token_only,
+    api_server_not_public,
 ]
 
 __all__ = ["POLICIES"]

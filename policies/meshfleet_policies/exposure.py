@@ -18,8 +18,10 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
             continue
         if not exposure.source_ranges:
             report_violation(
-                f"the {mesh.name} east-west gateway of {exposure.cluster} gets a public load balancer open to the whole internet; "
-                "set gateway.exposure to internal, or list the peers' addresses in gateway.sourceRanges",
+                f"the {mesh.name} east-west gateway of {exposure.cluster} gets a load balancer that is neither internal nor "
+                "limited to source ranges, so whoever can reach its address reaches the mesh; make it internal (gateway.exposure "
+                "'internal'; on an adopted cluster also existing.internalLoadBalancerAnnotations), or list the peers' addresses "
+                "in gateway.sourceRanges",
                 None,
             )
         elif EVERYWHERE & set(exposure.source_ranges):

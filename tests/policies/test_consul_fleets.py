@@ -95,8 +95,9 @@ def test_a_mesh_gateway_open_to_everyone_is_caught() -> None:
 def test_a_public_mesh_gateway_without_source_ranges_is_caught(consul: Simulation) -> None:
     sim = tampered(consul, "eks-use1-consul", lambda props: in_values(props, "meshGateway", "service", None, drop="additionalSpec"))
     assert messages(at_preview(sim), "east-west-gateway-not-public") == [
-        "mandatory: the consul east-west gateway of eks-use1 gets a public load balancer open to the whole internet; "
-        "set gateway.exposure to internal, or list the peers' addresses in gateway.sourceRanges"
+        "mandatory: the consul east-west gateway of eks-use1 gets a load balancer that is neither internal nor limited to "
+        "source ranges, so whoever can reach its address reaches the mesh; make it internal (gateway.exposure 'internal'; on "
+        "an adopted cluster also existing.internalLoadBalancerAnnotations), or list the peers' addresses in gateway.sourceRanges"
     ]
 
 

@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from components.simulation import PROJECT_DIR, Simulation, simulate
-from components.simulation.policy_check import PACK_DIR, evaluate, shared_pack
+from components.simulation.policy_check import PACK_DIR, evaluate, main, shared_pack
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -28,7 +29,7 @@ def reported(output: str) -> list[tuple[str, str, str]]:
 def test_compliant_prod_passes() -> None:
     result = run("--stack", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines()[-1] == "148 resources checked; 0 violations, 0 mandatory"
+    assert result.stdout.splitlines()[-1] == "158 resources checked; 0 violations, 0 mandatory"
     assert "no credentials used" in result.stdout.splitlines()[0]
 
 
@@ -73,7 +74,101 @@ def test_bad_configuration_is_reported_before_any_check(tmp_path: Path) -> None:
     stack_file.write_text(yaml.safe_dump(stack))
     result = run("--stack", "bad", "--config-file", str(stack_file), "--policy-config", "policies/config/prod.json")
     assert result.returncode == 2
-    assert "meshfleet:mesh.version: '1.29.0' is outside Istio 1.30" in result.stdout
+    assert "meshfleet:mesh.version: '1.29.0' is outside Istio 1.30" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- bad input: one line, exit code 2, no traceback -------------------------------------------------------
+
+
+def fails(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """Run the command in this process; it must exit 2 with exactly one line on stderr."""
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    return err.strip()
+
+
+def stack_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_fails_missing_stack_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert fails(capsys, "--stack", "nosuch") == (
+        "error: Pulumi.nosuch.yaml does not exist; give the stack's config file with --config-file, or create it with `pulumi stack init`"
+    )
+
+
+def test_fails_missing_policy_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert fails(capsys, "--stack", "prod", "--policy-config", "nosuch.json") == (
+        "error: nosuch.json does not exist; pass the policy pack config with --policy-config"
+    )
+
+
+def test_fails_yaml_error_with_file_and_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = stack_file(tmp_path, "config:\n  meshfleet:mesh:\n    type: istio\n   version: [1.30.5\n")
+    message = fails(capsys, "--config-file", path)
+    assert message.startswith(f"error: {path}:4:") and "not valid YAML" in message, message
+
+
+def test_fails_secret_without_equals(capsys: pytest.CaptureFixture[str]) -> None:
+    assert fails(capsys, "--stack", "prod", "--secret", "meshfleet:root-cert") == (
+        "error: --secret 'meshfleet:root-cert' is not KEY=VALUE; write it as --secret meshfleet:root-cert=<value>"
+    )
+
+
+def test_fails_secure_values_in_the_stack_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    stack = yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text())
+    stack["config"]["meshfleet:root-cert"] = {"secure": "v1:AAAA"}
+    stack["config"]["meshfleet:root-key"] = {"secure": "v1:BBBB"}
+    path = stack_file(tmp_path, yaml.safe_dump(stack))
+    assert fails(capsys, "--config-file", path, "--secret", "meshfleet:root-key=pem") == (
+        f"error: {path} holds meshfleet:root-cert as secure values, which only the stack's secrets provider can decrypt; "
+        "pass them in plain with --secret meshfleet:root-cert=<value>"
+    )
+
+
+def test_fails_policy_config_that_is_not_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "pack.json"
+    config.write_text('{\n  "all": mandatory\n}\n')
+    assert fails(capsys, "--stack", "prod", "--policy-config", str(config)) == (f"error: {config}:2:10: not valid JSON: Expecting value")
+
+
+def test_fails_unknown_policy_level(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "pack.json"
+    config.write_text(json.dumps({"all": "strict"}))
+    assert fails(capsys, "--stack", "prod", "--policy-config", str(config)) == (
+        f"error: {config}: policy pack config sets 'all' to 'strict', which is not an enforcement level; "
+        "use one of 'advisory', 'mandatory', 'disabled', 'remediate'"
+    )
+
+
+def test_fails_unknown_policy_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "pack.json"
+    config.write_text(json.dumps({"all": "mandatory", "strict-mtls-meshwide": "advisory"}))
+    message = fails(capsys, "--stack", "dev", "--simulate-kubeconfig", "--policy-config", str(config))
+    assert message.startswith(
+        f"error: {config}: policy pack config names 'strict-mtls-meshwide', which is not a policy of the pack; "
+        "did you mean 'strict-mtls-mesh-wide'? policies: "
+    ), message
+
+
+def test_first_preview_summarises_what_it_could_not_check() -> None:
+    result = run("--stack", "prod", "--preview")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "can't run policy" not in result.stdout
+    lines = result.stdout.splitlines()
+    start = lines.index("not checked: values a first preview cannot know yet (they are checked by `pulumi up`):")
+    assert lines[start + 1 : -1] == [
+        "  api-server-not-public: 3 resources (.masterAuthorizedNetworksConfig.cidrBlocks, .vpcConfig.publicAccessCidrs)",
+        "  ca-keys-only-in-secrets: 3 resources (.values.service.loadBalancerSourceRanges)",
+        "  east-west-gateway-not-public: 3 resources (.values.service.loadBalancerSourceRanges)",
+        "  mesh-fleet-consistency: 1 resource (.stringData)",
+        "  remote-kubeconfigs-token-only: 3 resources (.stringData)",  # one remote secret per primary
+    ]
+    assert lines[-1] == "158 resources checked; 0 violations, 0 mandatory; 13 checks could not run in this preview"
 
 
 def test_evaluations_in_one_process_share_one_pack_process(prod: Simulation) -> None:

@@ -31,6 +31,7 @@ POLICIES = [
     "strict-mtls-mesh-wide",
     "control-plane-high-availability",
     "remote-kubeconfigs-token-only",
+    "api-server-not-public",
 ]
 
 
@@ -86,6 +87,7 @@ def test_first_preview_says_what_it_could_not_check_instead_of_failing() -> None
         "remote-kubeconfigs-token-only",
         "east-west-gateway-not-public",
         "ca-keys-only-in-secrets",
+        "api-server-not-public",  # narrowed access holds the peers' NAT addresses, known once created
     }
     assert all(v.level == "advisory" for v in report.violations)
 
@@ -216,10 +218,17 @@ def test_gateway_exposure_catches_a_public_gateway_without_source_ranges() -> No
     ]
     sim = simulate("dev", config={"meshfleet:clusters": clusters, "meshfleet:gateway": {"exposure": "public"}})
     assert messages(evaluate(sim, PROD_CONFIG, stack="dev"), "east-west-gateway-not-public") == [
-        f"mandatory: the istio east-west gateway of {cluster} gets a public load balancer open to the whole internet; "
-        "set gateway.exposure to internal, or list the peers' addresses in gateway.sourceRanges"
+        f"mandatory: the istio east-west gateway of {cluster} gets a load balancer that is neither internal nor limited to "
+        "source ranges, so whoever can reach its address reaches the mesh; make it internal (gateway.exposure 'internal'; on "
+        "an adopted cluster also existing.internalLoadBalancerAnnotations), or list the peers' addresses in gateway.sourceRanges"
         for cluster in ("kind-east", "kind-west")
     ]
+
+
+def test_dev_stack_raises_no_exposure_advisory_for_what_it_already_sets(dev: Simulation) -> None:
+    """The dev gateways are internal on kind's private network (`internalLoadBalancerAnnotations: {}`); the
+    advisory used to ask for `gateway.exposure: internal`, which was set all along."""
+    assert messages(evaluate(dev, DEV_CONFIG, stack="dev"), "east-west-gateway-not-public") == []
 
 
 def test_locality_policy_catches_failover_without_outlier_detection() -> None:
@@ -320,3 +329,30 @@ def test_remote_kubeconfig_policy_catches_exec_plugins_and_admin_certificates() 
 def test_example_stacks_comply_with_the_prod_configuration(stack_file: str, primary_remote: Simulation, prod: Simulation) -> None:
     sim = prod if stack_file == "Pulumi.prod.yaml" else primary_remote
     assert evaluate(sim, PROD_CONFIG).violations == [], (PROJECT_DIR / stack_file).name
+
+
+# --- cluster API servers -------------------------------------------------------------------------------
+
+
+def test_api_servers_open_to_the_internet_are_mandatory_on_prod_and_advisory_on_dev() -> None:
+    clusters = prod_raw()["clusters"]
+    for cluster in clusters:
+        del cluster["create"]["apiAccessCidrs"]  # the default: 0.0.0.0/0
+    sim = simulate("prod", config={"meshfleet:clusters": clusters})
+    fix = "set clusters[].create.apiAccessCidrs to the operators' and CI's egress ranges (the peer clusters are added automatically)"
+    expected = [
+        f"EKS cluster eks-use1 admits ['0.0.0.0/0'] to its public API endpoint; {fix}",
+        f"EKS cluster eks-usw2 admits ['0.0.0.0/0'] to its public API endpoint; {fix}",
+        f"GKE cluster gke-euw1 admits ['0.0.0.0/0'] to its API endpoint; {fix}",
+    ]
+    assert messages(evaluate(sim, PROD_CONFIG), "api-server-not-public") == [f"mandatory: {m}" for m in expected]
+    assert messages(evaluate(sim, DEV_CONFIG), "api-server-not-public") == [f"advisory: {m}" for m in expected]
+
+
+def test_prod_examples_do_not_open_api_servers_to_the_internet(prod: Simulation, primary_remote: Simulation) -> None:
+    for sim in (prod, primary_remote):
+        for cluster in sim.of_type("aws:eks/cluster:Cluster"):
+            assert "0.0.0.0/0" not in cluster.inputs["vpcConfig"]["publicAccessCidrs"], cluster.urn
+        for cluster in sim.of_type("gcp:container/cluster:Cluster"):
+            blocks = [b["cidrBlock"] for b in cluster.inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"]]
+            assert "203.0.113.0/24" in blocks and "0.0.0.0/0" not in blocks, cluster.urn

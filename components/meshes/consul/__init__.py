@@ -23,13 +23,21 @@ from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshP
 from . import values
 from .mesh import ConsulMesh, ConsulMeshArgs
 from .routing import ServiceRouting
-from .settings import DEFAULT_VERSION, ConsulSettings, parse_settings
+from .settings import DEFAULT_VERSION, VERSION_LINE, ConsulSettings, parse_settings
 
 
 class Consul(Mesh):
     type = "consul"
     # Three servers: a Raft quorum that survives one failure (two would survive none).
-    rules = MeshRules(available=True, topologies=("multi-primary",), example_version=DEFAULT_VERSION, default_control_plane_replicas=3)
+    rules = MeshRules(
+        available=True,
+        topologies=("multi-primary",),
+        example_version=DEFAULT_VERSION,
+        default_control_plane_replicas=3,
+        label=f"consul-k8s {VERSION_LINE}",
+        # kubeVersion ">=1.22.0-0" in charts/consul/Chart.yaml at v2.0.3.
+        kubernetes_minors=(22, None),
+    )
     # Peering runs through the mesh gateways: no cluster reads another's API server.
     ports = MeshPorts(webhooks=(values.WEBHOOK_PORT,), east_west=(values.MESH_GATEWAY_PORT,), peers_read_api=False)
     locality = LocalitySupport(

@@ -15,7 +15,7 @@ import pulumi
 import yaml
 
 from ...config import ClusterSpec, MeshSpec
-from ...gateways import load_balancer_annotations
+from ...gateways import gateway_annotations
 
 NAMESPACE = "consul"
 RELEASE = "consul"
@@ -104,7 +104,7 @@ def mesh_gateway_values(cluster: ClusterSpec, sources: pulumi.Input[list[str]] |
     # The Service listens on the container port, so one port is opened in every cloud's firewall: GCE rules
     # see the load balancer's port before the node forwards it, EKS security groups the pod's port.
     service: dict[str, Any] = {"type": "LoadBalancer", "port": MESH_GATEWAY_PORT}
-    annotations = load_balancer_annotations(cluster.cloud, cluster.gateway.exposure)
+    annotations = gateway_annotations(cluster)
     if annotations:
         service["annotations"] = yaml.safe_dump(annotations)  # the chart takes a YAML string (tpl)
     if sources is not None:

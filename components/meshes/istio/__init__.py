@@ -23,12 +23,18 @@ from . import values
 from .mesh import IstioMesh as IstioMeshDeployment
 from .mesh import IstioMeshArgs
 from .routing import ServiceRouting
-from .settings import DEFAULT_VERSION, IstioSettings, parse_settings
+from .settings import DEFAULT_VERSION, KUBERNETES_MINORS, VERSION_LINE, IstioSettings, parse_settings
 
 
 class Istio(Mesh):
     type = "istio"
-    rules = MeshRules(available=True, topologies=("multi-primary", "primary-remote"), example_version=DEFAULT_VERSION)
+    rules = MeshRules(
+        available=True,
+        topologies=("multi-primary", "primary-remote"),
+        example_version=DEFAULT_VERSION,
+        label=f"Istio {VERSION_LINE}",
+        kubernetes_minors=KUBERNETES_MINORS,
+    )
     ports = MeshPorts(
         webhooks=(values.WEBHOOK_PORT,),
         east_west=(values.CROSS_NETWORK_PORT,),
@@ -52,15 +58,6 @@ class Istio(Mesh):
     @classmethod
     def from_config(cls, fleet: FleetSpec, settings: Section) -> Istio:
         parsed = parse_settings(fleet, settings)
-        for cluster in fleet.clusters.values():
-            if cluster.is_primary and cluster.cloud == "aws" and fleet.remotes_of(cluster.name):
-                settings.problems.add(
-                    f"{cluster.config_key}.role",
-                    f"{cluster.name!r} is an AWS primary serving remote clusters, which Istio cannot do through an NLB: "
-                    "the NLB publishes a hostname, so the remote's istiod stub becomes an ExternalName Service and its "
-                    "injection webhook (port 443) never reaches the gateway's 15017; make a GCP or adopted cluster "
-                    "with a load-balancer IP the primary, or use multi-primary",
-                )
         return cls(fleet, parsed)
 
     def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:

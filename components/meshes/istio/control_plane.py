@@ -6,7 +6,6 @@ Order (each step `depends_on` the previous): `istio-system` labelled with the ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -14,7 +13,7 @@ import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...clusters import Cluster
-from ...config import MeshSpec
+from ...config import ClusterSpec, MeshSpec
 from ...k8s import helm_release, mesh_namespace
 from ...trust import ClusterCa
 from . import values
@@ -37,6 +36,7 @@ class IstioControlPlane(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     base: k8s.helm.v3.Release
     istiod: dict[str, k8s.helm.v3.Release]
+    tags: dict[str, RevisionTag]
 
     def __init__(self, args: ControlPlaneArgs, opts: pulumi.ResourceOptions) -> None:
         cluster = args.cluster.spec
@@ -60,21 +60,14 @@ class IstioControlPlane(pulumi.ComponentResource):
             args.settings.chart("base"),
             values.NAMESPACE,
             values.base_values(args.settings, cluster),
-            pulumi.ResourceOptions(
-                parent=self,
-                depends_on=after_namespace,
-                # Belt and braces for the CRDs: Istio's CRDs carry `helm.sh/resource-policy: keep`, and
-                # removing the mesh from the stack leaves the base release (CRDs, and with them every
-                # user's routing objects) in the cluster instead of uninstalling it.
-                retain_on_delete=True,
-            ),
+            # Not retained on delete: removing the mesh must also remove `istiod-default-validator`, which
+            # would otherwise outlive istiod and, failing closed, reject every Istio object in the cluster.
+            # The CRDs (and every user's routing objects) survive anyway: each carries
+            # `helm.sh/resource-policy: keep` (base chart files/crd-all.gen.yaml), which Helm honours on uninstall.
+            pulumi.ResourceOptions(parent=self, depends_on=after_namespace),
         )
         self.istiod = {}
-        for revision in _tag_order(args.settings.revisions):
-            # A revision gaining a tag waits for the ones without tags, so that a tag moved in one
-            # `pulumi up` is released by its old holder before the new one claims it (both render the
-            # same webhook name).
-            untagged = [self.istiod[r.name] for r in args.settings.revisions if not r.tags and r.name in self.istiod]
+        for revision in args.settings.revisions:
             # A Release: istiod patches its own webhooks (caBundle, failurePolicy) once running; Helm's
             # three-way merge leaves those fields alone where Chart v4's server-side apply fights over
             # them, and Helm sets .Release.IsUpgrade, which the 1.30 webhook templates depend on.
@@ -84,9 +77,16 @@ class IstioControlPlane(pulumi.ComponentResource):
                 revision.chart("istiod"),
                 values.NAMESPACE,
                 self._istiod_values(args, revision),
-                pulumi.ResourceOptions(parent=self, depends_on=[self.base, *after_namespace, *untagged]),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.base, *after_namespace]),
             )
-        self.register_outputs({"namespace": self.namespace.metadata.name, "revisions": list(self.istiod)})
+        # After every revision: a tag points at its revision's istiod, and a stack that still has tags in
+        # its releases (older meshfleet) has them removed by the releases' update before they are made here.
+        self.tags = {
+            tag: RevisionTag(cluster, tag, revision, list(self.istiod.values()), pulumi.ResourceOptions(parent=self))
+            for revision in args.settings.revisions
+            for tag in revision.tags
+        }
+        self.register_outputs({"namespace": self.namespace.metadata.name, "revisions": list(self.istiod), "tags": list(self.tags)})
 
     def _cacerts(self, cluster: str, ca: ClusterCa) -> k8s.core.v1.Secret:
         # The four files of Istio's plug-in CA; root-cert.pem holds the whole bundle so that a root
@@ -117,5 +117,31 @@ class IstioControlPlane(pulumi.ComponentResource):
         return [self.base, *self.istiod.values()]
 
 
-def _tag_order(revisions: Sequence[Revision]) -> list[Revision]:
-    return sorted(revisions, key=lambda r: bool(r.tags))
+class RevisionTag(pulumi.ComponentResource):
+    """One revision tag in one cluster: its injection webhooks and its Service (values.py explains why
+    they are not rendered by the istiod release). Moving the tag updates both in place."""
+
+    webhook: k8s.admissionregistration.v1.MutatingWebhookConfiguration
+    service: k8s.core.v1.Service
+
+    def __init__(
+        self, cluster: ClusterSpec, tag: str, revision: Revision, after: list[pulumi.Resource], opts: pulumi.ResourceOptions
+    ) -> None:
+        name = naming.child(cluster.name, "revision-tag", tag)
+        super().__init__("meshfleet:istio:RevisionTag", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=after)
+        labels = values.revision_tag_labels(tag, revision)
+        # caBundle is left out: the revision's istiod patches it, and server-side apply keeps its field.
+        self.webhook = k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+            naming.child(name, "webhook"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=values.revision_tag_webhook_name(tag), labels=labels),
+            webhooks=values.revision_tag_webhooks(tag, revision, cluster),  # type: ignore[arg-type]
+            opts=child,
+        )
+        self.service = k8s.core.v1.Service(
+            naming.child(name, "service"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=values.revision_tag_service_name(tag), namespace=values.NAMESPACE, labels=labels),
+            spec=values.revision_tag_service_spec(revision),  # type: ignore[call-overload]
+            opts=child,
+        )
+        self.register_outputs({"revision": revision.name})

@@ -4,6 +4,7 @@ clusters, istiod exposed through it (samples/multicluster/expose-istiod-rev.yaml
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,25 @@ class EastWestGateway(pulumi.ComponentResource):
             spec=spec,
             opts=opts,
         )
+
+
+def address_for_remotes(primary: str, remotes: Sequence[str], address: str) -> str:
+    """The primary's gateway address as its remotes' `global.remotePilotAddress`; it must be an IP.
+
+    For a hostname the remote's istiod stub becomes an ExternalName Service (1.30
+    `templates/remote-istiod-service.yaml`), which an admission webhook cannot call, so no pod in the
+    remote would ever be injected. Judged from the resolved address, whatever the cloud or adoption.
+    """
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise pulumi.RunError(
+            f"the east-west gateway of primary {primary!r} published the hostname {address!r}, but it serves the remote "
+            f"clusters {', '.join(repr(r) for r in remotes)}: Istio turns a hostname into an ExternalName istiod Service in "
+            "each remote, which cannot carry the sidecar-injection webhook (port 443 to the gateway's 15017); give the "
+            "primary a load balancer that publishes an IP (an AWS NLB never does), or use topology 'multi-primary'"
+        ) from None
+    return address
 
 
 def istiod_gateway_spec() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from ...trust import FleetTrust
 from ..base import MeshDeployment
 from . import discovery, values
 from .control_plane import ControlPlaneArgs, IstioControlPlane
-from .eastwest import EastWestGateway, EastWestGatewayArgs
+from .eastwest import EastWestGateway, EastWestGatewayArgs, address_for_remotes
 from .settings import IstioSettings
 
 
@@ -53,7 +53,13 @@ class IstioMesh(MeshDeployment):
         ordered = sorted(args.clusters.values(), key=lambda c: not c.spec.is_primary)
         for cluster in ordered:
             self.clusters[cluster.spec.name] = self._install(cluster)
-        self._connect()
+        in_primary = self._connect()
+        for cluster in ordered:
+            if cluster.spec.primary is not None:
+                # The remote's injector gets its CA bundle, and its gateway the root-cert ConfigMap, only
+                # once the primary manages the remote, i.e. holds its remote secret (1.30 install order).
+                node = self.clusters[cluster.spec.name]
+                self._gateway(cluster, node, [*node.control_plane.releases, *in_primary[cluster.spec.primary]])
         self.register_outputs(
             {
                 "gateway_addresses": {name: c.gateway.address for name, c in self.clusters.items()},
@@ -66,7 +72,7 @@ class IstioMesh(MeshDeployment):
         node = IstioCluster(spec.name, pulumi.ResourceOptions(parent=self, providers=[cluster.provider]))
         child = pulumi.ResourceOptions(parent=node)
         serves_remotes = bool(args.fleet.remotes_of(spec.name))
-        pilot_address = self.clusters[spec.primary].gateway.address if spec.primary else None
+        pilot_address = self._pilot_address(spec.primary) if spec.primary else None
         node.control_plane = IstioControlPlane(
             ControlPlaneArgs(
                 cluster=cluster,
@@ -79,17 +85,8 @@ class IstioMesh(MeshDeployment):
             child,
         )
         releases = node.control_plane.releases
-        sources = allowed_sources(cluster, args.clusters) if sources_are_known(cluster, args.clusters) else None
-        node.gateway = EastWestGateway(
-            EastWestGatewayArgs(
-                cluster=spec,
-                settings=args.settings,
-                allowed_sources=sources,
-                expose_control_plane=serves_remotes,
-                after=releases,
-            ),
-            child,
-        )
+        if spec.is_primary:
+            self._gateway(cluster, node, releases)
         if spec.is_primary:
             # Mesh-wide mTLS lives in the root namespace of each cluster whose istiod reads config.
             k8s.apiextensions.CustomResource(
@@ -100,11 +97,30 @@ class IstioMesh(MeshDeployment):
                 spec=values.peer_authentication_spec(args.fleet.mesh),
                 opts=pulumi.ResourceOptions(parent=node, depends_on=releases),
             )
-        node.register_outputs({"gateway_address": node.gateway.address})
         return node
 
-    def _connect(self) -> None:
-        """Remote secrets: in every primary, one Secret holding every other cluster."""
+    def _gateway(self, cluster: Cluster, node: IstioCluster, after: list[pulumi.Resource]) -> None:
+        args, spec = self._args, cluster.spec
+        sources = allowed_sources(cluster, args.clusters) if sources_are_known(cluster, args.clusters) else None
+        node.gateway = EastWestGateway(
+            EastWestGatewayArgs(
+                cluster=spec,
+                settings=args.settings,
+                allowed_sources=sources,
+                expose_control_plane=bool(args.fleet.remotes_of(spec.name)),
+                after=after,
+            ),
+            pulumi.ResourceOptions(parent=node),
+        )
+        node.register_outputs({"gateway_address": node.gateway.address})
+
+    def _pilot_address(self, primary: str) -> pulumi.Output[str]:
+        remotes = [c.name for c in self._args.fleet.remotes_of(primary)]
+        return self.clusters[primary].gateway.address.apply(lambda address: address_for_remotes(primary, remotes, address))
+
+    def _connect(self) -> dict[str, list[pulumi.Resource]]:
+        """Remote secrets: in every primary, one Secret holding every other cluster. Returns what was
+        made in each primary."""
         args = self._args
         primaries = [name for name, c in args.fleet.clusters.items() if c.is_primary]
         for name, node in self.clusters.items():
@@ -117,6 +133,7 @@ class IstioMesh(MeshDeployment):
                 )
         readers = {name: node.reader for name, node in self.clusters.items() if node.reader is not None}
         kubeconfigs = discovery.reader_kubeconfigs(readers)
+        made: dict[str, list[pulumi.Resource]] = {holder: [] for holder in primaries}
         for holder in primaries:
             holder_node = self.clusters[holder]
             peers = [name for name in readers if name != holder]
@@ -128,7 +145,7 @@ class IstioMesh(MeshDeployment):
                     discovery.retired_remote_secret(args.clusters[holder], name, pulumi.ResourceOptions(parent=holder_node))
                     for name in peers
                 ]
-            discovery.remote_secrets(
+            secret = discovery.remote_secrets(
                 args.clusters[holder],
                 kubeconfigs,
                 # The holder's istiod must exist to pick the Secret up. Each reader token already waits
@@ -137,6 +154,8 @@ class IstioMesh(MeshDeployment):
                 [*holder_node.control_plane.releases, *retired],
                 pulumi.ResourceOptions(parent=holder_node),
             )
+            made[holder].append(secret)
+        return made
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}
@@ -147,5 +166,5 @@ class IstioMesh(MeshDeployment):
             "injectionLabel": settings.injection_label,
             "injectionAnnotations": {},
             "revisions": {r.name: {"version": r.version, "tags": list(r.tags)} for r in settings.revisions},
-            "defaultRevision": settings.default_revision.name,
+            "defaultRevision": settings.tagged_default,
         }

@@ -13,8 +13,13 @@ REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 VERSION_LINE = "1.30"
 DEFAULT_VERSION = "1.30.5"  # newest 1.30 patch (istio.io release notes, 2026-09-21)
 DEFAULT_REVISION = "stable"
+# Kubernetes minors Istio 1.30 supports: 1.32 is its minimum (istioctl/pkg/install/k8sversion/version.go
+# MinK8SVersion), and each Istio release supports four (istio.io "Supported releases").
+KUBERNETES_MINORS = (32, 35)
 # Services are named `istiod-<revision>` and must stay DNS labels.
 MAX_REVISION_LENGTH = 63 - len("istiod-")
+# A tag's Service is `istiod-revision-tag-<tag>` (values.revision_tag_service_name).
+MAX_TAG_LENGTH = 63 - len("istiod-revision-tag-")
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class Revision:
 @dataclass(frozen=True)
 class IstioSettings:
     version: str
-    """Version of the base and gateway charts (mesh.version)."""
+    """mesh.version: the version of revisions that name none."""
     revisions: tuple[Revision, ...]
     reader_token_generation: int
     migrate_remote_secrets: bool = False
@@ -38,12 +43,23 @@ class IstioSettings:
     (discovery.retired_remote_secret). Default: off; a stack made by this release has none."""
 
     def chart(self, chart: str) -> ChartRef:
-        return ChartRef(REPOSITORY, chart, self.version)
+        """base and gateway: the newest revision's chart, so that during a canary across versions the CRDs
+        are the newer ones (which the older istiod also reads) and the gateways run the newer template."""
+        return ChartRef(REPOSITORY, chart, self.newest_version)
+
+    @property
+    def newest_version(self) -> str:
+        return max((r.version for r in self.revisions), key=_version_key, default=self.version)
 
     @property
     def default_revision(self) -> Revision:
         """The revision holding the `default` tag (else the first): base's validator and the gateways follow it."""
         return next((r for r in self.revisions if "default" in r.tags), self.revisions[0])
+
+    @property
+    def tagged_default(self) -> str | None:
+        """The revision that holds the `default` tag, if one does (the contract's `defaultRevision`)."""
+        return next((r.name for r in self.revisions if "default" in r.tags), None)
 
     @property
     def injection_label(self) -> dict[str, str]:
@@ -85,6 +101,12 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
         for tag in tags:
             if not DNS_LABEL.match(tag):
                 r.problem("tags", f"{quote(tag)} is not a valid revision tag: use a DNS label such as 'default' or 'prod-stable'")
+            elif len(tag) > MAX_TAG_LENGTH:
+                r.problem(
+                    "tags",
+                    f"{quote(tag)} is {len(tag)} characters; a revision tag has at most {MAX_TAG_LENGTH}, because Istio names "
+                    f"its Service 'istiod-revision-tag-<tag>', which must fit in 63",
+                )
             elif tag in tag_owner:
                 r.problem("tags", f"tag {quote(tag)} is already held by revision {quote(tag_owner[tag])}; a tag points at one revision")
             elif name is not None:
@@ -102,6 +124,10 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
         reader_token_generation=generation,
         migrate_remote_secrets=s.boolean("migrateRemoteSecrets", False),
     )
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 def _check_version(s: Section, key: str, version: str) -> None:

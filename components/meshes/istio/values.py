@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 
 from ...config import ClusterSpec, MeshSpec
-from ...gateways import load_balancer_annotations
+from ...gateways import gateway_annotations
 from .settings import IstioSettings, Revision
 
 NAMESPACE = "istio-system"
@@ -33,6 +33,14 @@ def namespace_annotations(cluster: ClusterSpec) -> dict[str, str]:
     return {"topology.istio.io/controlPlaneClusters": cluster.primary} if cluster.primary else {}
 
 
+# A remote's validators call istiod through the stub Service, and no istiod patches their caBundle there:
+# Helm renders them `Ignore` only on install (`not .Release.IsUpgrade`), so the first upgrade would make
+# them fail closed on a webhook that cannot be verified. Both charts read `base.validationFailurePolicy`
+# (base templates/defaultrevision-validatingwebhookconfiguration.yaml, istiod
+# templates/validatingwebhookconfiguration.yaml); the primary validates the config it reads anyway.
+REMOTE_VALIDATION = {"validationFailurePolicy": "Ignore"}
+
+
 def base_values(settings: IstioSettings, cluster: ClusterSpec) -> dict[str, Any]:
     values: dict[str, Any] = {
         # istiod-default-validator calls istiod-<defaultRevision>; with only revisioned control planes
@@ -41,6 +49,7 @@ def base_values(settings: IstioSettings, cluster: ClusterSpec) -> dict[str, Any]
     }
     if not cluster.is_primary:
         values["profile"] = "remote"
+        values["base"] = dict(REMOTE_VALIDATION)
     return values
 
 
@@ -77,7 +86,6 @@ def istiod_values(mesh: MeshSpec, revision: Revision, cluster: ClusterSpec, serv
     global_values["defaultPodDisruptionBudget"] = {"enabled": replicas > 1}
     return {
         "revision": revision.name,
-        "revisionTags": list(revision.tags),
         "global": global_values,
         "meshConfig": mesh_config(mesh),
         # Accept a root-cert.pem that adds or drops roots (istiod's handleEvent); without it a
@@ -100,17 +108,114 @@ def remote_istiod_values(
     return {
         "profile": "remote",
         "revision": revision.name,
-        "revisionTags": list(revision.tags),
         "global": global_values,
         # The primary's istiod reads the cluster and network of injected proxies from this path.
-        "istiodRemote": {"injectionPath": f"/inject/cluster/{cluster.name}/net/{cluster.network}"},
+        "istiodRemote": {"injectionPath": injection_path(cluster)},
+        "base": dict(REMOTE_VALIDATION),
+    }
+
+
+def injection_path(cluster: ClusterSpec) -> str:
+    """Where a cluster's injection webhooks call istiod: a remote's path tells its primary's istiod the
+    cluster and network of the pods (pkg/kube/inject/webhook.go `URLParameterToEnv`)."""
+    return "/inject" if cluster.is_primary else f"/inject/cluster/{cluster.name}/net/{cluster.network}"
+
+
+# --- revision tags -------------------------------------------------------------------------------------
+# The istiod chart's `revisionTags` would make the release of each revision own its tags' objects, so a
+# tag moved between two releases that both keep tags is claimed by one before the other lets go, and Helm's
+# ownership check fails. The objects are made on their own instead, as `istioctl tag set` renders them
+# (templates/revision-tags-mwc.yaml and revision-tags-svc.yaml of the 1.30 istiod chart): one webhook
+# configuration and one Service per tag, whose names do not depend on the revision, so moving a tag is an
+# update of those objects, in any order of moves, swaps and rollbacks.
+
+
+def revision_tag_webhook_name(tag: str) -> str:
+    return f"istio-revision-tag-{tag}"
+
+
+def revision_tag_service_name(tag: str) -> str:
+    return f"istiod-revision-tag-{tag}"
+
+
+def revision_tag_labels(tag: str, revision: Revision) -> dict[str, str]:
+    # istiod patches the caBundle only of webhook configurations labelled with its own revision
+    # (pkg/webhooks/webhookpatch.go), so the label moves with the tag.
+    return {"istio.io/tag": tag, "istio.io/rev": revision.name, "app": "sidecar-injector"}
+
+
+def _injector(
+    prefix: str, revision: Revision, path: str, namespaces: list[dict[str, Any]], objects: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "name": f"{prefix}sidecar-injector.istio.io",
+        "clientConfig": {"service": {"name": f"istiod-{revision.name}", "namespace": NAMESPACE, "path": path, "port": 443}},
+        "sideEffects": "None",
+        "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}],
+        "failurePolicy": "Fail",
+        "reinvocationPolicy": "Never",
+        "admissionReviewVersions": ["v1"],
+        "namespaceSelector": {"matchExpressions": namespaces},
+        "objectSelector": {"matchExpressions": objects},
+    }
+
+
+def _label(key: str, operator: str, *values: str) -> dict[str, Any]:
+    return {"key": key, "operator": operator, **({"values": list(values)} if values else {})}
+
+
+def revision_tag_webhooks(tag: str, revision: Revision, cluster: ClusterSpec) -> list[dict[str, Any]]:
+    """The injection webhooks of one tag: namespaces labelled `istio.io/rev=<tag>` and pods labelled so;
+    the `default` tag also serves `istio-injection=enabled` and `sidecar.istio.io/inject=true`."""
+    path = injection_path(cluster)
+    not_opted_out = _label("sidecar.istio.io/inject", "NotIn", "false")
+    webhooks = [
+        _injector(
+            "rev.namespace.",
+            revision,
+            path,
+            [_label("istio.io/rev", "In", tag), _label("istio-injection", "DoesNotExist")],
+            [not_opted_out],
+        ),
+        _injector(
+            "rev.object.",
+            revision,
+            path,
+            [_label("istio.io/rev", "DoesNotExist"), _label("istio-injection", "DoesNotExist")],
+            [not_opted_out, _label("istio.io/rev", "In", tag)],
+        ),
+    ]
+    if tag == "default":
+        webhooks += [
+            _injector("namespace.", revision, path, [_label("istio-injection", "In", "enabled")], [not_opted_out]),
+            _injector(
+                "object.",
+                revision,
+                path,
+                [_label("istio-injection", "DoesNotExist"), _label("istio.io/rev", "DoesNotExist")],
+                [_label("sidecar.istio.io/inject", "In", "true"), _label("istio.io/rev", "DoesNotExist")],
+            ),
+        ]
+    return webhooks
+
+
+def revision_tag_service_spec(revision: Revision) -> dict[str, Any]:
+    """The tag's Service selects the revision's istiod pods, on istiod's own ports."""
+    return {
+        "ports": [
+            {"port": 15010, "name": "grpc-xds", "protocol": "TCP"},
+            {"port": DISCOVERY_PORT, "name": "https-dns", "protocol": "TCP"},
+            {"port": 443, "name": "https-webhook", "targetPort": WEBHOOK_PORT, "protocol": "TCP"},
+            {"port": 15014, "name": "http-monitoring", "protocol": "TCP"},
+        ],
+        "selector": {"app": "istiod", "istio.io/rev": revision.name},
     }
 
 
 def eastwest_gateway_values(cluster: ClusterSpec, revision: str, sources: pulumi.Input[list[str]] | None) -> dict[str, Any]:
     replicas = cluster.gateway.replicas
     service: dict[str, Any] = {"type": "LoadBalancer"}
-    annotations = load_balancer_annotations(cluster.cloud, cluster.gateway.exposure)
+    annotations = gateway_annotations(cluster)
     if annotations:
         service["annotations"] = annotations
     if sources is not None:

@@ -26,12 +26,19 @@ from . import values
 from .locality import LOCALITY
 from .mesh import LinkerdMesh, LinkerdMeshArgs
 from .routing import ServiceRouting
-from .settings import DEFAULT_VERSION, LinkerdSettings, parse_settings
+from .settings import DEFAULT_VERSION, VERSION_LINE, LinkerdSettings, parse_settings
 
 
 class Linkerd(Mesh):
     type = "linkerd"
-    rules = MeshRules(available=True, topologies=("multi-primary",), example_version=DEFAULT_VERSION)
+    rules = MeshRules(
+        available=True,
+        topologies=("multi-primary",),
+        example_version=DEFAULT_VERSION,
+        label=f"Linkerd edge {VERSION_LINE}",
+        # kubeVersion ">=1.31.0-0" in all three charts' Chart.yaml at edge-26.8.3.
+        kubernetes_minors=(31, None),
+    )
     ports = MeshPorts(webhooks=values.WEBHOOK_PORTS, east_west=(values.GATEWAY_PORT, values.PROBE_PORT))
     locality = LOCALITY
     identity = IdentitySupport(

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 
 from ...config import ClusterSpec, MeshSpec
-from ...gateways import load_balancer_annotations
+from ...gateways import gateway_annotations
 
 NAMESPACE = "linkerd"
 MULTICLUSTER_NAMESPACE = "linkerd-multicluster"
@@ -132,7 +132,7 @@ def multicluster_values(
     """The linkerd-multicluster chart: the gateway other clusters reach, and one service-mirror
     controller per cluster this one links to (`controllers[].link.ref.name` = the Link's name)."""
     gateway: dict[str, Any] = {"enabled": True, "replicas": cluster.gateway.replicas}
-    annotations = load_balancer_annotations(cluster.cloud, cluster.gateway.exposure)
+    annotations = gateway_annotations(cluster)
     if annotations:
         gateway["serviceAnnotations"] = annotations
     if sources is not None:

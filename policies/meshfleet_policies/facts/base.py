@@ -24,6 +24,9 @@ INTERNAL_ANNOTATIONS: dict[str, Callable[[Any], bool]] = {
     "networking.gke.io/load-balancer-type": lambda v: str(v).lower() == "internal",
     "cloud.google.com/load-balancer-type": lambda v: str(v).lower() == "internal",
     "service.beta.kubernetes.io/azure-load-balancer-internal": lambda v: str(v).lower() == "true",
+    # meshfleet's record that an adopted cluster's platform only gives private addresses (kind, MetalLB):
+    # components/gateways/load_balancer.py PRIVATE_PLATFORM.
+    "meshfleet.io/load-balancer": lambda v: str(v) == "private-platform",
 }
 
 

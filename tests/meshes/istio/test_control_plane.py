@@ -102,10 +102,13 @@ def test_prod_control_plane_is_highly_available(prod: Simulation, dev: Simulatio
     assert single["global"]["defaultPodDisruptionBudget"] == {"enabled": False}  # would block node drains
 
 
-def test_removing_the_mesh_keeps_istios_crds(prod: Simulation) -> None:
-    for cluster in ("eks-use1", "gke-euw1"):
-        assert release(prod, cluster, "istio-base").retain_on_delete
-        assert not release(prod, cluster, "istiod-1-30-5").retain_on_delete
+def test_removing_the_mesh_leaves_no_fail_closed_validator(prod: Simulation, primary_remote: Simulation) -> None:
+    """A retained base release would keep `istiod-default-validator` calling an istiod that is gone, and
+    every create or update of an Istio object in the cluster would be rejected. The CRDs need no
+    retention: Helm keeps them through their `helm.sh/resource-policy: keep` annotation."""
+    for sim, cluster in ((prod, "eks-use1"), (prod, "gke-euw1"), (primary_remote, "eks-use1")):
+        for name in ("istio-base", "istiod-1-30-5", "istio-eastwestgateway"):
+            assert not release(sim, cluster, name).retain_on_delete, f"{cluster}-{name}"
 
 
 # --- primary-remote ---------------------------------------------------------------------------------
@@ -124,7 +127,6 @@ def test_remote_runs_the_remote_profile_pointing_at_the_primarys_gateway(primary
     assert values == {
         "profile": "remote",
         "revision": "1-30-5",
-        "revisionTags": ["default"],
         "global": {
             "meshID": "mesh-edge",
             "multiCluster": {"clusterName": cluster},
@@ -133,10 +135,25 @@ def test_remote_runs_the_remote_profile_pointing_at_the_primarys_gateway(primary
             "configCluster": True,
         },
         "istiodRemote": {"injectionPath": f"/inject/cluster/{cluster}/net/{network}"},
+        "base": {"validationFailurePolicy": "Ignore"},
     }
-    assert release(primary_remote, cluster, "istio-base").inputs["values"] == {"defaultRevision": "1-30-5", "profile": "remote"}
+    assert release(primary_remote, cluster, "istio-base").inputs["values"] == {
+        "defaultRevision": "1-30-5",
+        "profile": "remote",
+        "base": {"validationFailurePolicy": "Ignore"},
+    }
     primary_gateway = release(primary_remote, "gke-usc1", "istio-eastwestgateway")
     assert depends_on(primary_remote, release(primary_remote, cluster, "istiod-1-30-5"), primary_gateway)
+
+
+def test_remote_validators_fail_open_and_primary_validators_are_left_to_istiod(primary_remote: Simulation) -> None:
+    """No istiod patches a remote's validator caBundle, and Helm renders `Ignore` only on install: without
+    the value the first upgrade makes every remote reject all Istio objects."""
+    for cluster in ("eks-use1", "gke-euw4"):
+        for chart in ("istio-base", "istiod-1-30-5"):
+            assert release(primary_remote, cluster, chart).inputs["values"]["base"] == {"validationFailurePolicy": "Ignore"}, cluster
+    for chart in ("istio-base", "istiod-1-30-5"):
+        assert "base" not in release(primary_remote, "gke-usc1", chart).inputs["values"]
 
 
 def test_remote_namespace_names_its_control_plane_cluster(primary_remote: Simulation) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from components.simulation import PROJECT_DIR, Simulation, simulate
+from components.simulation import PROJECT_DIR, ProgramFailed, Simulation, simulate
+from components.simulation.mocks import simulated_kubeconfig
 from tests.meshes.helpers import NLB, peer_egress
-from tests.meshes.istio.helpers import custom_resources, release
-from tests.support import raw_config
+from tests.meshes.istio.helpers import custom_resources, depends_on, release
+from tests.support import PRIMARY_REMOTE, raw_config
 
 
 def gateway_values(sim: Simulation, cluster: str) -> dict[str, Any]:
@@ -117,3 +119,59 @@ def test_multi_primary_does_not_expose_istiod(prod: Simulation) -> None:
     for cluster in ("eks-use1", "gke-euw1"):
         assert custom_resources(prod, cluster, "VirtualService") == []
         assert [g.inputs["metadata"]["name"] for g in custom_resources(prod, cluster, "Gateway")] == ["cross-network-gateway"]
+
+
+HOSTNAME_PRIMARY = (
+    "the east-west gateway of primary 'gke-usc1' published the hostname '{address}', but it serves the remote clusters "
+    "'eks-use1', 'gke-euw4': Istio turns a hostname into an ExternalName istiod Service in each remote, which cannot carry "
+    "the sidecar-injection webhook (port 443 to the gateway's 15017); give the primary a load balancer that publishes an "
+    "IP (an AWS NLB never does), or use topology 'multi-primary'"
+)
+
+
+def adopted_primary(server: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The primary-remote example with its primary adopted through a secret kubeconfig for `server`."""
+    clusters = raw_config(PRIMARY_REMOTE)["clusters"]
+    clusters[0] = {**clusters[0], "cloud": "existing", "existing": {"kubeconfigSecret": "usc1-kubeconfig"}}
+    del clusters[0]["create"]
+    kubeconfig = simulated_kubeconfig(["usc1"])
+    kubeconfig["clusters"][0]["cluster"]["server"] = server
+    return {"meshfleet:clusters": clusters}, {"meshfleet:usc1-kubeconfig": json.dumps(kubeconfig)}
+
+
+def test_fails_adopted_primary_whose_gateway_publishes_a_hostname() -> None:
+    """An adopted EKS cluster is not `cloud: aws`; the resolved address decides."""
+    config, secrets = adopted_primary("https://0123ABCD.gr7.us-central-1.eks.amazonaws.com")
+    with pytest.raises(ProgramFailed) as caught:
+        simulate("primary-remote", config_file=PRIMARY_REMOTE, config=config, secrets=secrets)
+    address = next(r for r in caught.value.resources if r.name == "gke-usc1-istio-eastwestgateway-service").outputs
+    hostname = address["status"]["loadBalancer"]["ingress"][0]["hostname"]
+    assert str(caught.value.error) == HOSTNAME_PRIMARY.format(address=hostname)
+
+
+def test_adopted_primary_whose_gateway_publishes_an_ip_serves_remotes() -> None:
+    config, secrets = adopted_primary("https://203.0.113.10:6443")
+    sim = simulate("primary-remote", config_file=PRIMARY_REMOTE, config=config, secrets=secrets)
+    address = sim.exports["clusters"]["gke-usc1"]["eastWestGatewayAddress"]
+    assert release(sim, "eks-use1", "istiod-1-30-5").inputs["values"]["global"]["remotePilotAddress"] == address
+
+
+def test_preview_of_a_new_stack_does_not_judge_the_unknown_address() -> None:
+    config, secrets = adopted_primary("https://0123ABCD.gr7.us-central-1.eks.amazonaws.com")
+    simulate("primary-remote", config_file=PRIMARY_REMOTE, config=config, secrets=secrets, preview=True)
+
+
+@pytest.mark.parametrize("remote", ["eks-use1", "gke-euw4"])
+def test_remote_gateway_waits_for_its_remote_secret_in_the_primary(primary_remote: Simulation, remote: str) -> None:
+    """The remote's injector gets its CA bundle (and the gateway pod its root-cert ConfigMap) only once the
+    primary manages the remote through that secret; before it, the gateway's pods cannot start."""
+    holding = [
+        r
+        for r in primary_remote.of_type("kubernetes:core/v1:Secret")
+        if r.name.startswith("gke-usc1-")
+        and r.inputs["metadata"].get("labels", {}).get("istio/multiCluster") == "true"
+        and remote in r.inputs.get("stringData", {})
+    ]
+    assert holding, f"no remote secret for {remote} in gke-usc1"
+    gateway = release(primary_remote, remote, "istio-eastwestgateway")
+    assert all(depends_on(primary_remote, gateway, secret) for secret in holding), gateway.urn

@@ -1,0 +1,61 @@
+"""The `meshfleet` command (a console script of the package): the main job on a machine without
+credentials.
+
+    meshfleet preview --stack prod    the offline plan of a stack, as a first `pulumi preview` shows it
+    meshfleet check --stack prod      the policy pack against what the stack would create
+
+Both run the real program (`__main__.py`) under the mock runtime (components/simulation); bad input
+prints one `error:` line and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .simulation.plan import build_plan, render_plan
+from .simulation.policy_check import UsageError, add_check_arguments, add_stack_arguments, check, run_stack, stack_run
+
+PROGRESS_EVERY = 50
+"""Resources between two progress lines: a 30-cluster fleet registers about 2,000."""
+
+
+def _progress(count: int) -> None:
+    if count % PROGRESS_EVERY == 0:
+        print(f"  ... {count} resources planned", file=sys.stderr, flush=True)
+
+
+def preview(args: argparse.Namespace) -> int:
+    run = stack_run(args)
+    print(f"meshfleet preview: {run.config_file.name} as stack {run.stack!r}, as a first `pulumi preview` shows it; no credentials used")
+    sim = run_stack(run, preview=True, progress=_progress)
+    clusters = sim.exports.get("clusters") or {}
+    print("\n".join(render_plan(build_plan(sim, list(clusters)), clusters)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="meshfleet", description=(__doc__ or "").split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{preview,check}")
+    plan = commands.add_parser("preview", help="the offline plan of a stack: components and resources per cluster, counts, unknowns")
+    add_stack_arguments(plan)
+    plan.set_defaults(run=preview)
+    policy = commands.add_parser("check", help="the policy pack against what the stack would create, without credentials")
+    add_stack_arguments(policy)
+    add_check_arguments(policy)
+    policy.set_defaults(run=check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

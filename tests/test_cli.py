@@ -1,0 +1,102 @@
+"""The `meshfleet` command, run through the console script pyproject.toml declares (components/cli.py,
+components/simulation/plan.py)."""
+
+from __future__ import annotations
+
+import atexit
+import configparser
+import functools
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import components
+from components.simulation import PROJECT_DIR, Simulation
+from components.simulation.plan import FLEET_WIDE, build_plan, cluster_of
+
+PROD_CLUSTERS = ["eks-use1", "eks-usw2", "gke-euw1"]
+
+
+@functools.cache
+def built_metadata() -> Path:
+    """The package's metadata as setuptools builds it from pyproject.toml (what `pip install -e .` installs)."""
+    build = Path(tempfile.mkdtemp(prefix="meshfleet-build-"))
+    atexit.register(shutil.rmtree, build, ignore_errors=True)
+    shutil.copy(PROJECT_DIR / "pyproject.toml", build)
+    shutil.copytree(PROJECT_DIR / "components", build / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [sys.executable, "-c", "from setuptools import setup; setup()", "-q", "egg_info"], cwd=build, check=True, capture_output=True
+    )
+    return build / "meshfleet.egg-info"
+
+
+def console_script() -> str:
+    entry_points = configparser.ConfigParser()
+    entry_points.read(built_metadata() / "entry_points.txt")
+    return entry_points["console_scripts"]["meshfleet"]
+
+
+def test_the_package_declares_the_meshfleet_command_and_its_version() -> None:
+    assert console_script() == "components.cli:main"
+    assert f"Version: {components.__version__}\n" in (built_metadata() / "PKG-INFO").read_text()
+
+
+def meshfleet(*args: str) -> subprocess.CompletedProcess[str]:
+    """What `venv/bin/meshfleet ARGS` runs: pip's console-script wrapper for the entry point the build declares."""
+    module, function = console_script().split(":")
+    wrapper = f"import sys; from {module} import {function}; sys.argv[0] = 'meshfleet'; sys.exit({function}())"
+    return subprocess.run([sys.executable, "-c", wrapper, *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+
+
+def test_preview_shows_the_plan_per_cluster_with_counts_unknowns_and_progress() -> None:
+    result = meshfleet("preview", "--stack", "prod")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "meshfleet preview: Pulumi.prod.yaml as stack 'prod', as a first `pulumi preview` shows it; no credentials used"
+    sizes = {line.split()[1]: int(line.split(": ")[1].split()[0]) for line in lines if line.startswith("cluster ")}
+    assert list(sizes) == PROD_CLUSTERS
+    assert "cluster gke-euw1 (gcp, europe-west1, primary): " in result.stdout
+    # Each cluster's tree: its components with their children drawn under them.
+    assert " +  meshfleet:istio:Cluster  eks-use1" in lines
+    assert any(line.startswith(" +  │  ├─ kubernetes:helm.sh/v3:Release  eks-use1-istio-base") for line in lines), result.stdout
+    assert " >  ├─ pulumi:pulumi:StackReference  meshfleet-deployed" in lines  # read, not created
+    [totals] = [line for line in lines if line.startswith("Resources: ")]
+    assert totals.endswith(f"to read; per cluster: {', '.join(f'{c} {n}' for c, n in sizes.items())}")
+    # What a first preview cannot know, grouped by type and property, a few resources named each.
+    assert any(line.startswith("Not known until `pulumi up` creates what they depend on: ") for line in lines)
+    unknown = {line.split(": ")[0].strip(): line.split(": ")[1] for line in lines[lines.index(totals) + 2 :]}
+    assert unknown["kubernetes:core/v1:Secret stringData"].endswith(" and 3 more")  # 3 cacerts, 3 remote secrets
+    gateways = unknown["kubernetes:helm.sh/v3:Release values.service.loadBalancerSourceRanges"]
+    assert sorted(gateways.split(", ")) == [f"{c}-istio-eastwestgateway" for c in PROD_CLUSTERS]
+    # Progress on stderr, counted in resources (never timed), so it shows on long runs.
+    assert result.stderr.splitlines()[:2] == ["  ... 50 resources planned", "  ... 100 resources planned"]
+
+
+def test_plan_counts_match_what_the_program_registers(prod: Simulation) -> None:
+    plan = build_plan(prod, PROD_CLUSTERS)
+    assert sum(len(g) for g in plan.groups.values()) == len(prod.resources)
+    assert all(r.name.startswith("eks-use1") for r in plan.groups["eks-use1"])
+    assert {r.name for r in plan.groups[FLEET_WIDE]} >= {"meshfleet", "trust", "istio"}
+
+
+def test_a_resource_belongs_to_the_longest_cluster_name_it_starts_with() -> None:
+    assert cluster_of("eks-use1-vpc", ["eks", "eks-use1"]) == "eks-use1"
+    assert cluster_of("eks-vpc", ["eks", "eks-use1"]) == "eks"
+    assert cluster_of("trust", ["eks"]) == FLEET_WIDE
+
+
+def test_check_is_the_policy_check() -> None:
+    result = meshfleet("check", "--stack", "prod")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == "158 resources checked; 0 violations, 0 mandatory"
+
+
+def test_fails_preview_of_a_stack_without_a_config_file() -> None:
+    result = meshfleet("preview", "--stack", "staging")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: Pulumi.staging.yaml does not exist; give the stack's config file with --config-file, "
+        "or create it with `pulumi stack init`\n"
+    )
