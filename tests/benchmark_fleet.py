@@ -67,9 +67,11 @@ def fleet_clusters(count: int) -> list[dict[str, Any]]:
                     "network": f"net-{i:02d}",
                     "create": {
                         "project": "bench",
+                        # Each cluster its own 10.x.0.0/16 (EKS: x < 100; GKE: x = 100 + i), so that node
+                        # and pod ranges never overlap, as internal east-west gateways need.
                         "subnetCidr": f"10.{100 + i}.0.0/20",
-                        "podsCidr": f"10.{(i * 4) % 64 + 64}.0.0/14",
                         "servicesCidr": f"10.{100 + i}.16.0/20",
+                        "podsCidr": f"10.{100 + i}.128.0/17",
                         "masterCidr": f"172.16.{i}.0/28",
                     },
                 }
