@@ -4,7 +4,8 @@
     venv/bin/python -m tests.benchmark_fleet --sizes 3 10 --runs 1 --meshes istio --no-policy-check
 
 For every mesh this release runs (`components.meshes.AVAILABLE`) and every size it generates a
-multi-primary fleet (two EKS clusters for every GKE cluster, each its own network and region) and runs
+multi-primary fleet that passes the prod policy pack (two EKS clusters for every GKE cluster, each its
+own network, region and address ranges, API access narrowed to the operators and the peers) and runs
 the real program under the mock runtime, each run in a fresh process: nothing is cached between sizes
 and every size pays for its own garbage. A run reports
 - CPU seconds of the evaluation (all threads of the process; other processes on the machine do not
@@ -40,6 +41,8 @@ import yaml
 AWS_REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-south-1", "ap-northeast-1"]
 GCP_REGIONS = ["europe-west1", "europe-west4", "us-central1", "us-east4", "asia-east1", "southamerica-east1"]
 SIZES = (3, 10, 30, 100)
+OPERATORS = "203.0.113.0/24"
+"""Who may reach the API servers besides the peers, as a production fleet narrows it (policy `api-server-not-public`)."""
 POLICY_CHECK_SIZE = 30
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -73,6 +76,7 @@ def fleet_clusters(count: int) -> list[dict[str, Any]]:
                         "servicesCidr": f"10.{100 + i}.16.0/20",
                         "podsCidr": f"10.{100 + i}.128.0/17",
                         "masterCidr": f"172.16.{i}.0/28",
+                        "apiAccessCidrs": [OPERATORS],
                     },
                 }
             )
@@ -85,7 +89,7 @@ def fleet_clusters(count: int) -> list[dict[str, Any]]:
                     "region": region,
                     "zones": [f"{region}a", f"{region}b"],
                     "network": f"net-{i:02d}",
-                    "create": {"vpcCidr": f"10.{i}.0.0/16"},
+                    "create": {"vpcCidr": f"10.{i}.0.0/16", "apiAccessCidrs": [OPERATORS]},
                 }
             )
     return clusters
