@@ -2,7 +2,7 @@
 
 Every cluster's mesh CA is an intermediate signed by the fleet's signing root, and every cluster trusts
 the whole bundle, so workloads in different clusters verify each other. Several roots in the bundle let
-the root be rotated without an outage (README, "Rotating the root without an outage"):
+the root be rotated without an outage (docs/rotation.md, "The root, without an outage"):
 
 1. add the new root to `trust.roots` (every cluster now trusts both),
 2. set `trust.signingRoot` to it (intermediates are re-issued under the new root),

@@ -16,10 +16,12 @@ Topology = Literal["multi-primary", "primary-remote"]
 Exposure = Literal["internal", "public"]
 KeyAlgorithm = Literal["ECDSA", "RSA"]
 MtlsMode = Literal["STRICT", "PERMISSIVE"]
+AccessDefault = Literal["allow", "deny"]
 
 CLOUDS: tuple[Cloud, ...] = ("aws", "gcp", "existing")
 TOPOLOGIES: tuple[Topology, ...] = ("multi-primary", "primary-remote")
 EXPOSURES: tuple[Exposure, ...] = ("internal", "public")
+ACCESS_DEFAULTS: tuple[AccessDefault, ...] = ("allow", "deny")
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,9 @@ class MeshSpec:
     """Control plane replicas per primary cluster. Default: 2 (with a disruption budget); Consul: 3 servers."""
     options: Mapping[str, object] = field(default_factory=dict)
     """The mesh-specific block (`mesh.<type>`), parsed by that mesh's module."""
+    default_access: AccessDefault = "allow"
+    """Who may call a meshed service that declares no callers. Default: `allow` (any meshed workload);
+    `deny` lets through only the callers services declare (each mesh's `service_access`)."""
 
 
 @dataclass(frozen=True)

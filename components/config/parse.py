@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .model import (
+    ACCESS_DEFAULTS,
     CLOUDS,
     EXPOSURES,
     TOPOLOGIES,
@@ -97,7 +98,7 @@ def parse_fleet(raw: RawConfig, meshes: Mapping[str, MeshRules], env: Environmen
 def _mesh(s: Section, meshes: Mapping[str, MeshRules]) -> MeshSpec:
     known = [name for name, rules in meshes.items() if rules.available]
     planned = [name for name, rules in meshes.items() if not rules.available]
-    s.reject_unknown(["type", "version", "meshId", "trustDomain", "topology", "mtls", "locality", "controlPlane", *meshes])
+    s.reject_unknown(["type", "version", "meshId", "trustDomain", "topology", "mtls", "defaultAccess", "locality", "controlPlane", *meshes])
     mesh_type = s.string("type", required=f"one of {choice_list(known)}")
     rules = meshes.get(mesh_type or "")
     if mesh_type is not None and rules is None:
@@ -128,6 +129,14 @@ def _mesh(s: Section, meshes: Mapping[str, MeshRules]) -> MeshSpec:
     if topology is not None and rules is not None and topology not in rules.topologies:
         s.problem("topology", f"{mesh_type} does not support {quote(topology)}; supported: {choice_list(rules.topologies)}")
     mtls = s.choice("mtls", ("STRICT", "PERMISSIVE"), "STRICT")
+    default_access = s.choice("defaultAccess", ACCESS_DEFAULTS, "allow")
+    if default_access == "deny" and mtls == "PERMISSIVE":
+        s.problem(
+            "defaultAccess",
+            "'deny' lets through only declared callers, which every mesh knows by their mTLS identity, so the plain-text "
+            "callers that mtls 'PERMISSIVE' admits would be refused anyway; set mtls: STRICT, or keep defaultAccess 'allow' "
+            "until every caller is in the mesh",
+        )
     control_plane = s.section("controlPlane")
     control_plane.reject_unknown(["replicas"])
     default_replicas = rules.default_control_plane_replicas if rules else 2
@@ -142,6 +151,7 @@ def _mesh(s: Section, meshes: Mapping[str, MeshRules]) -> MeshSpec:
         locality_failover=_failover_order(s.section("locality")),
         control_plane_replicas=replicas or default_replicas,
         options=s.raw.get(mesh_type or "") or {},
+        default_access="deny" if default_access == "deny" else "allow",
     )
 
 

@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 from ..config import MeshRules
-from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from .access import AccessRule, AccessSupport, Caller, ServiceAccessArgs
+from .base import (
+    BlueGreen,
+    HeaderMatch,
+    HeaderRoute,
+    IdentitySupport,
+    LocalitySupport,
+    Mesh,
+    MeshDeployment,
+    MeshPorts,
+    Mirror,
+    Retries,
+    ServiceRoutingArgs,
+)
 from .consul import Consul
 from .istio import Istio
 from .linkerd import Linkerd
@@ -29,11 +42,20 @@ def mesh_for(mesh_type: str) -> type[Mesh]:
 __all__ = [
     "AVAILABLE",
     "PLANNED",
+    "AccessRule",
+    "AccessSupport",
+    "BlueGreen",
+    "Caller",
+    "HeaderMatch",
+    "HeaderRoute",
     "IdentitySupport",
     "LocalitySupport",
     "Mesh",
     "MeshDeployment",
     "MeshPorts",
+    "Mirror",
+    "Retries",
+    "ServiceAccessArgs",
     "ServiceRoutingArgs",
     "mesh_for",
     "mesh_rules",

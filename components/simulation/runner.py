@@ -111,7 +111,7 @@ def run_program(
     try:
         _sync_await(run_pulumi_func(run))
     except Exception as error:
-        _discard_pending_work()
+        _discard_pending_work(error)
         raise ProgramFailed(error, list(monitor.recorded.values())) from error
     finally:
         gc.set_threshold(*thresholds)
@@ -127,10 +127,24 @@ def run_program(
     return Simulation(resources=list(monitor.recorded.values()), exports=exports, secret_exports=secret_exports)
 
 
-def _discard_pending_work() -> None:
+_REPORTED_FAILURES: list[str] = []
+
+
+def _quiet_about_reported_failures(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The outputs that carried a failed program's error are never awaited once it is reported as
+    ProgramFailed; asyncio would log each of them, with a traceback, when it is collected."""
+    error = context.get("exception")
+    if context.get("message") == "Future exception was never retrieved" and str(error) in _REPORTED_FAILURES:
+        return
+    loop.default_exception_handler(context)
+
+
+def _discard_pending_work(error: BaseException) -> None:
     """A failed program leaves registrations and applies pending, and the SDK keeps its first error: drop
     both, so that the next simulation in this process starts clean instead of re-raising this one's error."""
     loop = asyncio.get_event_loop()
+    _REPORTED_FAILURES.append(str(error))
+    loop.set_exception_handler(_quiet_about_reported_failures)
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
     for task in pending:
         task.cancel()

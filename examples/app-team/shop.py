@@ -1,5 +1,6 @@
-"""The shop's service in one cluster: its namespace in the mesh, a stable and a canary version, and the
-mesh's routing between them with locality failover."""
+"""The shop's service in one cluster: its namespace in the mesh, a stable and a canary version, the mesh's
+routing between them (a weighted split or blue-green, requests with `x-canary: true` sent to the canary,
+and locality failover), and the callers it admits (everybody else is refused)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ import pulumi_kubernetes as k8s
 
 from components.config import LocalityFailover
 from components.contract import ClusterRecord, FleetContract
-from components.meshes import ServiceRoutingArgs, mesh_for
+from components.meshes import AccessRule, BlueGreen, Caller, HeaderMatch, HeaderRoute, ServiceAccessArgs, ServiceRoutingArgs, mesh_for
 
 SERVICE = "shop"
 PORT = 80
 CONTAINER_PORT = 9898
+CANARY = "v2"
+# Testers and internal users reach the canary on purpose, whatever its share of traffic; every mesh matches exact headers.
+CANARY_HEADER = HeaderMatch("x-canary", "true")
+# The shop's callers: the storefront's pods (service account `storefront` in the shop's namespace) may read
+# and place orders through the API; nobody else may call the shop.
+CALLERS = ("storefront",)
+CALLER_METHODS = ("GET", "POST")
+CALLER_PATHS = ("/api/*",)
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,9 @@ class ShopArgs:
     """Image per version, e.g. {"v1": stable, "v2": canary}."""
     weights: dict[str, int]
     """Percent of traffic per version."""
+    live: str | None = None
+    """Blue-green: the version that takes all traffic while every version stays deployed. Default: none,
+    `weights` split the traffic."""
     replicas: int = 2
 
 
@@ -90,12 +102,14 @@ class Shop(pulumi.ComponentResource):
         )
         if args.cluster.role == "primary":
             # Routing is mesh config: the control planes read it in the clusters that run one.
-            mesh.service_routing(
+            routing = mesh.service_routing(
                 f"{name}-routing",
                 ServiceRoutingArgs(
                     service=SERVICE,
                     namespace=args.namespace,
-                    weights=args.weights,
+                    weights={} if args.live else args.weights,
+                    blue_green=BlueGreen(versions=tuple(args.images), active=args.live) if args.live else None,
+                    header_routes=[HeaderRoute(CANARY, [CANARY_HEADER])],
                     failover=[LocalityFailover(source, target) for source, target in args.fleet.mesh.locality.failover],
                     port=PORT,
                     # Where this routing lives and where every cluster runs: meshes that fail over to named
@@ -106,5 +120,25 @@ class Shop(pulumi.ComponentResource):
                     target_port=CONTAINER_PORT,
                 ),
                 in_namespace,
+            )
+            # Identities come from the fleet's trust domain, so these callers mean the same workloads in every
+            # cluster. Meshes whose callers keep their identity across clusters (Istio, Consul) admit them from
+            # every cluster; on Linkerd a rule admits the callers of its own cluster (mesh.access says which).
+            where = None if mesh.access.remote_callers else args.cluster.name
+            mesh.service_access(
+                f"{name}-access",
+                ServiceAccessArgs(
+                    service=SERVICE,
+                    namespace=args.namespace,
+                    rules=[AccessRule([Caller(account, args.namespace, where) for account in CALLERS], CALLER_METHODS, CALLER_PATHS)],
+                    trust_domain=args.fleet.mesh.trust_domain,
+                    cluster=args.cluster.name,
+                    clusters=list(args.fleet.clusters),
+                    port=PORT,
+                    target_port=CONTAINER_PORT,
+                    # The routing above declares the protocol http (Consul's method and path rules need it).
+                    http_protocol=True,
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=[namespace, routing]),
             )
         self.register_outputs({"weights": args.weights})

@@ -1,5 +1,6 @@
 """meshfleet's CrossGuard policies, each in the module of its concern. `policies/__main__.py` packs them."""
 
+from .access import default_deny_keeps_mesh_traffic
 from .api_access import api_server_not_public
 from .control_plane import control_plane_high_availability
 from .credentials import remote_kubeconfigs_token_only
@@ -20,6 +21,7 @@ POLICIES = [
     control_plane_high_availability,
     remote_kubeconfigs_token_only,
     api_server_not_public,
+    default_deny_keeps_mesh_traffic,
 ]
 
 __all__ = ["POLICIES"]

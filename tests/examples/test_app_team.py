@@ -99,14 +99,14 @@ def test_routing_splits_traffic_by_config_and_fails_over_by_locality(app: Simula
             {"from": "europe-west1", "to": "us-east-1"},
         ]
         assert policy["outlierDetection"]["consecutive5xxErrors"] == 5
-        routes = app.named(f"{cluster}-routing-routes").inputs["spec"]["http"][0]["route"]
+        routes = app.named(f"{cluster}-routing-routes").inputs["spec"]["http"][-1]["route"]
         assert [(r["destination"]["subset"], r["weight"]) for r in routes] == [("v1", 90), ("v2", 10)]
     assert app.exports["weights"] == {"v1": 90, "v2": 10}
 
 
 def test_promoting_the_canary_is_a_config_change(prod: Simulation) -> None:
     app = run_app(prod.exports, canaryWeight=100)
-    routes = app.named("gke-euw1-routing-routes").inputs["spec"]["http"][0]["route"]
+    routes = app.named("gke-euw1-routing-routes").inputs["spec"]["http"][-1]["route"]
     assert [(r["destination"]["subset"], r["weight"]) for r in routes] == [("v1", 0), ("v2", 100)]
 
 
@@ -117,6 +117,29 @@ def test_routing_lives_where_control_planes_read_config(primary_remote: Simulati
     assert sorted(r.name for r in app.of_type("kubernetes:apps/v1:Deployment")) == [
         f"{c}-{v}" for c in ("eks-use1", "gke-euw4", "gke-usc1") for v in ("v1", "v2")
     ]
+
+
+def test_the_shop_admits_only_its_storefront_by_its_principal(app: Simulation) -> None:
+    for cluster in CLUSTERS:
+        policy = app.named(f"{cluster}-access-callers", "kubernetes:security.istio.io/v1:AuthorizationPolicy")
+        assert policy.inputs["metadata"] == {"name": "shop", "namespace": "shop"}
+        # The principal comes from the fleet's trust domain (the contract), the same in every cluster.
+        assert policy.inputs["spec"] == {
+            "selector": {"matchLabels": {"app": "shop"}},
+            "action": "ALLOW",
+            "rules": [
+                {
+                    "from": [{"source": {"principals": ["prod.meshfleet.internal/ns/shop/sa/storefront"]}}],
+                    "to": [{"operation": {"methods": ["GET", "POST"], "paths": ["/api/*"]}}],
+                }
+            ],
+        }
+        assert depends_on(app, policy, app.named(f"{cluster}-namespace"))
+
+
+def test_access_rules_live_where_control_planes_read_config(primary_remote: Simulation) -> None:
+    app = run_app(primary_remote.exports)
+    assert [r.name for r in app.of_type("kubernetes:security.istio.io/v1:AuthorizationPolicy")] == ["gke-usc1-access-callers"]
 
 
 def test_fails_on_an_incompatible_contract_version(prod: Simulation) -> None:
@@ -178,15 +201,36 @@ def test_on_linkerd_versions_are_split_by_an_http_route_over_per_version_service
         route = linkerd_app.named(f"{cluster}-routing-routes")
         assert route.type == "kubernetes:policy.linkerd.io/v1beta3:HTTPRoute"
         assert route.inputs["spec"]["parentRefs"] == [{"group": "core", "kind": "Service", "name": "shop", "port": 80}]
-        backends = route.inputs["spec"]["rules"][0]["backendRefs"]
+        backends = route.inputs["spec"]["rules"][-1]["backendRefs"]
         assert [(b["name"], b["weight"]) for b in backends] == [("shop-v1", 90), ("shop-v2", 10)]
     assert not [r for r in linkerd_app.resources if ".istio.io/" in r.type]
 
 
 def test_on_linkerd_promoting_the_canary_is_the_same_config_change(linkerd: Simulation) -> None:
     app = run_app(linkerd.exports, canaryWeight=100)
-    backends = app.named("gke-usc1-routing-routes").inputs["spec"]["rules"][0]["backendRefs"]
+    backends = app.named("gke-usc1-routing-routes").inputs["spec"]["rules"][-1]["backendRefs"]
     assert [(b["name"], b["weight"]) for b in backends] == [("shop-v1", 0), ("shop-v2", 100)]
+
+
+def test_on_linkerd_the_shop_admits_only_its_own_clusters_storefront_through_a_server_and_a_route(linkerd_app: Simulation) -> None:
+    for cluster in LINKERD_CLUSTERS:
+        server = linkerd_app.named(f"{cluster}-access-server", "kubernetes:policy.linkerd.io/v1beta3:Server")
+        assert server.inputs["spec"] == {"podSelector": {"matchLabels": {"app": "shop"}}, "port": 9898, "accessPolicy": "deny"}
+        route = linkerd_app.named(f"{cluster}-access-0-route", "kubernetes:policy.linkerd.io/v1beta3:HTTPRoute")
+        assert route.inputs["metadata"] == {"name": "shop-0", "namespace": "shop"}
+        assert route.inputs["spec"]["rules"] == [
+            {
+                "matches": [
+                    {"path": {"type": "PathPrefix", "value": "/api/"}, "method": "GET"},
+                    {"path": {"type": "PathPrefix", "value": "/api/"}, "method": "POST"},
+                ]
+            }
+        ]
+        callers = linkerd_app.named(f"{cluster}-access-0-callers", "kubernetes:policy.linkerd.io/v1alpha1:MeshTLSAuthentication")
+        assert callers.inputs["spec"] == {"identities": ["storefront.shop.serviceaccount.identity.linkerd.linkerd.meshfleet.internal"]}
+        authorization = linkerd_app.named(f"{cluster}-access-0-authorization", "kubernetes:policy.linkerd.io/v1alpha1:AuthorizationPolicy")
+        assert authorization.inputs["spec"]["targetRef"] == {"group": "policy.linkerd.io", "kind": "HTTPRoute", "name": "shop-0"}
+        assert depends_on(linkerd_app, server, authorization), f"{server.urn}: the Server refuses the rest, so it comes last"
 
 
 # --- the same program against a Consul fleet -----------------------------------------------------------
@@ -242,3 +286,97 @@ def test_on_consul_the_contract_says_identities_do_not_chain_to_the_shared_root(
     assert "Connect CA" in contract.mesh.identity.summary
     # What an app team must do with ACLs on: run each service as a service account of its name.
     assert "service account's name" in contract.mesh.identity.summary
+
+
+# --- header routes and blue-green, on every mesh --------------------------------------------------------
+
+HOST = "shop.shop.svc.cluster.local"
+MESH_FLEETS = {"istio": ("prod", CLUSTERS), "linkerd": ("linkerd", LINKERD_CLUSTERS), "consul": ("consul", CONSUL_CLUSTERS)}
+
+
+def canary_header_route(app: Simulation, mesh: str, cluster: str) -> object:
+    """The route that sends `x-canary: true` to v2, in the mesh's own object."""
+    if mesh == "istio":
+        return app.named(f"{cluster}-routing-routes", "kubernetes:networking.istio.io/v1:VirtualService").inputs["spec"]["http"][0]
+    if mesh == "linkerd":
+        return app.named(f"{cluster}-routing-routes", "kubernetes:policy.linkerd.io/v1beta3:HTTPRoute").inputs["spec"]["rules"][0]
+    router = app.named(f"{cluster}-routing-router", f"{CONSUL_API}:ServiceRouter")
+    assert depends_on(app, router, app.named(f"{cluster}-routing-routes", f"{CONSUL_API}:ServiceSplitter")), router.urn
+    return router.inputs["spec"]
+
+
+CANARY_HEADER_ROUTES = {
+    "istio": {
+        "match": [{"headers": {"x-canary": {"exact": "true"}}}],
+        "route": [{"destination": {"host": HOST, "subset": "v2", "port": {"number": 80}}}],
+    },
+    "linkerd": {
+        "matches": [{"headers": [{"name": "x-canary", "type": "Exact", "value": "true"}]}],
+        "backendRefs": [{"name": "shop-v2", "port": 80}],
+    },
+    "consul": {
+        "routes": [{"match": {"http": {"header": [{"name": "x-canary", "exact": "true"}]}}, "destination": {"serviceSubset": "v2"}}]
+    },
+}
+
+
+@pytest.mark.parametrize("mesh", sorted(MESH_FLEETS))
+def test_x_canary_true_reaches_the_canary_on_every_mesh(mesh: str, request: pytest.FixtureRequest) -> None:
+    fleet, clusters = MESH_FLEETS[mesh]
+    app = run_app(request.getfixturevalue(fleet).exports)
+    for cluster in clusters:
+        assert canary_header_route(app, mesh, cluster) == CANARY_HEADER_ROUTES[mesh], cluster
+
+
+@pytest.mark.parametrize("mesh", sorted(MESH_FLEETS))
+def test_switching_blue_green_is_one_config_value_on_every_mesh(mesh: str, request: pytest.FixtureRequest) -> None:
+    fleet, clusters = MESH_FLEETS[mesh]
+    outputs = request.getfixturevalue(fleet).exports
+    blue, green = run_app(outputs, liveVersion="v1"), run_app(outputs, liveVersion="v2")
+    before = {r.urn: r.inputs for r in blue.resources}
+    after = {r.urn: r.inputs for r in green.resources}
+    assert sorted(before) == sorted(after), "switching adds or removes nothing: both versions stay deployed"
+    changed = sorted(blue.by_urn(urn).name for urn in before if before[urn] != after[urn])
+    # Only the object that carries the split changes (Istio's VirtualService, Linkerd's HTTPRoute, Consul's splitter).
+    assert changed == sorted(f"{c}-routing-routes" for c in clusters)
+    assert (blue.exports["weights"], green.exports["weights"]) == ({"v1": 100, "v2": 0}, {"v1": 0, "v2": 100})
+    for cluster in clusters:
+        assert live_split(green, mesh, cluster) == LIVE_ON_V2[mesh], cluster
+
+
+def live_split(app: Simulation, mesh: str, cluster: str) -> object:
+    spec = app.named(f"{cluster}-routing-routes").inputs["spec"]
+    return {
+        "istio": lambda: spec["http"][-1]["route"],
+        "linkerd": lambda: spec["rules"][-1]["backendRefs"],
+        "consul": lambda: spec["splits"],
+    }[mesh]()
+
+
+LIVE_ON_V2 = {
+    "istio": [{"destination": {"host": HOST, "subset": "v2", "port": {"number": 80}}, "weight": 100}],
+    "linkerd": [{"name": "shop-v2", "port": 80, "weight": 100}],
+    "consul": [{"weight": 100, "serviceSubset": "v2"}],
+}
+
+
+def test_on_consul_the_shop_admits_its_storefront_from_every_peer_and_denies_everybody_else(consul_app: Simulation) -> None:
+    allow = [
+        {"action": "allow", "http": {"pathPrefix": "/api/", "methods": ["GET", "POST"]}},
+        {"action": "deny", "http": {"pathPrefix": "/"}},
+    ]
+    for cluster in CONSUL_CLUSTERS:
+        peers = sorted(c for c in CONSUL_CLUSTERS if c != cluster)
+        intentions = consul_app.named(f"{cluster}-access-callers", f"{CONSUL_API}:ServiceIntentions")
+        assert intentions.inputs["metadata"] == {"name": "shop", "namespace": "shop"}
+        assert intentions.inputs["spec"] == {
+            "destination": {"name": "shop"},
+            "sources": [
+                {"name": "storefront", "permissions": allow},
+                *({"name": "storefront", "peer": peer, "permissions": allow} for peer in peers),
+                {"name": "*", "action": "deny"},
+                *({"name": "*", "peer": peer, "action": "deny"} for peer in peers),
+            ],
+        }
+        # Method and path permissions need the protocol http, which the routing's ServiceDefaults declares.
+        assert depends_on(consul_app, intentions, consul_app.named(f"{cluster}-routing-defaults", f"{CONSUL_API}:ServiceDefaults"))

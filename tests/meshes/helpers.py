@@ -6,7 +6,10 @@ import base64
 from collections.abc import Iterable
 from typing import Any
 
-from components.simulation import Recorded, Simulation
+import pulumi
+
+from components.meshes import ServiceAccessArgs, ServiceRoutingArgs, mesh_for
+from components.simulation import Recorded, Simulation, run_program
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
@@ -75,3 +78,33 @@ def token_kubeconfig(sim: Simulation, observed: str, token_secret: Recorded) -> 
         "contexts": [{"name": observed, "context": {"cluster": observed, "user": observed}}],
         "current-context": observed,
     }
+
+
+# --- app teams' service routing, alike for every mesh ------------------------------------------------
+
+
+def service_routing(mesh_type: str, args: ServiceRoutingArgs, cluster: str = "eks-use1") -> Simulation:
+    """One service's routing on `mesh_type`, written into `cluster` through its own provider."""
+
+    def program() -> None:
+        provider = pulumi.ProviderResource("kubernetes", f"{cluster}-k8s", {})
+        mesh_for(mesh_type).service_routing(f"{cluster}-{args.service}", args, pulumi.ResourceOptions(providers=[provider]))
+
+    return run_program(program)
+
+
+# --- app teams' access rules, alike for every mesh ----------------------------------------------------
+
+
+def run_access(mesh: str, args: ServiceAccessArgs, cluster: str = "eks-use1") -> Simulation:
+    """`mesh_for(mesh).service_access` written into `cluster`, as an app team's program calls it."""
+
+    def program() -> None:
+        provider = pulumi.ProviderResource("kubernetes", f"{cluster}-k8s", {})
+        mesh_for(mesh).service_access(f"{cluster}-shop-access", args, pulumi.ResourceOptions(providers=[provider]))
+
+    sim = run_program(program)
+    for resource in sim.resources:
+        if resource.custom and resource.type.startswith("kubernetes:") and not resource.type.startswith("pulumi:providers:"):
+            assert resource.provider.endswith(f"::{cluster}-k8s"), resource.urn
+    return sim

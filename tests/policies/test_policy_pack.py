@@ -32,6 +32,7 @@ POLICIES = [
     "control-plane-high-availability",
     "remote-kubeconfigs-token-only",
     "api-server-not-public",
+    "default-deny-keeps-mesh-traffic",
 ]
 
 

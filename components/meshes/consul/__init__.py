@@ -7,6 +7,7 @@ Where things are made:
 - discovery.py: peerings (acceptor, token hand-off, dialer) and the fleet's ExportedServices
 - locality.py: the per-service ServiceResolver with failover to peers
 - routing.py: app teams' weighted versions (ServiceDefaults, resolver subsets, ServiceSplitter)
+- access.py: app teams' callers (a ServiceIntentions per service)
 - values.py: every Helm value and custom-resource spec, as plain functions
 """
 
@@ -19,8 +20,10 @@ import pulumi
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...trust import CaProfile, FleetTrust
+from ..access import ServiceAccessArgs
 from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from . import values
+from .access import ACCESS, ServiceAccess
 from .mesh import ConsulMesh, ConsulMeshArgs
 from .routing import ServiceRouting
 from .settings import DEFAULT_VERSION, VERSION_LINE, ConsulSettings, parse_settings
@@ -55,6 +58,8 @@ class Consul(Mesh):
         "identity is its Consul service, which a pod may register only as its Kubernetes service account's name",
     )
 
+    access = ACCESS
+
     def __init__(self, fleet: FleetSpec, settings: ConsulSettings) -> None:
         super().__init__(fleet)
         self.settings = settings
@@ -73,6 +78,10 @@ class Consul(Mesh):
     @classmethod
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
         return ServiceRouting(name, args, opts)
+
+    @classmethod
+    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        return ServiceAccess(name, args, opts)
 
     @classmethod
     def version_annotations(cls, version_label: str, version: str) -> dict[str, str]:

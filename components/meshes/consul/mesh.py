@@ -95,14 +95,14 @@ class ConsulMesh(MeshDeployment):
             pulumi.ResourceOptions(parent=node, depends_on=[release, node.mesh_entry]),
         )
         peers = [name for name in args.clusters if name != spec.name]
-        # ACLs make Consul's default intention deny: the fleet's one wildcard intention keeps "every meshed
-        # service may call every other", locally and from every peer (values.MESH_DEFAULT_ACTION).
+        # ACLs make Consul's default intention deny: the fleet's one wildcard intention says what
+        # mesh.defaultAccess says, locally and from every peer (values.mesh_default_action).
         node.intentions = self._entry(
             spec.name,
             "ServiceIntentions",
             "default",
             # Sources name peers as this cluster's peerings do (the local name of the remote cluster).
-            values.default_intentions_spec([values.peer_name(p) for p in peers]),
+            values.default_intentions_spec([values.peer_name(p) for p in peers], values.mesh_default_action(args.fleet.mesh)),
             after_release,
         )
         node.exports = discovery.exported_services(spec.name, peers, [release], pulumi.ResourceOptions(parent=node))

@@ -149,11 +149,15 @@ def exported_services_spec(peers: Sequence[str]) -> dict[str, Any]:
 
 
 MESH_DEFAULT_ACTION = "allow"
-"""What a meshed service may do to another when no more specific intention says otherwise: meshfleet's
-mesh-wide authorization today is "mTLS, every meshed service may call every other" (as on Istio and
+"""What a meshed service may do to another when no more specific intention says otherwise, with the fleet's
+default `mesh.defaultAccess: allow`: "mTLS, every meshed service may call every other" (as on Istio and
 Linkerd with STRICT mTLS). With ACLs Consul's own default is deny (the ACL default policy), so the fleet
-writes this allow. The seam for a `deny` default with per-service rules: this action, plus ServiceIntentions
-named after their destination, which take precedence over the wildcard destination."""
+writes this allow; `deny` writes deny, and services admit their callers with ServiceIntentions named after
+them (access.py), which take precedence over the wildcard destination."""
+
+
+def mesh_default_action(mesh: MeshSpec) -> str:
+    return "deny" if mesh.default_access == "deny" else MESH_DEFAULT_ACTION
 
 
 def default_intentions_spec(peers: Sequence[str], action: str = MESH_DEFAULT_ACTION) -> dict[str, Any]:

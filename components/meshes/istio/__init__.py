@@ -6,6 +6,7 @@ Where things are made:
 - discovery.py: reader tokens and one remote secret per primary (endpoint discovery without istioctl)
 - locality.py: the per-service DestinationRule with failover and outlier detection
 - routing.py: app teams' weighted versions (canaries) on top of it
+- access.py: the fleet's default access and app teams' callers (AuthorizationPolicies)
 - values.py: every Helm value and custom-resource spec, as plain functions
 """
 
@@ -18,8 +19,10 @@ import pulumi
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...trust import CaProfile, FleetTrust
+from ..access import ServiceAccessArgs
 from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from . import values
+from .access import ACCESS, ServiceAccess
 from .mesh import IstioMesh as IstioMeshDeployment
 from .mesh import IstioMeshArgs
 from .routing import ServiceRouting
@@ -51,6 +54,8 @@ class Istio(Mesh):
         "so every workload chains to the fleet's root bundle",
     )
 
+    access = ACCESS
+
     def __init__(self, fleet: FleetSpec, settings: IstioSettings) -> None:
         super().__init__(fleet)
         self.settings = settings
@@ -72,6 +77,10 @@ class Istio(Mesh):
     @classmethod
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
         return ServiceRouting(name, args, opts)
+
+    @classmethod
+    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        return ServiceAccess(name, args, opts)
 
 
 __all__ = ["Istio"]

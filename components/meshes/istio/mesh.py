@@ -16,7 +16,7 @@ from ...gateways import allowed_sources, sources_are_known
 from ...k8s import ReaderCredentials
 from ...trust import FleetTrust
 from ..base import MeshDeployment
-from . import discovery, values
+from . import access, discovery, values
 from .control_plane import ControlPlaneArgs, IstioControlPlane
 from .eastwest import EastWestGateway, EastWestGatewayArgs, address_for_remotes
 from .settings import IstioSettings
@@ -97,6 +97,7 @@ class IstioMesh(MeshDeployment):
                 spec=values.peer_authentication_spec(args.fleet.mesh),
                 opts=pulumi.ResourceOptions(parent=node, depends_on=releases),
             )
+            access.mesh_default(spec.name, args.fleet.mesh, releases, pulumi.ResourceOptions(parent=node))
         return node
 
     def _gateway(self, cluster: Cluster, node: IstioCluster, after: list[pulumi.Resource]) -> None:

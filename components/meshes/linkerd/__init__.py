@@ -9,6 +9,7 @@ Where things are made:
   and the restarts a rotated token needs
 - locality.py: what Linkerd offers instead of cross-cluster locality failover
 - routing.py: app teams' weighted versions (per-version Services and an HTTPRoute)
+- access.py: app teams' callers (Server, MeshTLSAuthentication, AuthorizationPolicy, HTTPRoutes)
 - values.py: every Helm value and custom-resource spec, as plain functions
 """
 
@@ -21,8 +22,10 @@ import pulumi
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...trust import CaProfile, FleetTrust
+from ..access import ServiceAccessArgs
 from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
 from . import values
+from .access import ACCESS, ServiceAccess
 from .locality import LOCALITY
 from .mesh import LinkerdMesh, LinkerdMeshArgs
 from .routing import ServiceRouting
@@ -47,6 +50,8 @@ class Linkerd(Mesh):
         "root bundle (identityTrustAnchorsPEM), so workloads verify each other across clusters",
     )
 
+    access = ACCESS
+
     def __init__(self, fleet: FleetSpec, settings: LinkerdSettings) -> None:
         super().__init__(fleet)
         self.settings = settings
@@ -65,6 +70,10 @@ class Linkerd(Mesh):
     @classmethod
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
         return ServiceRouting(name, args, opts)
+
+    @classmethod
+    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
+        return ServiceAccess(name, args, opts)
 
 
 __all__ = ["Linkerd"]

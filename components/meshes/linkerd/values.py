@@ -103,12 +103,17 @@ def _control_plane_ha(replicas: int) -> dict[str, Any]:
     }
 
 
+def default_inbound_policy(mesh: MeshSpec) -> str:
+    """Mesh-wide STRICT: a meshed pod accepts only mTLS-authenticated clients unless a Server says otherwise;
+    `mesh.defaultAccess: deny` refuses every client no Server authorizes (access.py says what stays open).
+    Kubelet probes stay authorized either way (the policy controller synthesizes them)."""
+    if mesh.default_access == "deny":
+        return "deny"
+    return "all-authenticated" if mesh.mtls == "STRICT" else "all-unauthenticated"
+
+
 def control_plane_values(mesh: MeshSpec, trust_anchors_pem: pulumi.Input[str]) -> dict[str, Any]:
-    proxy: dict[str, Any] = {
-        # Mesh-wide STRICT: a meshed pod accepts only mTLS-authenticated clients unless a Server says
-        # otherwise; kubelet probes stay authorized (the policy controller synthesizes them).
-        "defaultInboundPolicy": "all-authenticated" if mesh.mtls == "STRICT" else "all-unauthenticated",
-    }
+    proxy: dict[str, Any] = {"defaultInboundPolicy": default_inbound_policy(mesh)}
     values: dict[str, Any] = {
         # The whole root bundle: a root rotation is a bundle change, which rolls the control plane
         # (linkerd.io/trust-root-sha256 pod annotation) and reaches new workloads through the injector.

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import CaMaterial, ControlPlane, Exposure, MeshFacts, MeshMtls, Resource, TrustAnchors
+from .base import (
+    CaMaterial,
+    ControlPlane,
+    DefaultAccess,
+    Exposure,
+    MeshFacts,
+    MeshMtls,
+    OwnTraffic,
+    OwnTrafficAllowed,
+    Resource,
+    TrustAnchors,
+)
 from .consul import ConsulFacts
 from .istio import IstioFacts
 from .linkerd import LinkerdFacts
@@ -19,4 +30,16 @@ def control_planes(resources: list[Resource]) -> Iterator[ControlPlane]:
                 yield found
 
 
-__all__ = ["MESHES", "CaMaterial", "ControlPlane", "Exposure", "MeshMtls", "Resource", "TrustAnchors", "control_planes"]
+__all__ = [
+    "MESHES",
+    "CaMaterial",
+    "ControlPlane",
+    "DefaultAccess",
+    "Exposure",
+    "MeshMtls",
+    "OwnTraffic",
+    "OwnTrafficAllowed",
+    "Resource",
+    "TrustAnchors",
+    "control_planes",
+]

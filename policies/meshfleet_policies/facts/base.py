@@ -132,6 +132,50 @@ class MeshMtls:
     mode: str
 
 
+@dataclass(frozen=True)
+class DefaultAccess:
+    """Who may call a meshed workload that declares no callers, mesh-wide in one cluster."""
+
+    urn: str
+    cluster_key: str | None
+    cluster: str
+    deny: bool
+    how: str
+    """The setting, in the mesh's words (e.g. "proxy.defaultInboundPolicy: deny")."""
+
+
+@dataclass(frozen=True)
+class OwnTraffic:
+    """Traffic the mesh itself needs (its control plane, gateways, probes) that a deny default would cut
+    unless something lets it through."""
+
+    urn: str
+    cluster_key: str | None
+    cluster: str
+    what: str
+    labels: Mapping[str, str]
+    """The pods that receive it: an allowance selecting a subset of these labels covers it."""
+    fix: str
+
+
+@dataclass(frozen=True)
+class OwnTrafficAllowed:
+    """What lets some of the mesh's own traffic through under a deny default: by name (`what`), or every
+    pod whose labels include `selector`."""
+
+    urn: str
+    cluster_key: str | None
+    what: str | None = None
+    selector: Mapping[str, str] | None = None
+
+    def covers(self, traffic: OwnTraffic) -> bool:
+        if self.cluster_key != traffic.cluster_key:
+            return False
+        if self.what is not None:
+            return self.what == traffic.what
+        return self.selector is not None and self.selector.items() <= traffic.labels.items()
+
+
 class MeshFacts(Protocol):
     name: str
 
@@ -150,6 +194,14 @@ class MeshFacts(Protocol):
 
     def remote_kubeconfigs(self, resource: Resource) -> list[tuple[str, str]]:
         """(data key, kubeconfig) pairs this resource hands to a control plane to read another cluster."""
+
+    def default_access(self, resource: Resource) -> DefaultAccess | None: ...
+
+    def own_traffic(self, resource: Resource) -> list[OwnTraffic]:
+        """The mesh's own traffic this resource receives, which a deny default must let through."""
+
+    def own_traffic_allowed(self, resource: Resource) -> list[OwnTrafficAllowed]:
+        """What of the mesh's own traffic this resource lets through under a deny default."""
 
     def secret_material(self, value: str) -> str | None:
         """What secret the mesh would hand across clusters this string is (e.g. "a Consul peering token"),

@@ -27,8 +27,11 @@ from .base import (
     SECRET,
     CaMaterial,
     ControlPlane,
+    DefaultAccess,
     Exposure,
     MeshMtls,
+    OwnTraffic,
+    OwnTrafficAllowed,
     Resource,
     TrustAnchors,
     chart_name,
@@ -145,6 +148,23 @@ class ConsulFacts:
             return None
         mode = str(get(resource.props, "spec", "mutualTLSMode") or "strict")
         return MeshMtls(resource.urn, resource.provider_urn, mode.upper())
+
+    def default_access(self, resource: Resource) -> DefaultAccess | None:
+        if not (resource.type.startswith(API_GROUP) and resource.type.endswith(":ServiceIntentions")):
+            return None
+        if get(resource.props, "spec", "destination", "name") != "*":
+            return None
+        local = [s for s in get(resource.props, "spec", "sources", default=[]) if s.get("name") == "*" and not s.get("peer")]
+        action = str(local[0].get("action") or "") if local else ""
+        return DefaultAccess(resource.urn, resource.provider_urn, resource.cluster, action == "deny", f"ServiceIntentions * -> *: {action}")
+
+    def own_traffic(self, resource: Resource) -> list[OwnTraffic]:
+        # Nothing of Consul's own is subject to intentions: servers are not in the mesh, and mesh gateways
+        # forward peers' mTLS connections to the destination's sidecar, which applies the intentions.
+        return []
+
+    def own_traffic_allowed(self, resource: Resource) -> list[OwnTrafficAllowed]:
+        return []
 
     def failover_without_outlier_detection(self, resource: Resource) -> list[str]:
         return []  # Consul fails over on health checks; there is no outlier detection to forget

@@ -9,8 +9,11 @@ from .base import (
     SECRET,
     CaMaterial,
     ControlPlane,
+    DefaultAccess,
     Exposure,
     MeshMtls,
+    OwnTraffic,
+    OwnTrafficAllowed,
     Resource,
     TrustAnchors,
     chart_name,
@@ -20,12 +23,31 @@ from .base import (
 )
 
 ROOT_NAMESPACE = "istio-system"
+EASTWEST_FIX = (
+    "add an AuthorizationPolicy in istio-system that selects the gateway's pods with `rules: [{}]` (it forwards mTLS "
+    "untouched; the destination's sidecar checks the caller), as meshfleet does with mesh.defaultAccess: deny"
+)
 
 
 def _values(resource: Resource) -> dict[str, Any]:
     values = resource.props.get("values") or {}
     # The istiod chart merges `pilot.*` over the top level (templates/zzy_descope_legacy.yaml).
     return {**dict(values), **dict(values.get("pilot") or {})}
+
+
+def _authorization_policy(resource: Resource) -> dict[str, Any] | None:
+    """The spec of an AuthorizationPolicy in the root namespace, which applies to the whole mesh."""
+    if not (resource.type.startswith("kubernetes:security.istio.io/") and resource.type.endswith(":AuthorizationPolicy")):
+        return None
+    if get(resource.props, "metadata", "namespace") != ROOT_NAMESPACE:
+        return None
+    return dict(resource.props.get("spec") or {})
+
+
+def _gateway_pod_labels(values: dict[str, Any]) -> dict[str, str]:
+    """The gateway chart's pod labels (templates/_helpers.tpl gateway.selectorLabels, plus `labels`)."""
+    name = str(values.get("name") or "istio-gateway")
+    return {"app": name, "istio": name.removeprefix("istio-"), **{str(k): str(v) for k, v in dict(values.get("labels") or {}).items()}}
 
 
 def _cacerts(resource: Resource) -> dict[str, str] | None:
@@ -115,6 +137,38 @@ class IstioFacts:
         if resource.type != SECRET or get(resource.props, "metadata", "labels", "istio/multiCluster") != "true":
             return []
         return sorted(secret_strings(resource).items())
+
+    def default_access(self, resource: Resource) -> DefaultAccess | None:
+        spec = _authorization_policy(resource)
+        if spec is None or spec.get("selector") or spec.get("targetRef") or spec.get("targetRefs"):
+            return None  # not mesh-wide
+        if spec.get("action", "ALLOW") != "ALLOW" or spec.get("rules") or spec.get("provider"):
+            return None
+        # An ALLOW policy that matches nothing, for every workload: Istio's allow-nothing.
+        return DefaultAccess(
+            resource.urn, resource.provider_urn, resource.cluster, True, f"allow-nothing AuthorizationPolicy {resource.name}"
+        )
+
+    def own_traffic(self, resource: Resource) -> list[OwnTraffic]:
+        if chart_name(resource) != "gateway":
+            return []
+        values = _values(resource)
+        if not values.get("networkGateway"):
+            return []  # an ingress gateway: the user's own traffic, for the user's own rules
+        return [
+            OwnTraffic(
+                resource.urn, resource.provider_urn, resource.cluster, "east-west gateway", _gateway_pod_labels(values), EASTWEST_FIX
+            )
+        ]
+
+    def own_traffic_allowed(self, resource: Resource) -> list[OwnTrafficAllowed]:
+        spec = _authorization_policy(resource)
+        if spec is None or spec.get("action", "ALLOW") != "ALLOW" or spec.get("targetRef") or spec.get("targetRefs"):
+            return []
+        if not any(rule in ({}, None) for rule in spec.get("rules") or []):
+            return []  # only a rule without conditions lets every request of the mesh's own through
+        selector = {str(k): str(v) for k, v in dict(get(spec, "selector", "matchLabels", default={})).items()}
+        return [OwnTrafficAllowed(resource.urn, resource.provider_urn, selector=selector)]
 
     def secret_material(self, value: str) -> str | None:
         return None  # Istio hands no credential across clusters but remote kubeconfigs, checked on their own

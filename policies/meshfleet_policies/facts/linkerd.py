@@ -15,8 +15,11 @@ from .base import (
     SECRET,
     CaMaterial,
     ControlPlane,
+    DefaultAccess,
     Exposure,
     MeshMtls,
+    OwnTraffic,
+    OwnTrafficAllowed,
     Resource,
     TrustAnchors,
     chart_name,
@@ -31,6 +34,20 @@ ISSUER_SECRET = "linkerd-identity-issuer"
 MIRROR_SECRET_TYPE = "mirror.linkerd.io/remote-kubeconfig"
 # Inbound policies under which a meshed pod takes no plain text unless a Server allows it.
 STRICT_POLICIES = {"all-authenticated", "deny"}
+# What a `deny` default must leave open, and where edge-26.8.3 does: the control plane's pods pin
+# `all-unauthenticated` (charts/linkerd-control-plane/templates/destination.yaml, identity.yaml,
+# proxy-injector.yaml: the API server's webhook calls are not meshed), the multicluster gateway pins
+# `all-authenticated` and ships its Server and AuthorizationPolicy (multicluster gateway.yaml,
+# gateway-policy.yaml), and the policy controller authorizes kubelet probes from `policyController.probeNetworks`.
+CONTROL_PLANE = "control plane"
+PROBES = "kubelet probes"
+GATEWAY = "multicluster gateway"
+FIXES = {
+    CONTROL_PLANE: "the linkerd-control-plane chart pins its pods' policy; install it from the chart",
+    PROBES: "set policyController.probeNetworks to the networks kubelets probe from (the chart's default is every "
+    "network), or every meshed pod fails its probes",
+    GATEWAY: "install linkerd-multicluster from its chart, which pins the gateway's policy and authorizes meshed peers",
+}
 
 
 def _values(resource: Resource, chart: str) -> Mapping[str, Any] | None:
@@ -96,6 +113,33 @@ class LinkerdFacts:
             return None
         policy = str(get(values, "proxy", "defaultInboundPolicy", default="all-unauthenticated"))
         return MeshMtls(resource.urn, resource.provider_urn, "STRICT" if policy in STRICT_POLICIES else f"PERMISSIVE ({policy})")
+
+    def default_access(self, resource: Resource) -> DefaultAccess | None:
+        values = _values(resource, CONTROL_PLANE_CHART)
+        if values is None:
+            return None
+        policy = str(get(values, "proxy", "defaultInboundPolicy", default="all-unauthenticated"))
+        return DefaultAccess(
+            resource.urn, resource.provider_urn, resource.cluster, policy == "deny", f"proxy.defaultInboundPolicy: {policy}"
+        )
+
+    def own_traffic(self, resource: Resource) -> list[OwnTraffic]:
+        needs = []
+        if _values(resource, CONTROL_PLANE_CHART) is not None:
+            needs = [CONTROL_PLANE, PROBES]
+        elif (values := _values(resource, MULTICLUSTER_CHART)) is not None and get(values, "gateway", "enabled", default=True) is not False:
+            needs = [GATEWAY]
+        return [OwnTraffic(resource.urn, resource.provider_urn, resource.cluster, what, {}, FIXES[what]) for what in needs]
+
+    def own_traffic_allowed(self, resource: Resource) -> list[OwnTrafficAllowed]:
+        allowed = []
+        if (values := _values(resource, CONTROL_PLANE_CHART)) is not None:
+            allowed.append(CONTROL_PLANE)
+            if get(values, "policyController", "probeNetworks", default=["0.0.0.0/0"]):
+                allowed.append(PROBES)
+        elif _values(resource, MULTICLUSTER_CHART) is not None:
+            allowed.append(GATEWAY)
+        return [OwnTrafficAllowed(resource.urn, resource.provider_urn, what=what) for what in allowed]
 
     def failover_without_outlier_detection(self, resource: Resource) -> list[str]:
         return []  # Linkerd has no locality failover to misconfigure

@@ -1,0 +1,81 @@
+"""The pack's default-deny-keeps-mesh-traffic policy (policies/meshfleet_policies/access.py, facts per mesh),
+through the analyzer protocol as the engine runs it, on fleets of every mesh with `mesh.defaultAccess: deny`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.simulation import PROJECT_DIR, Simulation, simulate
+from components.simulation.policy_check import PACK_DIR, evaluate
+from tests.policies.helpers import messages, tampered
+from tests.support import CONSUL, LINKERD, raw_config
+
+PROD_CONFIG = json.loads((PACK_DIR / "config" / "prod.json").read_text())
+POLICY = "default-deny-keeps-mesh-traffic"
+
+
+def denying(stack: str, config_file: Path) -> Simulation:
+    mesh = raw_config(config_file)["mesh"]
+    mesh["defaultAccess"] = "deny"
+    return simulate(stack, config_file=config_file, config={"meshfleet:mesh": mesh})
+
+
+@pytest.fixture(scope="module")
+def istio_deny() -> Simulation:
+    return denying("prod", PROJECT_DIR / "Pulumi.prod.yaml")
+
+
+@pytest.fixture(scope="module")
+def linkerd_deny() -> Simulation:
+    return denying("linkerd", LINKERD)
+
+
+def test_deny_fleets_of_every_mesh_pass_as_meshfleet_builds_them(istio_deny: Simulation, linkerd_deny: Simulation) -> None:
+    consul_deny = denying("consul", CONSUL)
+    for sim, stack in ((istio_deny, "prod"), (linkerd_deny, "linkerd"), (consul_deny, "consul")):
+        report = evaluate(sim, PROD_CONFIG, stack=stack)
+        assert report.violations == [], stack
+
+
+def test_catches_an_istio_deny_that_cuts_off_the_east_west_gateway(istio_deny: Simulation) -> None:
+    def edit(props: dict[str, Any]) -> None:
+        # Narrowed to one caller: the gateway forwards every cluster's callers, so this cuts off the rest.
+        props["spec"]["rules"] = [{"from": [{"source": {"principals": ["prod.meshfleet.internal/ns/shop/sa/web"]}}]}]
+
+    report = evaluate(tampered(istio_deny, "gke-euw1-eastwest-allow", edit), PROD_CONFIG)
+    assert messages(report, POLICY) == [
+        "mandatory: cluster gke-euw1 denies by default (istio allow-nothing AuthorizationPolicy gke-euw1-allow-nothing), which cuts "
+        "off the istio east-west gateway: add an AuthorizationPolicy in istio-system that selects the gateway's pods with "
+        "`rules: [{}]` (it forwards mTLS untouched; the destination's sidecar checks the caller), as meshfleet does with "
+        "mesh.defaultAccess: deny"
+    ]
+
+
+def test_an_istio_exemption_selecting_other_pods_does_not_cover_the_gateway(istio_deny: Simulation) -> None:
+    def edit(props: dict[str, Any]) -> None:
+        props["spec"]["selector"] = {"matchLabels": {"istio": "ingressgateway"}}
+
+    report = evaluate(tampered(istio_deny, "eks-use1-eastwest-allow", edit), PROD_CONFIG)
+    assert [v.message.split(",")[0] for v in report.of(POLICY)] == [
+        "cluster eks-use1 denies by default (istio allow-nothing AuthorizationPolicy eks-use1-allow-nothing)"
+    ]
+
+
+def test_the_same_gap_passes_while_the_fleet_allows_by_default(prod: Simulation) -> None:
+    assert evaluate(prod, PROD_CONFIG).of(POLICY) == []
+
+
+def test_catches_a_linkerd_deny_without_probe_networks(linkerd_deny: Simulation) -> None:
+    def edit(props: dict[str, Any]) -> None:
+        props["values"]["policyController"] = {"probeNetworks": []}
+
+    report = evaluate(tampered(linkerd_deny, "eks-euc1-linkerd-control-plane", edit), PROD_CONFIG, stack="linkerd")
+    assert messages(report, POLICY) == [
+        "mandatory: cluster eks-euc1 denies by default (linkerd proxy.defaultInboundPolicy: deny), which cuts off the linkerd "
+        "kubelet probes: set policyController.probeNetworks to the networks kubelets probe from (the chart's default is every "
+        "network), or every meshed pod fails its probes"
+    ]
