@@ -1,25 +1,59 @@
 """Benchmark: how the program scales with the number of clusters (a script, not a test).
 
-    venv/bin/python -m tests.benchmark_fleet [3 10 30]
+    venv/bin/python -m tests.benchmark_fleet                     # every mesh, 3 10 30 100 clusters, 3 runs each
+    venv/bin/python -m tests.benchmark_fleet --sizes 3 10 --runs 1 --meshes istio --no-policy-check
 
-For each size it generates a multi-primary fleet (two EKS clusters for every GKE cluster, each its own
-network and region), runs the real program under the mock runtime and prints the evaluation time, the
-number of resources and the longest chain of resource dependencies. Targets: 30 clusters in under 10 s
-on a 2-core machine, and a chain whose length does not grow with the number of clusters (clusters are
-built side by side, never one after another).
+For every mesh this release runs (`components.meshes.AVAILABLE`) and every size it generates a
+multi-primary fleet that passes the prod policy pack (two EKS clusters for every GKE cluster, each its
+own network, region and address ranges, API access narrowed to the operators and the peers) and runs
+the real program under the mock runtime, each run in a fresh process: nothing is cached between sizes
+and every size pays for its own garbage. A run reports
+- CPU seconds of the evaluation (all threads of the process; other processes on the machine do not
+  count, so this is the figure to compare on a shared machine) and its wall seconds;
+- the peak resident memory of the process (imports and a three-cluster warm-up included);
+- the resources registered, and the longest chain of resources that wait for one another: a resource
+  waits for its `depends_on`, for the resources its inputs come from, and for its provider. A chain
+  that grows with the fleet means clusters are built one after another.
+Each figure is the median of the runs. Then the credential-free policy check
+(`python -m components.simulation.policy_check`) runs on a 30-cluster fleet of the first mesh, as a
+user runs it: CPU of the command and of the policy pack it starts.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from components.simulation import Recorded, simulate
+import yaml
 
 AWS_REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-south-1", "ap-northeast-1"]
 GCP_REGIONS = ["europe-west1", "europe-west4", "us-central1", "us-east4", "asia-east1", "southamerica-east1"]
+SIZES = (3, 10, 30, 100)
+OPERATORS = "203.0.113.0/24"
+"""Who may reach the API servers besides the peers, as a production fleet narrows it (policy `api-server-not-public`)."""
+POLICY_CHECK_SIZE = 30
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+MeshSettings = Callable[[], dict[str, Any]]
+MESHES: dict[str, MeshSettings] = {
+    # One entry per mesh: the `mesh.<type>` block a large fleet of it needs, beyond type and version
+    # (the version is the mesh's example version). Meshes this release does not run are skipped.
+    "istio": lambda: {"istio": {"revisions": [{"name": "1-30-5", "tags": ["default"]}]}},
+    "linkerd": dict,
+    "consul": dict,
+}
 
 
 def fleet_clusters(count: int) -> list[dict[str, Any]]:
@@ -36,10 +70,13 @@ def fleet_clusters(count: int) -> list[dict[str, Any]]:
                     "network": f"net-{i:02d}",
                     "create": {
                         "project": "bench",
+                        # Each cluster its own 10.x.0.0/16 (EKS: x < 100; GKE: x = 100 + i), so that node
+                        # and pod ranges never overlap, as internal east-west gateways need.
                         "subnetCidr": f"10.{100 + i}.0.0/20",
-                        "podsCidr": f"10.{(i * 4) % 64 + 64}.0.0/14",
                         "servicesCidr": f"10.{100 + i}.16.0/20",
+                        "podsCidr": f"10.{100 + i}.128.0/17",
                         "masterCidr": f"172.16.{i}.0/28",
+                        "apiAccessCidrs": [OPERATORS],
                     },
                 }
             )
@@ -52,47 +89,158 @@ def fleet_clusters(count: int) -> list[dict[str, Any]]:
                     "region": region,
                     "zones": [f"{region}a", f"{region}b"],
                     "network": f"net-{i:02d}",
-                    "create": {"vpcCidr": f"10.{i}.0.0/16"},
+                    "create": {"vpcCidr": f"10.{i}.0.0/16", "apiAccessCidrs": [OPERATORS]},
                 }
             )
     return clusters
 
 
-def longest_chain(resources: list[Recorded]) -> int:
-    """Resources on the longest path of `depends_on` and input dependencies."""
+def fleet_config(mesh_type: str, count: int) -> dict[str, Any]:
+    from components.meshes import AVAILABLE
+
+    mesh = {"type": mesh_type, "version": AVAILABLE[mesh_type].rules.example_version, "meshId": "bench", **MESHES[mesh_type]()}
+    return {"meshfleet:clusters": fleet_clusters(count), "meshfleet:mesh": mesh}
+
+
+def longest_chain(resources: list[Any]) -> int:
+    """Resources on the longest path of resources waiting for one another (dependencies and providers)."""
     by_urn = {r.urn: r for r in resources}
+
+    def waits_for(r: Any) -> set[str]:
+        return {*r.all_dependencies, *([r.provider] if r.provider else [])}
 
     @cache
     def depth(urn: str) -> int:
-        return 1 + max((depth(d) for d in by_urn[urn].all_dependencies if d in by_urn), default=0)
+        return 1 + max((depth(d) for d in waits_for(by_urn[urn]) if d in by_urn), default=0)
 
     sys.setrecursionlimit(max(10_000, sys.getrecursionlimit()))
     return max(depth(r.urn) for r in resources)
 
 
-def run(count: int) -> tuple[float, int, int]:
-    config = {
-        "meshfleet:clusters": fleet_clusters(count),
-        "meshfleet:mesh": {
-            "type": "istio",
-            "version": "1.30.5",
-            "meshId": "bench",
-            "istio": {"revisions": [{"name": "1-30-5", "tags": ["default"]}]},
-        },
+# --- one run, in its own process ----------------------------------------------------------------------
+
+
+def measure(mesh_type: str, count: int) -> dict[str, Any]:
+    from components.simulation import simulate
+
+    simulate("prod", config=fleet_config(mesh_type, 3))  # imports (EKS and GKE), so that no size is charged for them
+    cpu, wall = time.process_time(), time.perf_counter()
+    sim = simulate("prod", config=fleet_config(mesh_type, count))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {
+        "cpu": cpu,
+        "wall": wall,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "resources": len(sim.resources),
+        "chain": longest_chain(sim.resources),
     }
-    started = time.perf_counter()
-    sim = simulate("prod", config=config)
-    elapsed = time.perf_counter() - started
-    return elapsed, len(sim.resources), longest_chain(sim.resources)
+
+
+def run_fresh(mesh_type: str, count: int) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmark_fleet", "--measure", mesh_type, str(count)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{mesh_type} at {count} clusters failed:\n{result.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+    return figures
+
+
+def run_policy_check(mesh_type: str, count: int) -> dict[str, Any]:
+    """The command as users run it; CPU of the command and of the policy pack process it starts."""
+    with tempfile.TemporaryDirectory() as scratch:
+        stack_file = Path(scratch) / "Pulumi.bench.yaml"
+        stack_file.write_text(yaml.safe_dump({"config": fleet_config(mesh_type, count)}))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "components.simulation.policy_check", "--stack", "prod", "--config-file", str(stack_file)],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - wall
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"the policy check failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+    return {
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "wall": wall,
+        "peak_mb": after.ru_maxrss / 1024,
+        "summary": result.stdout.strip().splitlines()[-1],
+    }
+
+
+# --- report -------------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), ""
+    )
+    import pulumi
+
+    sdk = getattr(pulumi, "__version__", "") or _distribution_version("pulumi")
+    return f"{os.cpu_count()} cores ({model or platform.processor()}), Python {platform.python_version()}, Pulumi SDK {sdk}, {platform.system()}"
+
+
+def _distribution_version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
 
 
 def main(argv: list[str]) -> int:
-    sizes = [int(a) for a in argv] or [3, 10, 30]
-    run(3)  # warm up: import every SDK module the program uses, so no size is charged for imports
-    print(f"{'clusters':>8} {'seconds':>8} {'resources':>9} {'longest chain':>13}")
-    for size in sizes:
-        elapsed, resources, chain = run(size)
-        print(f"{size:>8} {elapsed:>8.2f} {resources:>9} {chain:>13}")
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmark_fleet", description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--meshes", nargs="+", default=list(MESHES), help="mesh types (default: every one this release runs)")
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes per size; figures are their median")
+    parser.add_argument("--no-policy-check", action="store_true")
+    parser.add_argument("--measure", nargs=2, metavar=("MESH", "CLUSTERS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        from components.simulation.runner import exit_without_teardown
+
+        print(json.dumps(measure(args.measure[0], int(args.measure[1]))))
+        exit_without_teardown(0)
+
+    from components.meshes import AVAILABLE
+
+    meshes = [m for m in args.meshes if m in AVAILABLE]
+    skipped = [m for m in args.meshes if m not in AVAILABLE]
+    print(f"Machine: {machine()}. Each figure: median of {args.runs} fresh processes; CPU = seconds of CPU the run used.")
+    if skipped:
+        print(f"Skipped (not in this release): {', '.join(skipped)}")
+    print()
+    print("| mesh | clusters | resources | longest chain | CPU s | wall s | peak MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    # The policy check goes first: a process's record of its children's peak memory is the largest
+    # child's so far, and the large fleets below would hide the command's.
+    checks = [run_policy_check(meshes[0], POLICY_CHECK_SIZE) for _ in range(args.runs)] if meshes and not args.no_policy_check else []
+    for mesh_type in meshes:
+        for size in args.sizes:
+            runs = [run_fresh(mesh_type, size) for _ in range(args.runs)]
+            print(
+                f"| {mesh_type} | {size} | {runs[0]['resources']} | {runs[0]['chain']} | {median(runs, 'cpu'):.2f} "
+                f"| {median(runs, 'wall'):.2f} | {median(runs, 'peak_mb'):.0f} |",
+                flush=True,
+            )
+    if checks:
+        print()
+        print(
+            f"Policy check, {meshes[0]} at {POLICY_CHECK_SIZE} clusters (command and policy pack): "
+            f"{median(checks, 'cpu'):.2f} s CPU, {median(checks, 'wall'):.2f} s wall, "
+            f"{max(c['peak_mb'] for c in checks):.0f} MB peak (the larger process); {checks[0]['summary']}"
+        )
     return 0
 
 

@@ -41,3 +41,41 @@ def test_section_names_cited_in_the_repository_exist() -> None:
         names += re.findall(r'README, "([^"]+)"', text)
     assert names, "no citations found"
     assert [n for n in names if n not in headings] == []
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_the_readme_and_docs_reach_existing_pages_and_headings() -> None:
+    pages = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if target.startswith(("http:", "https:")):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.name}: {target}")
+            elif anchor and linked.suffix == ".md":
+                headings = {_anchor(line.lstrip("#")) for line in linked.read_text().splitlines() if line.startswith("#")}
+                if anchor not in headings:
+                    broken.append(f"{page.name}: {target}")
+    assert broken == []
+
+
+def test_docs_sections_cited_in_the_repository_exist() -> None:
+    cited = []
+    for path in [*PROJECT_DIR.glob("*.yaml"), *PROJECT_DIR.glob("examples/**/*.yaml"), *PROJECT_DIR.glob("components/**/*.py")]:
+        text = " ".join(line.lstrip("# ").strip() for line in path.read_text().splitlines())
+        cited += [(path.name, page, heading) for page, heading in re.findall(r'docs/([\w-]+\.md), "([^"]+)"', text)]
+    assert cited, "no citations found"
+    missing = []
+    for source, page, heading in cited:
+        doc = PROJECT_DIR / "docs" / page
+        headings = {line.lstrip("#").strip() for line in doc.read_text().splitlines() if line.startswith("#")} if doc.exists() else set()
+        if heading not in headings:
+            missing.append(f"{source}: docs/{page}, {heading!r}")
+    assert missing == []

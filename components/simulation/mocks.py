@@ -207,10 +207,12 @@ class FleetMocks(pulumi.runtime.Mocks):
         if args.inputs.get("type") != "kubernetes.io/service-account-token":
             return {}
         # What the token controller writes into a service-account-token Secret.
-        namespace = args.inputs.get("metadata", {}).get("namespace", "default")
+        metadata = args.inputs.get("metadata", {})
+        namespace = metadata.get("namespace", "default")
         return {
             "data": {
-                "token": _b64(f"token-of-{args.name}"),
+                # Each Secret its own token: a new Secret (a rotation) is a new token.
+                "token": _b64(f"token-of-{args.name}-{metadata.get('name', '')}"),
                 "ca.crt": _b64(api_server_ca(self._cluster_of(args))),
                 "namespace": _b64(namespace),
             }

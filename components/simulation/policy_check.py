@@ -16,6 +16,7 @@ AnalyzeStack. It prints every violation and exits 1 when one is mandatory.
 from __future__ import annotations
 
 import argparse
+import atexit
 import difflib
 import json
 import os
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from ..config import FleetConfigError
 from .mocks import simulated_kubeconfig
 from .recorder import SECRET_SIG, SIG_KEY, PropertyPath, Recorded
-from .runner import PROJECT, PROJECT_DIR, ProgramFailed, Simulation, simulate, stack_config
+from .runner import PROJECT, PROJECT_DIR, ProgramFailed, Simulation, exit_without_teardown, simulate, stack_config
 
 PACK_DIR = PROJECT_DIR / "policies"
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
@@ -135,6 +136,28 @@ def running_pack(
     finally:
         process.kill()
         process.wait()
+
+
+_packs: dict[tuple[Path, str, bool], PackProcess] = {}
+_pack_exits = ExitStack()
+
+
+def shared_pack(pack_dir: Path, stack: str, dry_run: bool) -> PackProcess:
+    """The pack process for `stack`, started on first use and kept for the next evaluation in this
+    process: a start costs about a second of CPU (Python and the pack's imports), which a test session
+    evaluating thirty times would pay thirty times. The pack holds no state between evaluations
+    besides what `Configure` replaces. `close_packs` ends them, as does this process's normal exit."""
+    key = (pack_dir, stack, dry_run)
+    if key not in _packs:
+        if not _packs:
+            atexit.register(close_packs)
+        _packs[key] = _pack_exits.enter_context(running_pack(pack_dir, stack, dry_run, {}))
+    return _packs[key]
+
+
+def close_packs() -> None:
+    _packs.clear()
+    _pack_exits.close()
 
 
 class PolicyConfigError(ValueError):
@@ -243,41 +266,41 @@ def evaluate(
     report = PolicyReport()
     by_urn = {r.urn: r for r in sim.resources}
     stack_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{stack}"
-    with running_pack(pack_dir, stack, preview, {}) as pack:
-        pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=PROJECT, dry_run=preview))
-        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
-        pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=reconcile_config(info, policy_config)))
-        stack_resources = []
-        for resource in sim.resources:
-            if resource.type.startswith("pulumi:providers:") or resource.read:
-                continue
-            request = dict(
+    pack = shared_pack(pack_dir, stack, preview)
+    pack.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack=stack, project=PROJECT, dry_run=preview))
+    info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+    pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=reconcile_config(info, policy_config)))
+    stack_resources = []
+    for resource in sim.resources:
+        if resource.type.startswith("pulumi:providers:") or resource.read:
+            continue
+        request = dict(
+            type=resource.type,
+            properties=wire_properties(resource.inputs, resource.secret_inputs),
+            urn=resource.urn,
+            name=resource.name,
+            options=_options(resource),
+            provider=_provider(resource, by_urn, stack),
+        )
+        pack.stub.Remediate(analyzer_pb2.AnalyzeRequest(**request))  # type: ignore[arg-type]
+        _collect(report, pack.stub.Analyze(analyzer_pb2.AnalyzeRequest(**request)), resource.urn)  # type: ignore[arg-type]
+        stack_resources.append(
+            analyzer_pb2.AnalyzerResource(
                 type=resource.type,
-                properties=wire_properties(resource.inputs, resource.secret_inputs),
+                properties=wire_properties(resource.outputs, _output_secrets(resource)),
                 urn=resource.urn,
                 name=resource.name,
                 options=_options(resource),
                 provider=_provider(resource, by_urn, stack),
+                parent=resource.parent,
+                dependencies=list(resource.dependencies),
+                propertyDependencies={
+                    k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v)) for k, v in resource.property_dependencies.items() if v
+                },
             )
-            pack.stub.Remediate(analyzer_pb2.AnalyzeRequest(**request))  # type: ignore[arg-type]
-            _collect(report, pack.stub.Analyze(analyzer_pb2.AnalyzeRequest(**request)), resource.urn)  # type: ignore[arg-type]
-            stack_resources.append(
-                analyzer_pb2.AnalyzerResource(
-                    type=resource.type,
-                    properties=wire_properties(resource.outputs, _output_secrets(resource)),
-                    urn=resource.urn,
-                    name=resource.name,
-                    options=_options(resource),
-                    provider=_provider(resource, by_urn, stack),
-                    parent=resource.parent,
-                    dependencies=list(resource.dependencies),
-                    propertyDependencies={
-                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v)) for k, v in resource.property_dependencies.items() if v
-                    },
-                )
-            )
-        response = pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
-        _collect(report, response, stack_urn)
+        )
+    response = pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
+    _collect(report, response, stack_urn)
     return report
 
 
@@ -474,7 +497,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    finally:
+        close_packs()
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_without_teardown(main())

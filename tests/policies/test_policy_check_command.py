@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.simulation import PROJECT_DIR, simulate
-from components.simulation.policy_check import PACK_DIR, evaluate, main
+from components.simulation import PROJECT_DIR, Simulation, simulate
+from components.simulation.policy_check import PACK_DIR, evaluate, main, shared_pack
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -29,7 +29,7 @@ def reported(output: str) -> list[tuple[str, str, str]]:
 def test_compliant_prod_passes() -> None:
     result = run("--stack", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines()[-1] == "161 resources checked; 0 violations, 0 mandatory"
+    assert result.stdout.splitlines()[-1] == "158 resources checked; 0 violations, 0 mandatory"
     assert "no credentials used" in result.stdout.splitlines()[0]
 
 
@@ -166,6 +166,16 @@ def test_first_preview_summarises_what_it_could_not_check() -> None:
         "  ca-keys-only-in-secrets: 3 resources (.values.service.loadBalancerSourceRanges)",
         "  east-west-gateway-not-public: 3 resources (.values.service.loadBalancerSourceRanges)",
         "  mesh-fleet-consistency: 1 resource (.stringData)",
-        "  remote-kubeconfigs-token-only: 6 resources (.stringData)",
+        "  remote-kubeconfigs-token-only: 3 resources (.stringData)",  # one remote secret per primary
     ]
-    assert lines[-1] == "161 resources checked; 0 violations, 0 mandatory; 16 checks could not run in this preview"
+    assert lines[-1] == "158 resources checked; 0 violations, 0 mandatory; 13 checks could not run in this preview"
+
+
+def test_evaluations_in_one_process_share_one_pack_process(prod: Simulation) -> None:
+    config = json.loads((PACK_DIR / "config" / "prod.json").read_text())
+    first = evaluate(prod, config)
+    pack = shared_pack(PACK_DIR, "prod", False)
+    second = evaluate(prod, config)
+    assert shared_pack(PACK_DIR, "prod", False) is pack  # started once, configured anew each time
+    assert (first.violations, first.not_applicable) == (second.violations, second.not_applicable)
+    assert shared_pack(PACK_DIR, "prod", True) is not pack  # a first preview is another engine run

@@ -3,7 +3,7 @@
 Where things are made:
 - control_plane.py: istio-system, `cacerts`, base and istiod (one release per revision)
 - eastwest.py: the east-west gateway, cross-network Gateway and istiod exposure
-- discovery.py: remote secrets (endpoint discovery without istioctl)
+- discovery.py: reader tokens and one remote secret per primary (endpoint discovery without istioctl)
 - locality.py: the per-service DestinationRule with failover and outlier detection
 - routing.py: app teams' weighted versions (canaries) on top of it
 - access.py: the fleet's default access and app teams' callers (AuthorizationPolicies)

@@ -1,5 +1,5 @@
 """Istio across the fleet: per cluster a control plane, an east-west gateway and mTLS policy; across
-clusters the remote secrets that let every primary discover every other cluster's endpoints."""
+clusters the remote secret in each primary through which it discovers every other cluster's endpoints."""
 
 from __future__ import annotations
 
@@ -135,32 +135,42 @@ class IstioMesh(MeshDeployment):
         return self.clusters[primary].gateway.address.apply(lambda address: address_for_remotes(primary, remotes, address))
 
     def _connect(self) -> dict[str, list[pulumi.Resource]]:
-        """Remote secrets: in every primary, one per other cluster. Returns what was made in each primary."""
-        fleet = self._args.fleet
-        primaries = [name for name, c in fleet.clusters.items() if c.is_primary]
+        """Remote secrets: in every primary, one Secret holding every other cluster. Returns what was
+        made in each primary."""
+        args = self._args
+        primaries = [name for name, c in args.fleet.clusters.items() if c.is_primary]
         for name, node in self.clusters.items():
             if any(p != name for p in primaries):
                 node.reader = discovery.reader_credentials(
-                    self._args.clusters[name],
-                    self._args.settings.reader_token_generation,
+                    args.clusters[name],
+                    args.settings.reader_token_generation,
                     node.control_plane.releases,
                     pulumi.ResourceOptions(parent=node),
                 )
+        readers = {name: node.reader for name, node in self.clusters.items() if node.reader is not None}
+        kubeconfigs = discovery.reader_kubeconfigs(readers)
         made: dict[str, list[pulumi.Resource]] = {holder: [] for holder in primaries}
         for holder in primaries:
-            for name, node in self.clusters.items():
-                if name == holder or node.reader is None:
-                    continue
-                secret = discovery.remote_secret(
-                    self._args.clusters[holder],
-                    self._args.clusters[name],
-                    node.reader,
-                    # The reader's RBAC comes with the observed cluster's istiod; the holder's istiod
-                    # must exist to pick the Secret up.
-                    [*node.control_plane.releases, *self.clusters[holder].control_plane.releases],
-                    pulumi.ResourceOptions(parent=self.clusters[holder]),
-                )
-                made[holder].append(secret)
+            holder_node = self.clusters[holder]
+            peers = [name for name in readers if name != holder]
+            if not peers:
+                continue  # a fleet of one
+            retired: list[pulumi.Resource] = []
+            if args.settings.migrate_remote_secrets:
+                retired = [
+                    discovery.retired_remote_secret(args.clusters[holder], name, pulumi.ResourceOptions(parent=holder_node))
+                    for name in peers
+                ]
+            secret = discovery.remote_secrets(
+                args.clusters[holder],
+                kubeconfigs,
+                # The holder's istiod must exist to pick the Secret up. Each reader token already waits
+                # for its cluster's istiod (its RBAC), so naming those releases again would only add
+                # N² edges for the SDK to walk.
+                [*holder_node.control_plane.releases, *retired],
+                pulumi.ResourceOptions(parent=holder_node),
+            )
+            made[holder].append(secret)
         return made
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:

@@ -1,4 +1,5 @@
-"""The `mesh.istio` block: revisions with their tags, and the reader-token generation."""
+"""The `mesh.istio` block: revisions with their tags, the reader-token generation and the one-off
+migration of remote secrets from one per pair to one per primary."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ class IstioSettings:
     """mesh.version: the version of revisions that name none."""
     revisions: tuple[Revision, ...]
     reader_token_generation: int
+    migrate_remote_secrets: bool = False
+    """Retire the per-pair remote secrets of older releases before writing the per-primary ones
+    (discovery.retired_remote_secret). Default: off; a stack made by this release has none."""
 
     def chart(self, chart: str) -> ChartRef:
         """base and gateway: the newest revision's chart, so that during a canary across versions the CRDs
@@ -66,7 +70,7 @@ class IstioSettings:
 
 
 def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
-    s.reject_unknown(["revisions", "readerTokenGeneration"])
+    s.reject_unknown(["revisions", "readerTokenGeneration", "migrateRemoteSecrets"])
     version = fleet.mesh.version or DEFAULT_VERSION
     _check_version(s, "meshfleet:mesh.version", fleet.mesh.version)
     revisions: list[Revision] = []
@@ -114,7 +118,12 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
             continue
         revisions.append(Revision(name, revision_version, tags))
     generation = s.integer("readerTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
-    return IstioSettings(version=version, revisions=tuple(revisions), reader_token_generation=generation)
+    return IstioSettings(
+        version=version,
+        revisions=tuple(revisions),
+        reader_token_generation=generation,
+        migrate_remote_secrets=s.boolean("migrateRemoteSecrets", False),
+    )
 
 
 def _version_key(version: str) -> tuple[int, ...]:
