@@ -22,7 +22,6 @@ from typing import Any
 import yaml
 
 from .base import (
-    INTERNAL_ANNOTATIONS,
     RELEASE,
     SECRET,
     CaMaterial,
@@ -36,6 +35,7 @@ from .base import (
     TrustAnchors,
     chart_name,
     get,
+    internal_load_balancer,
     secret_strings,
 )
 
@@ -113,7 +113,7 @@ class ConsulFacts:
             return None
         service = gateway.get("service") or {}
         annotations = _yaml_map(service.get("annotations"))
-        internal = any(test(annotations[key]) for key, test in INTERNAL_ANNOTATIONS.items() if key in annotations)
+        internal = internal_load_balancer(annotations)
         ranges = _yaml_map(service.get("additionalSpec")).get("loadBalancerSourceRanges") or []
         return Exposure(
             urn=resource.urn,
