@@ -4,7 +4,9 @@ the mesh's checks skip and say how to set it (docs/upstream.md)."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,3 +201,85 @@ def test_fails_validation_of_each_emitted_kind_with_a_field_upstream_lacks(
     for gvk, resource in sorted(first.items()):
         stray = {**resource.inputs, "spec": {**resource.inputs["spec"], "weigth": 1}}
         assert validate(stray, crds, gvk) == ["$.spec.weigth is not in the CRD (the API server would prune it)"], resource.urn
+
+
+# --- reading a location, offline: a synthetic chart template in a throwaway repository --------------------
+
+SYNTHETIC = Upstream("example", "https://example.invalid/mesh.git", "v1.0.0", ("charts/crds/templates/**.yaml",), ("example.io",))
+TEMPLATE = """{{- if .Values.enabled }}
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  labels:
+    chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+    {{- with .Values.labels }}{{ toYaml . | nindent 4 }}{{- end }}
+  name: widgets.example.io
+spec:
+  group: example.io
+  names: {kind: Widget, plural: widgets}
+  versions:
+  - name: v1
+    served: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [size]
+            properties:
+              size: {type: integer}
+              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+  - name: v0
+    served: false
+    schema: {openAPIV3Schema: {type: object}}
+{{- end }}
+"""
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def synthetic_clone(tmp_path: Path) -> Path:
+    template = tmp_path / "charts" / "crds" / "templates" / "nested" / "widgets.yaml"
+    template.parent.mkdir(parents=True)
+    template.write_text(TEMPLATE)
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "crds")
+    _git(tmp_path, "tag", "v1.0.0")
+    template.write_text("not: [a crd")  # the working tree moves on; the tag is what is read
+    return tmp_path
+
+
+def test_a_clone_is_read_at_the_pinned_tag_with_helm_actions_removed(synthetic_clone: Path) -> None:
+    crds = load(SYNTHETIC, synthetic_clone)
+    assert crds.kinds() == {("example.io", "v1", "Widget")}, "only served versions"
+    widget = {"apiVersion": "example.io/v1", "kind": "Widget", "metadata": {}, "spec": {"extra": {"any": 1}, "colour": "red"}}
+    assert validate(widget, crds, ("example.io", "v1", "Widget")) == [
+        "$.spec.size is required",
+        "$.spec.colour is not in the CRD (the API server would prune it)",
+    ]
+    assert validate(widget, crds, ("example.io", "v0", "Widget")) == [f"example.io/v0 Widget is not served by the CRDs of {crds.source}"]
+
+
+def test_a_plain_directory_of_crd_files_is_read_as_it_is(tmp_path: Path) -> None:
+    (tmp_path / "widgets.yaml").write_text(TEMPLATE)
+    assert load(SYNTHETIC, tmp_path).kinds() == {("example.io", "v1", "Widget")}
+
+
+def test_fails_on_a_clone_without_the_pinned_tag(synthetic_clone: Path) -> None:
+    with pytest.raises(UpstreamError) as error:
+        load(SYNTHETIC, synthetic_clone, "v1.0.5")
+    assert str(error.value) == (
+        f"{synthetic_clone} has no tag v1.0.5: `git -C {synthetic_clone} fetch origin tag v1.0.5`, or set MESHFLEET_UPSTREAM_EXAMPLE_TAG"
+    )
+
+
+def test_skip_reason_says_how_to_set_the_variable() -> None:
+    assert SYNTHETIC.how_to_set() == (
+        "MESHFLEET_UPSTREAM_EXAMPLE is unset: `git clone --bare --depth 1 --branch v1.0.0 https://example.invalid/mesh.git <dir>` "
+        "(or use an existing clone that has tag v1.0.0) and set MESHFLEET_UPSTREAM_EXAMPLE=<dir>"
+    )
