@@ -94,8 +94,25 @@ class Retries:
     """Timeout of each try, e.g. `2s`. Default: none beyond the request's `timeout` (Consul has none)."""
 
 
+class ServicePods:
+    """The pods behind an app team's service, as routing and access rules address them."""
+
+    service: str
+    port: int
+    target_port: int | str | None
+    selector: Mapping[str, str] | None
+
+    @property
+    def pod_port(self) -> int | str:
+        return self.port if self.target_port is None else self.target_port
+
+    @property
+    def pod_selector(self) -> dict[str, str]:
+        return dict(self.selector) if self.selector is not None else {"app": self.service}
+
+
 @dataclass(frozen=True)
-class ServiceRoutingArgs:
+class ServiceRoutingArgs(ServicePods):
     """How an app team routes one service: versions with their traffic share (or one live version,
     blue-green), header routes, mirroring, timeouts, retries and locality failover.
 
@@ -195,14 +212,6 @@ class ServiceRoutingArgs:
     @property
     def host(self) -> str:
         return f"{self.service}.{self.namespace}.svc.{self.cluster_domain}"
-
-    @property
-    def pod_port(self) -> int | str:
-        return self.port if self.target_port is None else self.target_port
-
-    @property
-    def pod_selector(self) -> dict[str, str]:
-        return dict(self.selector) if self.selector is not None else {"app": self.service}
 
     def refuse(self, mesh: str, what: str, why: str) -> ValueError:
         """The error for asking a mesh for something it cannot do, naming the mesh and the reason."""
