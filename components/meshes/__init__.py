@@ -4,26 +4,15 @@ from __future__ import annotations
 
 from ..config import MeshRules
 from .access import AccessRule, AccessSupport, Caller, ServiceAccessArgs
-from .base import (
-    BlueGreen,
-    HeaderMatch,
-    HeaderRoute,
-    IdentitySupport,
-    LocalitySupport,
-    Mesh,
-    MeshDeployment,
-    MeshPorts,
-    Mirror,
-    Retries,
-    ServiceRoutingArgs,
-)
+from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts
 from .consul import Consul
 from .istio import Istio
 from .linkerd import Linkerd
+from .routing import BlueGreen, HeaderMatch, HeaderRoute, Mirror, Retries, ServiceRoutingArgs
 
 AVAILABLE: dict[str, type[Mesh]] = {Istio.type: Istio, Linkerd.type: Linkerd, Consul.type: Consul}
 
-# Designed for (see base.py), not built yet: selecting one is a clear error, never a half-installed mesh.
+# Meshes designed for but not built yet: selecting one is a clear error, never a half-installed mesh.
 # Every mesh base.py was designed for is built now.
 PLANNED: dict[str, MeshRules] = {}
 

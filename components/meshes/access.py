@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import pulumi
 
+from .routing import ServicePods
+
 # The methods every mesh accepts in a rule (Consul's webhook refuses any other:
 # serviceintentions_types.go IntentionHTTPPermission.validate).
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
@@ -75,7 +77,7 @@ def prefix_of(path: str) -> str:
 
 
 @dataclass(frozen=True)
-class ServiceAccessArgs:
+class ServiceAccessArgs(ServicePods):
     """Who may call one service, in one cluster (the provider in the options). Everybody else is refused,
     whatever the fleet's `mesh.defaultAccess`."""
 
@@ -101,14 +103,6 @@ class ServiceAccessArgs:
         problems = _problems(self)
         if problems:
             raise ValueError(f"access for {self.service}: " + "; ".join(problems))
-
-    @property
-    def pod_port(self) -> int | str:
-        return self.port if self.target_port is None else self.target_port
-
-    @property
-    def pod_selector(self) -> dict[str, str]:
-        return dict(self.selector) if self.selector is not None else {"app": self.service}
 
     @property
     def callers(self) -> list[Caller]:

@@ -21,7 +21,8 @@ from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...trust import CaProfile, FleetTrust
 from ..access import ServiceAccessArgs
-from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts
+from ..routing import ServiceRoutingArgs
 from . import values
 from .access import ACCESS, ServiceAccess
 from .mesh import ConsulMesh, ConsulMeshArgs

@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..base import HeaderRoute, ServiceRoutingArgs
+from ..routing import HeaderRoute, ServiceRoutingArgs
 from . import values
 from .locality import ServiceFailover, ServiceFailoverArgs
 

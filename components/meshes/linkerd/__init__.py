@@ -23,7 +23,8 @@ from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section, TracingRules
 from ...trust import CaProfile, FleetTrust
 from ..access import ServiceAccessArgs
-from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts, ServiceRoutingArgs
+from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts
+from ..routing import ServiceRoutingArgs
 from . import values
 from .access import ACCESS, ServiceAccess
 from .locality import LOCALITY

@@ -23,7 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..base import HeaderRoute, ServiceRoutingArgs
+from ..routing import HeaderRoute, ServiceRoutingArgs
 from .locality import ALTERNATIVES
 
 ROUTE_API_VERSION = "policy.linkerd.io/v1beta3"
