@@ -114,45 +114,62 @@ def _context(side: int, workload: Workload, trust_bundle_pem: str, directory: Pa
     return context
 
 
-def mutual_tls(server: Workload, server_trust: str, client: Workload, client_trust: str, directory: Path) -> HandshakeResult:
-    """Mutual TLS over a loopback socket; both sides verify the peer against their trust bundle."""
-    server_context = _context(ssl.PROTOCOL_TLS_SERVER, server, server_trust, directory, "server")
-    client_context = _context(ssl.PROTOCOL_TLS_CLIENT, client, client_trust, directory, "client")
+@dataclass
+class _Exchange:
+    server_saw: str | None = None
+    """The client's identity as the server read it from the client certificate."""
+    client_saw: str | None = None
+    """The server's identity as the client read it."""
+    server_error: str | None = None
+    client_error: str | None = None
+
+
+def _loopback_exchange(server_context: ssl.SSLContext, client_context: ssl.SSLContext, server_hostname: str | None = None) -> _Exchange:
+    """One TLS connection over a loopback socket and an echoed ping, each side's outcome recorded."""
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    outcome: dict[str, str | None] = {}
+    exchange = _Exchange()
 
     def serve() -> None:
         connection, _ = listener.accept()
         try:
             with server_context.wrap_socket(connection, server_side=True) as tls:
-                outcome["uri"] = _identity(tls.getpeercert())
+                exchange.server_saw = _identity(tls.getpeercert())
                 tls.sendall(tls.recv(16))
         except (ssl.SSLError, OSError) as error:
-            outcome["server_error"] = str(error)
+            exchange.server_error = str(error)
         finally:
             connection.close()
 
     thread = threading.Thread(target=serve)
     thread.start()
-    client_error = None
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, client_context.wrap_socket(raw) as tls:
-            outcome["server"] = _identity(tls.getpeercert())
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+            client_context.wrap_socket(raw, server_hostname=server_hostname) as tls,
+        ):
+            exchange.client_saw = _identity(tls.getpeercert())
             tls.sendall(b"ping")
             if tls.recv(16) != b"ping":
-                client_error = "no echo"
+                exchange.client_error = "no echo"
     except (ssl.SSLError, OSError) as error:
-        client_error = str(error)
+        exchange.client_error = str(error)
     thread.join(timeout=10)
     listener.close()
-    server_error = outcome.get("server_error")
-    ok = client_error is None and server_error is None
+    return exchange
+
+
+def mutual_tls(server: Workload, server_trust: str, client: Workload, client_trust: str, directory: Path) -> HandshakeResult:
+    """Mutual TLS over a loopback socket; both sides verify the peer against their trust bundle."""
+    server_context = _context(ssl.PROTOCOL_TLS_SERVER, server, server_trust, directory, "server")
+    client_context = _context(ssl.PROTOCOL_TLS_CLIENT, client, client_trust, directory, "client")
+    exchange = _loopback_exchange(server_context, client_context)
+    ok = exchange.client_error is None and exchange.server_error is None
     return HandshakeResult(
         ok=ok,
-        server_saw=outcome.get("uri") if ok else None,
-        error=None if ok else str(server_error or client_error),
-        client_saw=outcome.get("server") if ok else None,
+        server_saw=exchange.server_saw if ok else None,
+        error=None if ok else str(exchange.server_error or exchange.client_error),
+        client_saw=exchange.client_saw if ok else None,
     )
 
 
@@ -201,32 +218,5 @@ def server_tls(server: Workload, trust_pem: str, server_name: str, directory: Pa
     client_context.load_verify_locations(cadata=trust_pem)
     if partial_chain:
         client_context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-
-    def serve() -> None:
-        connection, _ = listener.accept()
-        try:
-            with server_context.wrap_socket(connection, server_side=True) as tls:
-                tls.sendall(tls.recv(16))
-        except (ssl.SSLError, OSError):
-            pass
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=serve)
-    thread.start()
-    error = None
-    try:
-        with (
-            socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
-            client_context.wrap_socket(raw, server_hostname=server_name) as tls,
-        ):
-            tls.sendall(b"ping")
-            if tls.recv(16) != b"ping":
-                error = "no echo"
-    except (ssl.SSLError, OSError) as failure:
-        error = str(failure)
-    thread.join(timeout=10)
-    listener.close()
-    return error
+    # The client's verdict: a server that fails the handshake fails the client's side of it too.
+    return _loopback_exchange(server_context, client_context, server_name).client_error
