@@ -105,18 +105,25 @@ def run_program(
     def run() -> None:
         program()  # whatever the program returns (runpy returns its globals) is not the engine's business
 
-    # As under the engine (__main__.py applies it too), for the whole run: the SDK finishes registering
-    # after the program body returns. A test session runs many programs, so the thresholds come back.
+    # As under the engine (__main__.py applies it for the whole process), until the run's outputs are
+    # read: the SDK finishes registering after the program body returns, and the default thresholds
+    # would rescan every object the run made. A test session runs many programs, so they come back.
     thresholds = collect_young_objects_only()
     try:
-        _sync_await(run_pulumi_func(run))
-    except Exception as error:
-        _discard_pending_work(error)
-        raise ProgramFailed(error, list(monitor.recorded.values())) from error
+        try:
+            _sync_await(run_pulumi_func(run))
+        except Exception as error:
+            _discard_pending_work(error)
+            raise ProgramFailed(error, list(monitor.recorded.values())) from error
+        exports, secret_exports = _stack_exports()
     finally:
         gc.set_threshold(*thresholds)
-    root = get_root_resource()
-    outputs: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
+    return Simulation(resources=list(monitor.recorded.values()), exports=exports, secret_exports=secret_exports)
+
+
+def _stack_exports() -> tuple[dict[str, Any], set[str]]:
+    """The values the program exported (unknowns kept), and which of them are secret."""
+    outputs: dict[str, Any] = dict(getattr(get_root_resource(), "outputs", {}) or {})
     exports: dict[str, Any] = {}
     secret_exports: set[str] = set()
     for key, value in outputs.items():
@@ -124,7 +131,7 @@ def run_program(
         exports[key] = plain(_sync_await(output.future(with_unknowns=True)))
         if _sync_await(output.is_secret()):
             secret_exports.add(key)
-    return Simulation(resources=list(monitor.recorded.values()), exports=exports, secret_exports=secret_exports)
+    return exports, secret_exports
 
 
 _REPORTED_FAILURES: list[str] = []
