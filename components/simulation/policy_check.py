@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,8 +138,9 @@ def running_pack(
         process.wait()
 
 
-_packs: dict[tuple[Path, str, bool], PackProcess] = {}
-_pack_exits = ExitStack()
+PackKey = tuple[Path, str, bool]
+_packs: dict[PackKey, PackProcess] = {}
+_pack_exits: dict[PackKey, ExitStack] = {}
 
 
 def shared_pack(pack_dir: Path, stack: str, dry_run: bool) -> PackProcess:
@@ -151,13 +152,17 @@ def shared_pack(pack_dir: Path, stack: str, dry_run: bool) -> PackProcess:
     if key not in _packs:
         if not _packs:
             atexit.register(close_packs)
-        _packs[key] = _pack_exits.enter_context(running_pack(pack_dir, stack, dry_run, {}))
+        exits = ExitStack()
+        _packs[key] = exits.enter_context(running_pack(pack_dir, stack, dry_run, {}))
+        _pack_exits[key] = exits
     return _packs[key]
 
 
-def close_packs() -> None:
-    _packs.clear()
-    _pack_exits.close()
+def close_packs(keys: Iterable[PackKey] | None = None) -> None:
+    """End the pack processes of `keys` (default: all of them)."""
+    for key in list(_packs if keys is None else keys):
+        del _packs[key]
+        _pack_exits.pop(key).close()
 
 
 class PolicyConfigError(ValueError):
@@ -492,13 +497,16 @@ def check(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    running = set(_packs)
     try:
         return check(args)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
-        close_packs()
+        # As a command, this process ends without its exit handlers (exit_without_teardown): end the pack
+        # it started. Packs a caller in this process started before stay for the caller's next evaluation.
+        close_packs(set(_packs) - running)
 
 
 if __name__ == "__main__":
