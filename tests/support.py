@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,7 @@ import pytest
 
 from components.config import FleetConfigError, RawConfig
 from components.fleet import validate_fleet
-from components.simulation import PROJECT_DIR, stack_config
+from components.simulation import PROJECT_DIR, Simulation, simulate, stack_config
 from components.simulation.mocks import simulated_kubeconfig
 
 STACKS = PROJECT_DIR / "examples" / "stacks"
@@ -19,6 +22,25 @@ PRIMARY_REMOTE = STACKS / "Pulumi.primary-remote.yaml"
 LINKERD = STACKS / "Pulumi.linkerd.yaml"
 CONSUL = STACKS / "Pulumi.consul.yaml"
 DEV_CONTEXTS = ("kind-mesh-west", "kind-mesh-east")
+
+
+_RUNS: dict[str, bytes] = {}
+
+
+def simulated(stack: str = "prod", *, config_file: Path | None = None, **inputs: Any) -> Simulation:
+    """`simulate(stack, ...)`, run once per distinct input in this process: tests that need the same run
+    (a stack's first preview, a config change seen from two sides) share it. What a run reads is its key:
+    the arguments, the stack file's text and the operator's kubeconfig. Each caller gets its own copy, so
+    no test sees what another changed."""
+    path = config_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    kubeconfig = os.environ.get("KUBECONFIG", "")
+    files = [Path(name) for name in (str(path), *kubeconfig.split(os.pathsep)) if name]
+    read = [file.read_text() for file in files if file.is_file()]
+    key = json.dumps([stack, str(path), inputs, kubeconfig, read], sort_keys=True)
+    if key not in _RUNS:
+        _RUNS[key] = pickle.dumps(simulate(stack, config_file=config_file, **inputs))
+    copied: Simulation = pickle.loads(_RUNS[key])
+    return copied
 
 
 def kind_kubeconfig(contexts: tuple[str, ...] = DEV_CONTEXTS) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 from components.config import FleetConfigError, MeshRules, Problems, RawConfig, parse_fleet
 from components.fleet import validate_fleet
 from components.meshes import mesh_rules
-from components.simulation import PROJECT_DIR, ProgramFailed, simulate
+from components.simulation import PROJECT_DIR, ProgramFailed, Simulation, simulate
 from tests.meshes.istio.helpers import release
 from tests.support import CONSUL, LINKERD, PRIMARY_REMOTE, FakeEnvironment, problems_of, prod_problems, prod_raw, raw_config
 from tests.tls_tools import new_root
@@ -366,7 +366,7 @@ def test_fails_internal_gateway_on_adopted_cluster_without_its_platforms_annotat
     ]
 
 
-def test_adopted_cluster_gateway_gets_the_annotations_of_its_platform() -> None:
+def test_adopted_cluster_gateway_gets_the_annotations_of_its_platform(dev: Simulation) -> None:
     raw = dev_raw()
     annotations = {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
     raw["clusters"][0]["existing"]["internalLoadBalancerAnnotations"] = annotations
@@ -376,7 +376,7 @@ def test_adopted_cluster_gateway_gets_the_annotations_of_its_platform() -> None:
     assert release(sim, "kind-west", "istio-eastwestgateway").inputs["values"]["service"]["annotations"] == annotations
     assert "annotations" not in release(sim, "kind-east", "istio-eastwestgateway").inputs["values"]["service"]
     # `{}`: the platform's load balancers are private anyway, which the Service records for the policy pack.
-    private = release(simulate("dev"), "kind-west", "istio-eastwestgateway").inputs["values"]["service"]
+    private = release(dev, "kind-west", "istio-eastwestgateway").inputs["values"]["service"]
     assert private["annotations"] == {"meshfleet.io/load-balancer": "private-platform"}
 
 

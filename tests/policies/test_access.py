@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from components.simulation import PROJECT_DIR, Simulation, simulate
+from components.simulation import PROJECT_DIR, Simulation
 from components.simulation.policy_check import PACK_DIR, evaluate
 from tests.policies.helpers import messages, tampered
-from tests.support import CONSUL, LINKERD, raw_config
+from tests.support import CONSUL, LINKERD, raw_config, simulated
 
 PROD_CONFIG = json.loads((PACK_DIR / "config" / "prod.json").read_text())
 POLICY = "default-deny-keeps-mesh-traffic"
@@ -21,7 +21,7 @@ POLICY = "default-deny-keeps-mesh-traffic"
 def denying(stack: str, config_file: Path) -> Simulation:
     mesh = raw_config(config_file)["mesh"]
     mesh["defaultAccess"] = "deny"
-    return simulate(stack, config_file=config_file, config={"meshfleet:mesh": mesh})
+    return simulated(stack, config_file=config_file, config={"meshfleet:mesh": mesh})
 
 
 @pytest.fixture(scope="module")

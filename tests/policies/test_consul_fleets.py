@@ -14,7 +14,7 @@ from components.simulation import Simulation, simulate
 from components.simulation.policy_check import evaluate
 from tests.policies.helpers import messages, tampered
 from tests.policies.test_policy_pack import DEV_CONFIG, PROD_CONFIG
-from tests.support import CONSUL, raw_config
+from tests.support import CONSUL, raw_config, simulated
 
 CLUSTERS = ("eks-use1", "gke-euw1", "gke-usc1")
 
@@ -53,7 +53,7 @@ def test_compliant_consul_fleet_passes_every_policy(consul: Simulation) -> None:
 
 
 def test_first_preview_of_a_consul_fleet_says_what_it_could_not_check() -> None:
-    report = at_preview(simulate("consul", config_file=CONSUL, preview=True))
+    report = at_preview(simulated("consul", config_file=CONSUL, preview=True))
     assert report.mandatory == []
     unchecked = {v.policy for v in report.violations if "can't be known during preview" in v.message}
     assert unchecked == {"mesh-fleet-consistency", "east-west-gateway-not-public", "ca-keys-only-in-secrets"}

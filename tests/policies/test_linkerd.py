@@ -13,7 +13,7 @@ import pytest
 from components.simulation import Simulation, simulate
 from components.simulation.policy_check import PACK_DIR, evaluate
 from tests.policies.helpers import messages, tampered
-from tests.support import LINKERD, raw_config
+from tests.support import LINKERD, raw_config, simulated
 from tests.tls_tools import new_root
 
 PROD_CONFIG = json.loads((PACK_DIR / "config" / "prod.json").read_text())
@@ -31,7 +31,7 @@ def test_example_linkerd_fleet_passes_every_policy(linkerd: Simulation) -> None:
 
 
 def test_first_preview_says_what_it_could_not_check_instead_of_failing() -> None:
-    report = evaluate(simulate("linkerd", config_file=LINKERD, preview=True), PROD_CONFIG, stack="linkerd", preview=True)
+    report = evaluate(simulated("linkerd", config_file=LINKERD, preview=True), PROD_CONFIG, stack="linkerd", preview=True)
     assert report.mandatory == []
     unchecked = {v.policy for v in report.violations if "can't be known during preview" in v.message}
     # Replicas and the inbound policy are known before the clusters exist; anchors, issuers, source ranges and

@@ -17,7 +17,7 @@ from components.meshes.istio.locality import ServiceFailover, ServiceFailoverArg
 from components.simulation import PROJECT_DIR, Simulation, simulate
 from components.simulation.policy_check import PACK_DIR, evaluate, running_pack
 from tests.policies.helpers import messages, tampered
-from tests.support import prod_raw
+from tests.support import prod_raw, simulated
 
 PROD_CONFIG = json.loads((PACK_DIR / "config" / "prod.json").read_text())
 DEV_CONFIG = json.loads((PACK_DIR / "config" / "dev.json").read_text())
@@ -48,7 +48,7 @@ def on(fleet: Any, cluster: str) -> pulumi.ResourceOptions:
 def with_mesh(**changes: Any) -> Simulation:
     mesh = prod_raw()["mesh"]
     mesh.update(changes)
-    return simulate("prod", config={"meshfleet:mesh": mesh})
+    return simulated("prod", config={"meshfleet:mesh": mesh})
 
 
 # --- the pack answers like a pack the engine loads ---------------------------------------------------
@@ -80,7 +80,7 @@ def test_dev_fleet_is_advised_not_blocked(dev: Simulation) -> None:
 
 
 def test_first_preview_says_what_it_could_not_check_instead_of_failing() -> None:
-    report = evaluate(simulate("prod", preview=True), PROD_CONFIG, preview=True)
+    report = evaluate(simulated("prod", preview=True), PROD_CONFIG, preview=True)
     assert report.mandatory == []
     unchecked = {v.policy for v in report.violations if "can't be known during preview" in v.message}
     assert unchecked == {

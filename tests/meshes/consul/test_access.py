@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from components.meshes import AccessRule, Caller, ServiceAccessArgs
-from components.simulation import Simulation, simulate
+from components.simulation import Simulation
 from tests.meshes.helpers import run_access
-from tests.support import CONSUL, raw_config
+from tests.support import CONSUL, raw_config, simulated
 
 INTENTIONS = "kubernetes:consul.hashicorp.com/v1alpha1:ServiceIntentions"
 CLUSTERS = ("eks-use1", "gke-usc1", "gke-euw1")
@@ -34,7 +34,7 @@ def test_allow_by_default_lets_every_service_call_every_other(consul: Simulation
 def test_deny_turns_the_fleets_wildcard_intention_to_deny() -> None:
     mesh = raw_config(CONSUL)["mesh"]
     mesh["defaultAccess"] = "deny"
-    sim = simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh})
+    sim = simulated("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh})
     for cluster in CLUSTERS:
         peers = sorted(c for c in CLUSTERS if c != cluster)
         assert default_intentions(sim, cluster) == {

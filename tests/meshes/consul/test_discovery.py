@@ -97,7 +97,7 @@ def test_nothing_the_injector_admits_comes_before_its_release_or_the_mesh_entry(
             assert depends_on(consul, resource, release(consul, cluster, "consul")), resource.urn
 
 
-def test_reissuing_every_peering_token_is_a_config_change() -> None:
+def test_reissuing_every_peering_token_is_a_config_change(consul: Simulation) -> None:
     mesh = raw_config(CONSUL)["mesh"]
     mesh["consul"] = {"peeringTokenGeneration": 2}
     sim = simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh})
@@ -110,7 +110,7 @@ def test_reissuing_every_peering_token_is_a_config_change() -> None:
     assert sim.named("gke-usc1-peering-dialer-eks-use1").inputs["metadata"]["annotations"] == {"consul.hashicorp.com/peering-version": "2"}
     copy = sim.named("gke-usc1-peering-token-eks-use1", SECRET)
     assert copy.inputs["data"] == sim.named("eks-use1-peering-token-gke-usc1", SECRET).outputs["data"]
-    before = simulate("consul", config_file=CONSUL).named("gke-usc1-peering-token-eks-use1", SECRET)
+    before = consul.named("gke-usc1-peering-token-eks-use1", SECRET)
     assert copy.inputs["data"] != before.inputs["data"]
 
 

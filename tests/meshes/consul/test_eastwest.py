@@ -9,7 +9,7 @@ import yaml
 
 from components.simulation import Simulation, simulate
 from tests.meshes.helpers import release
-from tests.support import CONSUL, raw_config
+from tests.support import CONSUL, raw_config, simulated
 
 NLB = {
     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
@@ -92,10 +92,10 @@ def test_peers_never_read_each_others_api_so_narrowed_api_access_admits_no_peer(
     assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["198.51.100.0/24"]
 
 
-def test_first_preview_of_a_new_stack_works_with_everything_unknown() -> None:
+def test_first_preview_of_a_new_stack_works_with_everything_unknown(consul: Simulation) -> None:
     """Before the clusters exist nothing can be read: the gateway Service's and the peering tokens' reads wait."""
-    sim = simulate("consul", config_file=CONSUL, preview=True)
-    assert len(sim.resources) == len(simulate("consul", config_file=CONSUL).resources)
+    sim = simulated("consul", config_file=CONSUL, preview=True)
+    assert len(sim.resources) == len(consul.resources)
     assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
     token = sim.named("gke-usc1-peering-token-eks-use1", "kubernetes:core/v1:Secret")
     assert token.inputs["data"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

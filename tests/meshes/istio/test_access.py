@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from components.meshes import AccessRule, Caller, ServiceAccessArgs
-from components.simulation import Simulation, simulate
+from components.simulation import Simulation
 from tests.meshes.helpers import depends_on, release, run_access
-from tests.support import PRIMARY_REMOTE, prod_raw, raw_config
+from tests.support import PRIMARY_REMOTE, prod_raw, raw_config, simulated
 
 POLICY = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
 PRIMARIES = ("eks-use1", "eks-usw2", "gke-euw1")
@@ -17,7 +17,7 @@ PRIMARIES = ("eks-use1", "eks-usw2", "gke-euw1")
 
 def with_default(stack: str, mesh: dict[str, Any], default: str, **kwargs: Any) -> Simulation:
     mesh["defaultAccess"] = default
-    return simulate(stack, config={"meshfleet:mesh": mesh}, **kwargs)
+    return simulated(stack, config={"meshfleet:mesh": mesh}, **kwargs)
 
 
 @pytest.fixture(scope="module")

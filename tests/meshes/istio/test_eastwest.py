@@ -11,7 +11,7 @@ from components.simulation import PROJECT_DIR, ProgramFailed, Simulation, simula
 from components.simulation.mocks import simulated_kubeconfig
 from tests.meshes.helpers import NLB, peer_egress
 from tests.meshes.istio.helpers import custom_resources, depends_on, release
-from tests.support import PRIMARY_REMOTE, raw_config
+from tests.support import PRIMARY_REMOTE, raw_config, simulated
 
 
 def gateway_values(sim: Simulation, cluster: str) -> dict[str, Any]:
@@ -84,10 +84,10 @@ def test_gateway_address_is_read_from_the_charts_service(prod: Simulation) -> No
     assert release(prod, "eks-use1", "istio-eastwestgateway").urn in service.dependencies
 
 
-def test_first_preview_of_a_new_stack_works_with_everything_unknown() -> None:
+def test_first_preview_of_a_new_stack_works_with_everything_unknown(prod: Simulation) -> None:
     """Before the clusters exist, the gateway Service cannot be read: its id comes from the release, so the read waits."""
-    sim = simulate("prod", preview=True)
-    assert len(sim.resources) == len(simulate("prod").resources)
+    sim = simulated("prod", preview=True)
+    assert len(sim.resources) == len(prod.resources)
     assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from components.simulation import Recorded, Simulation, simulate
+from components.simulation import Recorded, Simulation
 from tests.meshes.istio.helpers import RELEASE, depends_on, release
-from tests.support import prod_raw
+from tests.support import prod_raw, simulated
 
 MWC = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration"
 TAG_SERVICE = "kubernetes:core/v1:Service"
@@ -33,7 +33,7 @@ def with_revisions(revisions: list[dict[str, Any]], version: str = "1.30.5") -> 
     mesh = prod_raw()["mesh"]
     mesh["version"] = version
     mesh["istio"] = {"revisions": revisions}
-    return simulate("prod", config={"meshfleet:mesh": mesh})
+    return simulated("prod", config={"meshfleet:mesh": mesh})  # tag moves share their before and after runs
 
 
 def test_single_revision_holds_the_default_tag(prod: Simulation) -> None:

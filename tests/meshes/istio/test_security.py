@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from components.simulation import Simulation, simulate
+from components.simulation import Simulation
 from tests.meshes.istio.helpers import custom_resources
-from tests.support import prod_raw
+from tests.support import prod_raw, simulated
 
 
 def test_prod_enforces_strict_mtls_in_every_primary(prod: Simulation) -> None:
@@ -18,6 +18,6 @@ def test_prod_enforces_strict_mtls_in_every_primary(prod: Simulation) -> None:
 def test_mtls_mode_is_configurable_per_stack() -> None:
     mesh = prod_raw()["mesh"]
     mesh["mtls"] = "PERMISSIVE"
-    sim = simulate("prod", config={"meshfleet:mesh": mesh})
+    sim = simulated("prod", config={"meshfleet:mesh": mesh})
     [policy] = custom_resources(sim, "eks-usw2", "PeerAuthentication")
     assert policy.inputs["spec"] == {"mtls": {"mode": "PERMISSIVE"}}

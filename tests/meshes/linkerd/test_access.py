@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from components.meshes import AccessRule, Caller, ServiceAccessArgs
-from components.simulation import Simulation, simulate
+from components.simulation import Simulation
 from tests.meshes.helpers import depends_on, release, run_access
-from tests.support import LINKERD, raw_config
+from tests.support import LINKERD, raw_config, simulated
 
 SERVER = "kubernetes:policy.linkerd.io/v1beta3:Server"
 ROUTE = "kubernetes:policy.linkerd.io/v1beta3:HTTPRoute"
@@ -31,7 +31,7 @@ def test_allow_by_default_keeps_all_authenticated(linkerd: Simulation) -> None:
 def test_deny_is_the_charts_default_inbound_policy() -> None:
     mesh = raw_config(LINKERD)["mesh"]
     mesh["defaultAccess"] = "deny"
-    sim = simulate("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh})
+    sim = simulated("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh})
     for cluster in CLUSTERS:
         values = release(sim, cluster, "linkerd-control-plane").inputs["values"]
         # Every injected proxy and the policy controller's --default-policy; the chart pins the control

@@ -12,7 +12,7 @@ import yaml
 
 from components.simulation import Simulation, simulate
 from tests.meshes.helpers import NAMESPACE, SECRET, depends_on, reader_token, release, token_kubeconfig
-from tests.support import LINKERD, raw_config
+from tests.support import LINKERD, raw_config, simulated
 
 CLUSTERS = ("eks-use1", "eks-euc1", "gke-usc1")
 PAIRS = list(permutations(CLUSTERS, 2))
@@ -145,7 +145,7 @@ def test_a_single_cluster_fleet_has_no_links() -> None:
 def test_first_preview_of_a_new_stack_works_with_everything_unknown(linkerd: Simulation) -> None:
     """Before the clusters exist, gateway addresses, tokens and certificates are unknown; every resource is
     still registered, so the preview shows the whole plan."""
-    sim = simulate("linkerd", config_file=LINKERD, preview=True)
+    sim = simulated("linkerd", config_file=LINKERD, preview=True)
     assert sorted((r.type, r.name) for r in sim.resources) == sorted((r.type, r.name) for r in linkerd.resources)
     unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
     assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == unknown
