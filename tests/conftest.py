@@ -6,11 +6,36 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from components.simulation import Simulation, simulate
+from tests.canary import prometheus_server
 from tests.support import CONSUL, LINKERD, PRIMARY_REMOTE, kind_kubeconfig
+
+# --- the canary gate's Prometheus: started as the run begins, its tests run last ----------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the process that runs the session, not an xdist worker
+        prometheus_server.start_for_run(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist, in the controller: tell each worker where the run's Prometheus is."""
+    given = prometheus_server.worker_input(node.config)
+    if given is not None:
+        node.workerinput[prometheus_server.WORKER_INPUT] = given
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    prometheus_server.stop_for_run(config)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: "prometheus" in getattr(item, "fixturenames", ()))  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -22,9 +22,14 @@ MESHES = ("istio", "linkerd", "consul")
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with prometheus_server.running(tmp_path_factory.mktemp("prometheus")) as url:
-        yield url
+def prometheus(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = prometheus_server.run_server(request.config)
+    if server is None:  # not started with the run (e.g. not installed: the server's start skips or fails)
+        with prometheus_server.running(tmp_path_factory.mktemp("prometheus")) as url:
+            yield url
+        return
+    prometheus_server.wait_until_scraped(server)
+    yield server.url
 
 
 def canary_file(tmp_path: Path, mesh: str, app: str, prometheus: str, **thresholds: object) -> str:
