@@ -1,5 +1,6 @@
-"""The `meshfleet` command (components/cli.py, components/simulation/plan.py): run through the console
-script pyproject.toml declares, and in this process where a second process would prove nothing more."""
+"""The `meshfleet` command (components/cli.py, components/simulation/plan.py). Its entry point runs in
+this process: a process of its own pays again for the cloud SDKs' imports (about 2 s CPU for prod) and
+proves nothing more than the console-script runs below, which pyproject.toml's declaration starts."""
 
 from __future__ import annotations
 
@@ -53,17 +54,18 @@ def meshfleet(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", wrapper, *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
 
 
-def test_preview_shows_the_plan_per_cluster_with_counts_unknowns_and_progress() -> None:
-    result = meshfleet("preview", "--stack", "prod")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+def test_preview_shows_the_plan_per_cluster_with_counts_unknowns_and_progress(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["preview", "--stack", "prod"])
+    result = capsys.readouterr()
+    assert code == 0, result.err
+    lines = result.out.splitlines()
     assert lines[0] == "meshfleet preview: Pulumi.prod.yaml as stack 'prod', as a first `pulumi preview` shows it; no credentials used"
     sizes = {line.split()[1]: int(line.split(": ")[1].split()[0]) for line in lines if line.startswith("cluster ")}
     assert list(sizes) == PROD_CLUSTERS
-    assert "cluster gke-euw1 (gcp, europe-west1, primary): " in result.stdout
+    assert "cluster gke-euw1 (gcp, europe-west1, primary): " in result.out
     # Each cluster's tree: its components with their children drawn under them.
     assert " +  meshfleet:istio:Cluster  eks-use1" in lines
-    assert any(line.startswith(" +  │  ├─ kubernetes:helm.sh/v3:Release  eks-use1-istio-base") for line in lines), result.stdout
+    assert any(line.startswith(" +  │  ├─ kubernetes:helm.sh/v3:Release  eks-use1-istio-base") for line in lines), result.out
     assert " >  ├─ pulumi:pulumi:StackReference  meshfleet-deployed" in lines  # read, not created
     [totals] = [line for line in lines if line.startswith("Resources: ")]
     assert totals.endswith(f"to read; per cluster: {', '.join(f'{c} {n}' for c, n in sizes.items())}")
@@ -74,7 +76,7 @@ def test_preview_shows_the_plan_per_cluster_with_counts_unknowns_and_progress() 
     gateways = unknown["kubernetes:helm.sh/v3:Release values.service.loadBalancerSourceRanges"]
     assert sorted(gateways.split(", ")) == [f"{c}-istio-eastwestgateway" for c in PROD_CLUSTERS]
     # Progress on stderr, counted in resources (never timed), so it shows on long runs.
-    assert result.stderr.splitlines()[:2] == ["  ... 50 resources planned", "  ... 100 resources planned"]
+    assert result.err.splitlines()[:2] == ["  ... 50 resources planned", "  ... 100 resources planned"]
 
 
 def test_plan_counts_match_what_the_program_registers(prod: Simulation) -> None:
@@ -91,8 +93,6 @@ def test_a_resource_belongs_to_the_longest_cluster_name_it_starts_with() -> None
 
 
 def test_check_is_the_policy_check(capsys: pytest.CaptureFixture[str]) -> None:
-    # The entry point in this process (the console script is proven by the preview above): its own
-    # process would pay a second time for the SDKs' imports and a pack process.
     code = main(["check", "--stack", "prod"])
     out, err = capsys.readouterr()
     assert code == 0, out + err
