@@ -10,14 +10,20 @@ from typing import Any
 
 import pytest
 
+from components.gc_policy import collect_young_objects_only
 from components.simulation import Simulation, simulate
 from tests.canary import prometheus_server
 from tests.support import CONSUL, LINKERD, PRIMARY_REMOTE, kind_kubeconfig
 
-# --- the canary gate's Prometheus: started as the run begins, its tests run last ----------------------
+# --- the run: the collector's policy, and the canary gate's Prometheus started as the run begins ------
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A test process runs the program some ninety times and keeps the runs its fixtures share; the
+    # default thresholds would rescan all of that, and the SDKs' modules, again and again (about a tenth
+    # of the suite's CPU). The collector policy the program runs under (components/gc_policy.py) leaves
+    # older objects alone, for a few hundred MB more per process.
+    collect_young_objects_only()
     if not hasattr(config, "workerinput"):  # the process that runs the session, not an xdist worker
         prometheus_server.start_for_run(config)
 
@@ -35,6 +41,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The gate tests last, when the run's Prometheus has scraped enough."""
     items.sort(key=lambda item: "prometheus" in getattr(item, "fixturenames", ()))  # stable: the rest keep their order
 
 
