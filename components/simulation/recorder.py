@@ -15,6 +15,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import UNKNOWN
+from pulumi.runtime.settings import get_project, get_stack
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -63,6 +64,47 @@ def _strip_id(provider_ref: str) -> str:
     return provider_ref.rsplit("::", 1)[0] if provider_ref else ""
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(parent: str, type_: str, name: str, stack: str = "", project: str = "") -> str:
+    """The URN the engine gives a resource (pulumi/pulumi pkg/resource/deploy/deployment.go `generateURN`):
+    its type follows the parent's whole qualified type (`Mesh$Cluster$Secret`), the root stack excepted.
+    The stock mock keeps only the parent's last type, which would hide a grandchild's real URN."""
+    qualified = parent.split("::")[2] if parent else ""
+    if qualified and qualified != ROOT_STACK_TYPE:
+        type_ = f"{qualified}${type_}"
+    return f"urn:pulumi:{stack or get_stack()}::{project or get_project()}::{type_}::{name}"
+
+
+@dataclass(frozen=True)
+class RecordedAlias:
+    """One `aliases` entry as the engine receives it: a whole URN, or a spec whose empty fields mean
+    "as the resource is now" (`no_parent`: it had no parent)."""
+
+    urn: str = ""
+    name: str = ""
+    type: str = ""
+    stack: str = ""
+    project: str = ""
+    parent_urn: str = ""
+    no_parent: bool = False
+
+
+def _alias(alias: Any) -> RecordedAlias:
+    if alias.WhichOneof("alias") == "urn":
+        return RecordedAlias(urn=alias.urn)
+    spec = alias.spec
+    return RecordedAlias(
+        name=spec.name,
+        type=spec.type,
+        stack=spec.stack,
+        project=spec.project,
+        parent_urn=spec.parentUrn if spec.WhichOneof("parent") == "parentUrn" else "",
+        no_parent=spec.WhichOneof("parent") == "noParent" and spec.noParent,
+    )
+
+
 @dataclass
 class Recorded:
     urn: str
@@ -82,6 +124,7 @@ class Recorded:
     protect: bool = False
     retain_on_delete: bool = False
     ignore_changes: tuple[str, ...] = ()
+    aliases: tuple[RecordedAlias, ...] = ()
 
     @property
     def all_dependencies(self) -> set[str]:
@@ -94,6 +137,19 @@ class Recorded:
         """Whether an input or output property is a Pulumi secret (sent as one, or marked by the resource)."""
         return prop in self.additional_secret_outputs or any(path[0] == prop for path in self.secret_inputs)
 
+    def alias_urns(self) -> list[str]:
+        """The URNs the engine looks for in the previous state before treating this resource as new
+        (pulumi/pulumi pkg/resource/deploy/step_generator.go `generateAliases`: a spec's empty fields
+        take the resource's own name, type, stack, project and parent)."""
+        urns = []
+        for alias in self.aliases:
+            if alias.urn:
+                urns.append(alias.urn)
+                continue
+            parent = "" if alias.no_parent else alias.parent_urn or self.parent
+            urns.append(engine_urn(parent, alias.type or self.type, alias.name or self.name, alias.stack, alias.project))
+        return urns
+
 
 class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: Any, progress: Callable[[int], None] | None = None) -> None:
@@ -101,6 +157,9 @@ class RecordingMonitor(MockMonitor):
         self.recorded: dict[str, Recorded] = {}
         self.progress = progress
         """Called with the number of resources recorded so far, after each one."""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return engine_urn(parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -133,6 +192,7 @@ class RecordingMonitor(MockMonitor):
             protect=False if read else bool(request.protect),
             retain_on_delete=False if read else bool(request.retainOnDelete),
             ignore_changes=() if read else tuple(request.ignoreChanges),
+            aliases=() if read else tuple(_alias(a) for a in request.aliases),
         )
         if self.progress is not None:
             self.progress(len(self.recorded))
