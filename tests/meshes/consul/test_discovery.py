@@ -9,12 +9,15 @@ import pytest
 
 from components.meshes.consul.discovery import pairs
 from components.simulation import Recorded, Simulation, simulate
+from components.simulation.recorder import RecordedAlias
 from tests.meshes.helpers import SECRET, depends_on, release
 from tests.support import CONSUL, raw_config
 from tests.tls_tools import load_cert, load_certs
 
 API = "kubernetes:consul.hashicorp.com/v1alpha1"
 PAIRS = [("eks-use1", "gke-euw1"), ("eks-use1", "gke-usc1"), ("gke-euw1", "gke-usc1")]
+STACK = "urn:pulumi:consul::meshfleet::"
+MESH = "meshfleet:fleet:Fleet$meshfleet:consul:Mesh"
 
 
 def custom_resources(sim: Simulation, kind: str) -> list[Recorded]:
@@ -25,6 +28,45 @@ def test_every_pair_is_peered_once_and_the_name_sorting_first_accepts(consul: Si
     assert pairs(["gke-usc1", "eks-use1", "gke-euw1"]) == PAIRS
     assert sorted(r.name for r in custom_resources(consul, "PeeringAcceptor")) == [f"{a}-peering-acceptor-{d}" for a, d in PAIRS]
     assert sorted(r.name for r in custom_resources(consul, "PeeringDialer")) == sorted(f"{d}-peering-dialer-{a}" for a, d in PAIRS)
+
+
+@pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
+def test_each_side_of_a_peering_lives_under_its_own_clusters_component(consul: Simulation, acceptor: str, dialer: str) -> None:
+    assert not consul.of_type("meshfleet:consul:Peering")  # no component per pair: 4 registrations per pair, not 5
+    acceptor_node = consul.named(acceptor, "meshfleet:consul:Cluster")
+    dialer_node = consul.named(dialer, "meshfleet:consul:Cluster")
+    accept = consul.named(f"{acceptor}-peering-acceptor-{dialer}")
+    # The engine's URN: the type follows every ancestor's type (the stock mock would keep only the parent's).
+    assert accept.urn == f"{STACK}{MESH}$meshfleet:consul:Cluster${API}:PeeringAcceptor::{acceptor}-peering-acceptor-{dialer}"
+    assert accept.parent == consul.named(f"{acceptor}-peering-token-{dialer}", SECRET).parent == acceptor_node.urn
+    assert consul.named(f"{dialer}-peering-token-{acceptor}", SECRET).parent == dialer_node.urn
+    assert consul.named(f"{dialer}-peering-dialer-{acceptor}").parent == dialer_node.urn
+
+
+@pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
+def test_an_existing_stack_moves_each_peering_object_in_place(consul: Simulation, acceptor: str, dialer: str) -> None:
+    """Each moved object names, as its alias, the URN it had under the pair's former component (as a
+    stack deployed before this layout holds it): the engine updates it instead of deleting and re-creating
+    it, so no acceptor issues a new token and no peering drops. The read moves without one (nothing in the
+    cluster is behind it)."""
+    # The former component's parent, the mesh, has not moved.
+    assert consul.named("consul", "meshfleet:consul:Mesh").urn == f"{STACK}{MESH}::consul"
+    former = f"{STACK}{MESH}$meshfleet:consul:Peering"
+    moved = {
+        (f"{acceptor}-peering-acceptor-{dialer}", f"{API}:PeeringAcceptor"),
+        (f"{dialer}-peering-token-{acceptor}", SECRET),
+        (f"{dialer}-peering-dialer-{acceptor}", f"{API}:PeeringDialer"),
+    }
+    for name, type_ in moved:
+        resource = consul.named(name, type_)
+        old = f"{former}${type_}::{name}"  # the pair's former component was named f"{acceptor}-peering-{dialer}"
+        assert resource.aliases == (RecordedAlias(parent_urn=f"{former}::{acceptor}-peering-{dialer}"),), resource.urn
+        assert resource.alias_urns() == [old], resource.urn
+        assert resource.urn != old
+        # Only the parent moved: same type, same name, same provider as before.
+        assert resource.provider == consul.named(f"{name.split('-peering-')[0]}-k8s").urn
+    read = consul.named(f"{acceptor}-peering-token-{dialer}", SECRET)
+    assert read.read and not read.aliases
 
 
 @pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
