@@ -141,13 +141,16 @@ class Recorded:
         """The URNs the engine looks for in the previous state before treating this resource as new
         (pulumi/pulumi pkg/resource/deploy/step_generator.go `generateAliases`: a spec's empty fields
         take the resource's own name, type, stack, project and parent)."""
+        stack, project = self.urn.removeprefix("urn:pulumi:").split("::")[:2]
         urns = []
         for alias in self.aliases:
             if alias.urn:
                 urns.append(alias.urn)
                 continue
             parent = "" if alias.no_parent else alias.parent_urn or self.parent
-            urns.append(engine_urn(parent, alias.type or self.type, alias.name or self.name, alias.stack, alias.project))
+            urns.append(
+                engine_urn(parent, alias.type or self.type, alias.name or self.name, alias.stack or stack, alias.project or project)
+            )
         return urns
 
 
