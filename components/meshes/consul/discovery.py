@@ -27,6 +27,8 @@ import pulumi_kubernetes as k8s
 from ... import naming
 from . import values
 
+SECRET_TYPE = "kubernetes:core/v1:Secret"
+
 
 @dataclass(frozen=True)
 class PeeringSide:
@@ -63,21 +65,27 @@ def _version(generation: int) -> dict[str, str]:
 
 
 FORMER_PEERING_TYPE = "meshfleet:consul:Peering"
-"""Until 2026-11 each pair had a component of this type (under the mesh) holding both sides' objects."""
+"""Stacks deployed before this layout hold each pair's objects under a component of this type, a child of
+the mesh."""
 
 
-def _moved_from(mesh: pulumi.Resource, accepting: str, dialing: str) -> pulumi.ResourceOptions:
-    """The objects moved from the pair's former component to their cluster's: with its URN as their old
-    parent, the engine finds them in an existing stack and updates in place. Re-created, an acceptor would
-    issue a new token and the dialer's peering would drop until it dialed again."""
-    former = pulumi.create_urn(naming.child(accepting, "peering", dialing), FORMER_PEERING_TYPE, parent=mesh)
-    return pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=former)])
+def former_urns(mesh: pulumi.Resource) -> pulumi.Output[str]:
+    """What the URN of every object a former `Peering` component held starts with (its type and name
+    follow). A child's URN names its ancestors' types, not their names, so one prefix serves every pair."""
+    return mesh.urn.apply(lambda urn: f"{urn.rsplit('::', 1)[0]}${FORMER_PEERING_TYPE}$")
 
 
-def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, mesh: pulumi.Resource) -> Peering:
+def _moved(former: pulumi.Output[str], type_: str, name: str) -> list[pulumi.Input[str]]:
+    """The object's URN under its pair's former component: the engine finds it there in an existing stack and
+    updates it in place. Re-created, an acceptor would issue a new token and the peering would drop until
+    the dialer dialed again. (A whole URN, not an alias spec: one apply per object, the cheapest the SDK
+    offers, 14,850 of them in a 100-cluster fleet.)"""
+    return [former.apply(lambda prefix: f"{prefix}{type_}::{name}")]
+
+
+def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, former: pulumi.Output[str]) -> Peering:
     """One peering between two datacenters: each object in its own cluster, under that cluster's component,
-    named after both clusters."""
-    moved = _moved_from(mesh, accepting.cluster, dialing.cluster)
+    named after both clusters; `former` is `former_urns(mesh)`."""
     secret = values.peering_token_secret(values.peer_name(dialing.cluster))
     acceptor = _peer(
         "PeeringAcceptor",
@@ -92,7 +100,7 @@ def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, mesh: pu
             "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
         },
         [],
-        moved,
+        former,
     )
     # The read's id waits for the acceptor's id, which is unknown until it exists: a brand-new stack's
     # preview skips the read instead of failing on a Secret that does not exist yet. A read keeps nothing
@@ -103,8 +111,9 @@ def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, mesh: pu
         opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=[acceptor]),
     )
     dialer_secret = values.peering_token_secret(values.peer_name(accepting.cluster))
+    dialer_token_name = naming.child(dialing.cluster, "peering-token", accepting.cluster)
     dialer_token = k8s.core.v1.Secret(
-        naming.child(dialing.cluster, "peering-token", accepting.cluster),
+        dialer_token_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=dialer_secret,
             namespace=values.NAMESPACE,
@@ -113,12 +122,15 @@ def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, mesh: pu
         type="Opaque",
         # `data` as read: already base64, so it is copied, not encoded again.
         data=pulumi.Output.secret(token.data.apply(_token_from)),
-        opts=pulumi.ResourceOptions.merge(
-            moved, pulumi.ResourceOptions(parent=dialing.parent, provider=dialing.provider, depends_on=list(dialing.after))
+        opts=pulumi.ResourceOptions(
+            parent=dialing.parent,
+            provider=dialing.provider,
+            depends_on=list(dialing.after),
+            aliases=_moved(former, SECRET_TYPE, dialer_token_name),
         ),
     )
     dialer = _peer(
-        "PeeringDialer", "peering-dialer", dialing, accepting.cluster, dialer_secret, _version(generation), [dialer_token], moved
+        "PeeringDialer", "peering-dialer", dialing, accepting.cluster, dialer_secret, _version(generation), [dialer_token], former
     )
     return Peering(acceptor=acceptor, token=token, dialer_token=dialer_token, dialer=dialer)
 
@@ -131,17 +143,21 @@ def _peer(
     secret: str,
     annotations: dict[str, str],
     after: list[pulumi.Resource],
-    moved: pulumi.ResourceOptions,
+    former: pulumi.Output[str],
 ) -> k8s.apiextensions.CustomResource:
     """An acceptor or a dialer in `side`'s cluster, named after its peer, using the token Secret `secret`."""
+    name = naming.child(side.cluster, role, peer)
     return k8s.apiextensions.CustomResource(
-        naming.child(side.cluster, role, peer),
+        name,
         api_version=values.API_VERSION,
         kind=kind,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=values.peer_name(peer), namespace=values.NAMESPACE, annotations=annotations),
         spec=values.peer_secret_spec(secret),
-        opts=pulumi.ResourceOptions.merge(
-            moved, pulumi.ResourceOptions(parent=side.parent, provider=side.provider, depends_on=[*after, *side.after])
+        opts=pulumi.ResourceOptions(
+            parent=side.parent,
+            provider=side.provider,
+            depends_on=[*after, *side.after],
+            aliases=_moved(former, f"kubernetes:{values.API_VERSION}:{kind}", name),
         ),
     )
 
