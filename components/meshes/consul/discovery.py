@@ -45,7 +45,7 @@ class PeeringSide:
 
 @dataclass(frozen=True)
 class Peering:
-    """The four objects one peering needs, the fewest upstream allows (docs/consul.md, "Peering, without the CLI")."""
+    """The four objects one peering needs, the fewest upstream allows (docs/consul.md, "Four objects per pair, the fewest upstream allows")."""
 
     acceptor: k8s.apiextensions.CustomResource
     token: k8s.core.v1.Secret
