@@ -1,7 +1,8 @@
 """A mock resource monitor that records everything the program asks the engine for.
 
 The stock MockMonitor keeps only each resource's state. Tests, the benchmark and the policy check also
-need what the engine sees: parent, provider, dependencies, secret marking and resource options.
+need what the engine sees: parent, provider, dependencies, secret marking and resource options, and
+URNs made as the engine makes them (the stock monitor keeps only the parent's own type).
 """
 
 from __future__ import annotations
