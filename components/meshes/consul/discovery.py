@@ -110,6 +110,8 @@ def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, former: 
         acceptor.id.apply(lambda _: f"{values.NAMESPACE}/{secret}"),
         opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=[acceptor]),
     )
+    token_data: pulumi.Output[dict[str, str]] = token.data.apply(_token_from)
+    secret_data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(token_data)
     dialer_secret = values.peering_token_secret(values.peer_name(accepting.cluster))
     dialer_token_name = naming.child(dialing.cluster, "peering-token", accepting.cluster)
     dialer_token = k8s.core.v1.Secret(
@@ -121,7 +123,7 @@ def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, former: 
         ),
         type="Opaque",
         # `data` as read: already base64, so it is copied, not encoded again.
-        data=pulumi.Output.secret(token.data.apply(_token_from)),
+        data=secret_data,
         opts=pulumi.ResourceOptions(
             parent=dialing.parent,
             provider=dialing.provider,
