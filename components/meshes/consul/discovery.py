@@ -78,8 +78,8 @@ def former_urns(mesh: pulumi.Resource) -> pulumi.Output[str]:
 def _moved(former: pulumi.Output[str], type_: str, name: str) -> list[pulumi.Input[str]]:
     """The object's URN under its pair's former component: the engine finds it there in an existing stack and
     updates it in place. Re-created, an acceptor would issue a new token and the peering would drop until
-    the dialer dialed again. (A whole URN, not an alias spec: one apply per object, the cheapest the SDK
-    offers, 14,850 of them in a 100-cluster fleet.)"""
+    the dialer dialed again. (A whole URN from one shared prefix, not an alias spec per object: at 30
+    clusters about half the CPU and a third of the memory of specs; 14,850 of them at 100 clusters.)"""
     return [former.apply(lambda prefix: f"{prefix}{type_}::{name}")]
 
 
