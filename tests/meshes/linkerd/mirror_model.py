@@ -1,9 +1,7 @@
 """What a `pulumi up` writes to the Linkerd clusters, and which credentials Linkerd's readers then hold.
 
-`up(old, new)` turns the objects of a stack before and after into Kubernetes writes in the order the
-Pulumi engine makes them: creates and updates in dependency order (the program's registration order is
-one such order), a replaced object created anew before its old self is deleted (create-before-delete,
-the default), and every delete after all creates and updates.
+`up(old, new)` turns the objects of a stack before and after into the Kubernetes writes `pulumi up` makes,
+in the engine's order (tests/meshes/helpers.py `pulumi_up`).
 
 `Cluster` models what reads link credentials in one cluster, as linkerd2 edge-26.8.3 has it:
 - a service mirror per Link (`controller-<target>`): it watches no Secret; it reads
@@ -31,7 +29,7 @@ from typing import Any
 import yaml
 
 from components.simulation import Recorded, Simulation
-from tests.meshes.helpers import SECRET
+from tests.meshes.helpers import SECRET, pulumi_up
 
 LINK = "kubernetes:multicluster.linkerd.io/v1alpha3:Link"
 PATCH = "kubernetes:apps/v1:DeploymentPatch"
@@ -83,45 +81,30 @@ class KubeObject:
 
 def objects(sim: Simulation) -> list[KubeObject]:
     """The stack's token and credentials Secrets, Links and patches, in registration order."""
-    kept = []
-    for r in sim.kubernetes():
-        if r.type in (LINK, PATCH) or (r.type == SECRET and r.inputs.get("type") in (MIRROR_SECRET, TOKEN_SECRET)):
-            kept.append(KubeObject.of(r))
-    return kept
+    return [
+        KubeObject.of(r)
+        for r in sim.kubernetes()
+        if r.type in (LINK, PATCH) or (r.type == SECRET and r.inputs.get("type") in (MIRROR_SECRET, TOKEN_SECRET))
+    ]
 
 
-@dataclass(frozen=True)
-class Step:
-    kind: str
-    """create, update or delete"""
-    object: KubeObject
-
-    def describe(self) -> str:
-        o = self.object
-        return f"{self.kind} {o.cluster}/{o.kind}/{o.namespace}/{o.name}"
-
-
+Step = tuple[str, KubeObject]
+"""create, update or delete; the object written."""
 Stack = Sequence[KubeObject] | Simulation
+
+
+def describe(step: Step) -> str:
+    kind, o = step
+    return f"{kind} {o.cluster}/{o.kind}/{o.namespace}/{o.name}"
 
 
 def up(old: Stack, new: Stack) -> list[Step]:
     """The writes `pulumi up` makes to go from the `old` stack to the `new` one."""
-    olds = {o.urn: o for o in (objects(old) if isinstance(old, Simulation) else old)}
-    news = objects(new) if isinstance(new, Simulation) else new
-    steps: list[Step] = []
-    deletes: list[Step] = []
-    for n in news:
-        o = olds.get(n.urn)
-        if o is None:
-            steps.append(Step("create", n))
-        elif o.key != n.key:  # a new object name replaces the object
-            steps.append(Step("create", n))
-            deletes.append(Step("delete", o))
-        elif o.content != n.content:
-            steps.append(Step("update", n))
-    kept = {n.urn for n in news}
-    deletes += [Step("delete", o) for urn, o in olds.items() if urn not in kept]
-    return steps + deletes
+    return pulumi_up(_objects(old), _objects(new))
+
+
+def _objects(stack: Stack) -> Sequence[KubeObject]:
+    return objects(stack) if isinstance(stack, Simulation) else stack
 
 
 @dataclass
@@ -161,25 +144,25 @@ class Cluster:
             self._mirror_reads(deployment.removeprefix("controller-"), "restart")
 
     def write(self, step: Step) -> None:
-        o = step.object
+        kind, o = step
         before = self.objects.get(o.key)
-        if step.kind == "delete":
+        if kind == "delete":
             if before is not None and before.urn == o.urn:
                 del self.objects[o.key]
         else:
             self.objects[o.key] = o
         if o.kind == "Link":
-            if step.kind == "delete":
+            if kind == "delete":
                 self.mirrors.pop(o.name, None)
             elif before is None or before.spec != o.spec:
                 self._mirror_reads(o.name, "link")
         elif o.kind == "DeploymentPatch":
-            template = {} if step.kind == "delete" else o.spec
+            template = {} if kind == "delete" else o.spec
             if template != (before.spec if before is not None else {}):
                 self._restart(o.name)
         elif o.kind == "Secret" and o.namespace == "linkerd" and CLUSTER_LABEL in o.labels:
             target = o.labels[CLUSTER_LABEL]
-            if step.kind == "delete":
+            if kind == "delete":
                 self.destination.pop(target, None)
                 self.dropped.append(target)
             elif before is None:
@@ -195,10 +178,10 @@ class Fleet:
     """`<cluster>: <reader> -> <target>` for each reader that held a token when it was revoked."""
 
     def write(self, step: Step) -> None:
-        o = step.object
+        kind, o = step
         self.clusters.setdefault(o.cluster, Cluster(o.cluster)).write(step)
         if o.secret_type == TOKEN_SECRET and o.token is not None:
-            self._token(o.token, step.kind)
+            self._token(o.token, kind)
 
     def _token(self, token: str, kind: str) -> None:
         if kind != "delete":

@@ -17,7 +17,7 @@ import yaml
 
 from components.simulation import Recorded, Simulation, simulate
 from tests.meshes.helpers import NAMESPACE, SECRET, depends_on, reader_token, release, token_kubeconfig
-from tests.meshes.linkerd.mirror_model import Fleet, KubeObject, objects, replay, up
+from tests.meshes.linkerd.mirror_model import Fleet, KubeObject, describe, objects, replay, up
 from tests.support import LINKERD, raw_config
 
 CLUSTERS = ("eks-use1", "eks-euc1", "gke-usc1")
@@ -165,7 +165,7 @@ def test_rotating_the_tokens_is_one_up_the_links_reload_the_mirrors_and_the_old_
     linkerd: Simulation, rotated: Simulation
 ) -> None:
     steps = up(linkerd, rotated)
-    writes = [s.describe() for s in steps]
+    writes = [describe(s) for s in steps]
     pairs = [(s, t) for s, t in PAIRS]
     token = "linkerd-service-mirror-remote-access-default-token"
     assert sorted(writes) == sorted(
@@ -186,7 +186,7 @@ def test_rotating_the_tokens_is_one_up_the_links_reload_the_mirrors_and_the_old_
         assert at[f"create {t}/Secret/linkerd-multicluster/{token}-g2"] < min(credentials)
         assert max(credentials) < at[f"update {s}/Link/linkerd-multicluster/{t}"]
         assert max(credentials) < at[f"update {s}/DeploymentPatch/linkerd/linkerd-destination"]
-    assert [s.kind for s in steps][-len(CLUSTERS) :] == ["delete"] * len(CLUSTERS)
+    assert [kind for kind, _ in steps][-len(CLUSTERS) :] == ["delete"] * len(CLUSTERS)
     # A Link changes only in the generation it names: the spec change the service mirror reloads on.
     for s, t in pairs:
         before, after = linkerd.named(f"{s}-link-{t}").inputs["spec"], rotated.named(f"{s}-link-{t}").inputs["spec"]
@@ -248,7 +248,7 @@ def per_pair_restarts(sim: Simulation) -> list[KubeObject]:
 def test_an_existing_stack_drops_the_per_pair_restart_patches_in_one_up_without_a_gap(linkerd: Simulation) -> None:
     old = per_pair_restarts(linkerd)
     steps = up(old, linkerd)
-    assert sorted(s.describe() for s in steps) == sorted(
+    assert sorted(describe(s) for s in steps) == sorted(
         [
             *[f"update {s}/Link/linkerd-multicluster/{t}" for s, t in PAIRS],
             *[f"delete {s}/DeploymentPatch/linkerd-multicluster/controller-{t}" for s, t in PAIRS],
