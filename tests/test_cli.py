@@ -90,7 +90,7 @@ def test_a_resource_belongs_to_the_longest_cluster_name_it_starts_with() -> None
 def test_check_is_the_policy_check() -> None:
     result = meshfleet("check", "--stack", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines()[-1] == "158 resources checked; 0 violations, 0 mandatory"
+    assert result.stdout.splitlines()[-1] == "152 resources checked; 0 violations, 0 mandatory"
 
 
 def test_fails_preview_of_a_stack_without_a_config_file() -> None:

@@ -1,7 +1,8 @@
 """A mock resource monitor that records everything the program asks the engine for.
 
 The stock MockMonitor keeps only each resource's state. Tests, the benchmark and the policy check also
-need what the engine sees: parent, provider, dependencies, secret marking and resource options.
+need what the engine sees: parent, provider, dependencies, secret marking and resource options, and
+URNs made as the engine makes them (the stock monitor keeps only the parent's own type).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import UNKNOWN
+from pulumi.runtime.settings import get_project, get_stack
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -95,12 +97,23 @@ class Recorded:
         return prop in self.additional_secret_outputs or any(path[0] == prop for path in self.secret_inputs)
 
 
+def _qualified_type(urn: str) -> str:
+    return urn.split("::")[2]
+
+
 class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: Any, progress: Callable[[int], None] | None = None) -> None:
         super().__init__(mocks)
         self.recorded: dict[str, Recorded] = {}
         self.progress = progress
         """Called with the number of resources recorded so far, after each one."""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine's rule: the parent's whole qualified type, then this type (a$b$c), not the parent's
+        # own type alone; the root stack's type is left out of its children's.
+        parent_type = _qualified_type(parent) if parent else "pulumi:pulumi:Stack"
+        qualified = type_ if parent_type == "pulumi:pulumi:Stack" else f"{parent_type}${type_}"
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{qualified}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)

@@ -29,7 +29,7 @@ def reported(output: str) -> list[tuple[str, str, str]]:
 def test_compliant_prod_passes() -> None:
     result = run("--stack", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines()[-1] == "158 resources checked; 0 violations, 0 mandatory"
+    assert result.stdout.splitlines()[-1] == "152 resources checked; 0 violations, 0 mandatory"
     assert "no credentials used" in result.stdout.splitlines()[0]
 
 
@@ -168,7 +168,7 @@ def test_first_preview_summarises_what_it_could_not_check() -> None:
         "  mesh-fleet-consistency: 1 resource (.stringData)",
         "  remote-kubeconfigs-token-only: 3 resources (.stringData)",  # one remote secret per primary
     ]
-    assert lines[-1] == "158 resources checked; 0 violations, 0 mandatory; 13 checks could not run in this preview"
+    assert lines[-1] == "152 resources checked; 0 violations, 0 mandatory; 13 checks could not run in this preview"
 
 
 def test_evaluations_in_one_process_share_one_pack_process(prod: Simulation) -> None:
