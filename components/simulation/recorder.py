@@ -7,13 +7,13 @@ URNs made as the engine makes them (the stock monitor keeps only the parent's ow
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.output import Unknown
-from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi.runtime.settings import get_project, get_stack
@@ -42,6 +42,32 @@ def _secret_paths(value: struct_pb2.Value, path: PropertyPath) -> Iterator[Prope
 def secret_paths(struct: struct_pb2.Struct) -> frozenset[PropertyPath]:
     """Property paths (keys and list indexes) whose values the program sent as secrets."""
     return frozenset(p for key, item in struct.fields.items() for p in _secret_paths(item, (key,)))
+
+
+def sent_properties(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """What `plain` makes of the SDK's reading of a struct the program sent, read from the struct itself:
+    the SDK's reading depends on the run in progress (whether it is a preview), and this is read after."""
+    properties = {key: _sent_value(value) for key, value in struct.fields.items()}
+    return {key: value for key, value in properties.items() if value is not None}  # as the SDK drops them
+
+
+def _sent_value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        if SIG_KEY in fields and fields[SIG_KEY].string_value == SECRET_SIG:
+            return _sent_value(fields["value"]) if "value" in fields else None
+        return sent_properties(value.struct_value)
+    if kind == "list_value":
+        return [_sent_value(item) for item in value.list_value.values]
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() else number
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    return None
 
 
 def plain(value: Any) -> Any:
@@ -118,14 +144,27 @@ class Recorded:
     """URN of the explicit provider; empty means the default provider."""
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
-    inputs: dict[str, Any]
-    outputs: dict[str, Any] = field(default_factory=dict)
+    sent: bytes
+    """The properties as the program sent them (a serialized protobuf Struct): compact until read."""
+    state: Mapping[str, Any]
+    """The state the mocks gave the resource (the monitor keeps it anyway)."""
     secret_inputs: frozenset[PropertyPath] = frozenset()
     additional_secret_outputs: tuple[str, ...] = ()
     protect: bool = False
     retain_on_delete: bool = False
     ignore_changes: tuple[str, ...] = ()
     aliases: tuple[RecordedAlias, ...] = ()
+
+    # Read when first asked for: a large fleet's properties as Python objects (every kubeconfig of every
+    # remote secret, twice) are most of a simulation's memory, and most runs read few of them.
+
+    @cached_property
+    def inputs(self) -> dict[str, Any]:
+        return sent_properties(struct_pb2.Struct.FromString(self.sent))
+
+    @cached_property
+    def outputs(self) -> dict[str, Any]:
+        return plain(dict(self.state))  # type: ignore[no-any-return]
 
     @property
     def all_dependencies(self) -> set[str]:
@@ -189,8 +228,8 @@ class RecordingMonitor(MockMonitor):
             provider=_strip_id(request.provider),
             dependencies=tuple(request.dependencies),
             property_dependencies={} if read else {k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
-            inputs=plain(rpc.deserialize_properties(struct, keep_unknowns=True)),
-            outputs=plain(dict(registration.state)),
+            sent=struct.SerializeToString(),
+            state=registration.state,
             secret_inputs=secret_paths(struct),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             protect=False if read else bool(request.protect),
