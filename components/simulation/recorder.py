@@ -104,34 +104,6 @@ def engine_urn(parent: str, type_: str, name: str, stack: str = "", project: str
     return f"urn:pulumi:{stack or get_stack()}::{project or get_project()}::{type_}::{name}"
 
 
-@dataclass(frozen=True)
-class RecordedAlias:
-    """One `aliases` entry as the engine receives it: a whole URN, or a spec whose empty fields mean
-    "as the resource is now" (`no_parent`: it had no parent)."""
-
-    urn: str = ""
-    name: str = ""
-    type: str = ""
-    stack: str = ""
-    project: str = ""
-    parent_urn: str = ""
-    no_parent: bool = False
-
-
-def _alias(alias: Any) -> RecordedAlias:
-    if alias.WhichOneof("alias") == "urn":
-        return RecordedAlias(urn=alias.urn)
-    spec = alias.spec
-    return RecordedAlias(
-        name=spec.name,
-        type=spec.type,
-        stack=spec.stack,
-        project=spec.project,
-        parent_urn=spec.parentUrn if spec.WhichOneof("parent") == "parentUrn" else "",
-        no_parent=spec.WhichOneof("parent") == "noParent" and spec.noParent,
-    )
-
-
 @dataclass
 class Recorded:
     urn: str
@@ -153,7 +125,6 @@ class Recorded:
     protect: bool = False
     retain_on_delete: bool = False
     ignore_changes: tuple[str, ...] = ()
-    aliases: tuple[RecordedAlias, ...] = ()
 
     # Read when first asked for: a large fleet's properties as Python objects (every kubeconfig of every
     # remote secret, twice) are most of a simulation's memory, and most runs read few of them.
@@ -176,22 +147,6 @@ class Recorded:
     def is_secret(self, prop: str) -> bool:
         """Whether an input or output property is a Pulumi secret (sent as one, or marked by the resource)."""
         return prop in self.additional_secret_outputs or any(path[0] == prop for path in self.secret_inputs)
-
-    def alias_urns(self) -> list[str]:
-        """The URNs the engine looks for in the previous state before treating this resource as new
-        (pulumi/pulumi pkg/resource/deploy/step_generator.go `generateAliases`: a spec's empty fields
-        take the resource's own name, type, stack, project and parent)."""
-        stack, project = self.urn.removeprefix("urn:pulumi:").split("::")[:2]
-        urns = []
-        for alias in self.aliases:
-            if alias.urn:
-                urns.append(alias.urn)
-                continue
-            parent = "" if alias.no_parent else alias.parent_urn or self.parent
-            urns.append(
-                engine_urn(parent, alias.type or self.type, alias.name or self.name, alias.stack or stack, alias.project or project)
-            )
-        return urns
 
 
 class RecordingMonitor(MockMonitor):
@@ -235,7 +190,6 @@ class RecordingMonitor(MockMonitor):
             protect=False if read else bool(request.protect),
             retain_on_delete=False if read else bool(request.retainOnDelete),
             ignore_changes=() if read else tuple(request.ignoreChanges),
-            aliases=() if read else tuple(_alias(a) for a in request.aliases),
         )
         if self.progress is not None:
             self.progress(len(self.recorded))

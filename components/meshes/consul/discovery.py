@@ -27,8 +27,6 @@ import pulumi_kubernetes as k8s
 from ... import naming
 from . import values
 
-SECRET_TYPE = "kubernetes:core/v1:Secret"
-
 
 @dataclass(frozen=True)
 class PeeringSide:
@@ -64,28 +62,9 @@ def _version(generation: int) -> dict[str, str]:
     return {values.PEERING_VERSION_ANNOTATION: str(generation)}
 
 
-FORMER_PEERING_TYPE = "meshfleet:consul:Peering"
-"""Stacks deployed before this layout hold each pair's objects under a component of this type, a child of
-the mesh."""
-
-
-def former_urns(mesh: pulumi.Resource) -> pulumi.Output[str]:
-    """What the URN of every object a former `Peering` component held starts with (its type and name
-    follow). A child's URN names its ancestors' types, not their names, so one prefix serves every pair."""
-    return mesh.urn.apply(lambda urn: f"{urn.rsplit('::', 1)[0]}${FORMER_PEERING_TYPE}$")
-
-
-def _moved(former: pulumi.Output[str], type_: str, name: str) -> list[pulumi.Input[str]]:
-    """The object's URN under its pair's former component: the engine finds it there in an existing stack and
-    updates it in place. Re-created, an acceptor would issue a new token and the peering would drop until
-    the dialer dialed again. (A whole URN from one shared prefix, not an alias spec per object: at 30
-    clusters about half the CPU and a third of the memory of specs; 14,850 of them at 100 clusters.)"""
-    return [former.apply(lambda prefix: f"{prefix}{type_}::{name}")]
-
-
-def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, former: pulumi.Output[str]) -> Peering:
+def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int) -> Peering:
     """One peering between two datacenters: each object in its own cluster, under that cluster's component,
-    named after both clusters; `former` is `former_urns(mesh)`."""
+    named after both clusters."""
     secret = values.peering_token_secret(values.peer_name(dialing.cluster))
     acceptor = _peer(
         "PeeringAcceptor",
@@ -100,11 +79,9 @@ def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, former: 
             "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
         },
         [],
-        former,
     )
     # The read's id waits for the acceptor's id, which is unknown until it exists: a brand-new stack's
-    # preview skips the read instead of failing on a Secret that does not exist yet. A read keeps nothing
-    # in the cluster, so moving it needs no alias.
+    # preview skips the read instead of failing on a Secret that does not exist yet.
     token = k8s.core.v1.Secret.get(
         naming.child(accepting.cluster, "peering-token", dialing.cluster),
         acceptor.id.apply(lambda _: f"{values.NAMESPACE}/{secret}"),
@@ -113,9 +90,8 @@ def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, former: 
     token_data: pulumi.Output[dict[str, str]] = token.data.apply(_token_from)
     secret_data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(token_data)
     dialer_secret = values.peering_token_secret(values.peer_name(accepting.cluster))
-    dialer_token_name = naming.child(dialing.cluster, "peering-token", accepting.cluster)
     dialer_token = k8s.core.v1.Secret(
-        dialer_token_name,
+        naming.child(dialing.cluster, "peering-token", accepting.cluster),
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=dialer_secret,
             namespace=values.NAMESPACE,
@@ -124,16 +100,9 @@ def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int, former: 
         type="Opaque",
         # `data` as read: already base64, so it is copied, not encoded again.
         data=secret_data,
-        opts=pulumi.ResourceOptions(
-            parent=dialing.parent,
-            provider=dialing.provider,
-            depends_on=list(dialing.after),
-            aliases=_moved(former, SECRET_TYPE, dialer_token_name),
-        ),
+        opts=pulumi.ResourceOptions(parent=dialing.parent, provider=dialing.provider, depends_on=list(dialing.after)),
     )
-    dialer = _peer(
-        "PeeringDialer", "peering-dialer", dialing, accepting.cluster, dialer_secret, _version(generation), [dialer_token], former
-    )
+    dialer = _peer("PeeringDialer", "peering-dialer", dialing, accepting.cluster, dialer_secret, _version(generation), [dialer_token])
     return Peering(acceptor=acceptor, token=token, dialer_token=dialer_token, dialer=dialer)
 
 
@@ -145,7 +114,6 @@ def _peer(
     secret: str,
     annotations: dict[str, str],
     after: list[pulumi.Resource],
-    former: pulumi.Output[str],
 ) -> k8s.apiextensions.CustomResource:
     """An acceptor or a dialer in `side`'s cluster, named after its peer, using the token Secret `secret`."""
     name = naming.child(side.cluster, role, peer)
@@ -155,12 +123,7 @@ def _peer(
         kind=kind,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=values.peer_name(peer), namespace=values.NAMESPACE, annotations=annotations),
         spec=values.peer_secret_spec(secret),
-        opts=pulumi.ResourceOptions(
-            parent=side.parent,
-            provider=side.provider,
-            depends_on=[*after, *side.after],
-            aliases=_moved(former, f"kubernetes:{values.API_VERSION}:{kind}", name),
-        ),
+        opts=pulumi.ResourceOptions(parent=side.parent, provider=side.provider, depends_on=[*after, *side.after]),
     )
 
 

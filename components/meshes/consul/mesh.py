@@ -55,9 +55,8 @@ class ConsulMesh(MeshDeployment):
         super().__init__("meshfleet:consul:Mesh", name, None, opts)
         self._args = args
         self.clusters = {name: self._install(cluster) for name, cluster in args.clusters.items()}
-        former = discovery.former_urns(self)
         self.peerings = {
-            (acceptor, dialer): discovery.peer(self._side(acceptor), self._side(dialer), args.settings.peering_token_generation, former)
+            (acceptor, dialer): discovery.peer(self._side(acceptor), self._side(dialer), args.settings.peering_token_generation)
             for acceptor, dialer in discovery.pairs(list(self.clusters))
         }
         self.register_outputs(

@@ -9,7 +9,6 @@ import pytest
 
 from components.meshes.consul.discovery import pairs
 from components.simulation import Recorded, Simulation, simulate
-from components.simulation.recorder import RecordedAlias
 from tests.meshes.helpers import SECRET, depends_on, release
 from tests.support import CONSUL, raw_config
 from tests.tls_tools import load_cert, load_certs
@@ -41,33 +40,6 @@ def test_each_side_of_a_peering_lives_under_its_own_clusters_component(consul: S
     assert accept.parent == consul.named(f"{acceptor}-peering-token-{dialer}", SECRET).parent == acceptor_node.urn
     assert consul.named(f"{dialer}-peering-token-{acceptor}", SECRET).parent == dialer_node.urn
     assert consul.named(f"{dialer}-peering-dialer-{acceptor}").parent == dialer_node.urn
-
-
-@pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
-def test_an_existing_stack_moves_each_peering_object_in_place(consul: Simulation, acceptor: str, dialer: str) -> None:
-    """Each moved object names, as its alias, the URN it had under the pair's former component (as a
-    stack deployed before this layout holds it): the engine updates it instead of deleting and re-creating
-    it, so no acceptor issues a new token and no peering drops. The read moves without one (nothing in the
-    cluster is behind it)."""
-    # The former component's parent, the mesh, has not moved.
-    assert consul.named("consul", "meshfleet:consul:Mesh").urn == f"{STACK}{MESH}::consul"
-    former = f"{STACK}{MESH}$meshfleet:consul:Peering"
-    moved = {
-        (f"{acceptor}-peering-acceptor-{dialer}", f"{API}:PeeringAcceptor"),
-        (f"{dialer}-peering-token-{acceptor}", SECRET),
-        (f"{dialer}-peering-dialer-{acceptor}", f"{API}:PeeringDialer"),
-    }
-    for name, type_ in moved:
-        resource = consul.named(name, type_)
-        # Under the pair's former component (named f"{acceptor}-peering-{dialer}": a URN names its
-        # ancestors' types only).
-        old = f"{former}${type_}::{name}"
-        assert resource.aliases == (RecordedAlias(urn=old),), resource.urn
-        assert resource.urn != old
-        # Only the parent moved: same type, same name, same provider as before.
-        assert resource.provider == consul.named(f"{name.split('-peering-')[0]}-k8s").urn
-    read = consul.named(f"{acceptor}-peering-token-{dialer}", SECRET)
-    assert read.read and not read.aliases
 
 
 @pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
