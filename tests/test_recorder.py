@@ -6,7 +6,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime.rpc import UNKNOWN
 
 from components.simulation import Recorded
-from components.simulation.recorder import SECRET_SIG, SIG_KEY, engine_urn, sent_properties
+from components.simulation.recorder import SECRET_SIG, SIG_KEY, engine_urn, sent_properties, wire_struct
 
 
 def test_sent_properties_read_secrets_unknowns_and_numbers_as_the_engine_holds_them() -> None:
@@ -54,3 +54,9 @@ def test_a_childs_urn_names_every_ancestors_type_but_not_the_root_stack() -> Non
         engine_urn(stack, "meshfleet:fleet:Fleet", "meshfleet", "dev", "meshfleet")
         == "urn:pulumi:dev::meshfleet::meshfleet:fleet:Fleet::meshfleet"
     )
+
+
+def test_state_goes_back_as_the_engine_sends_it_without_the_properties_that_are_none() -> None:
+    struct = wire_struct({"id": "abc", "status": None, "spec": {"replicas": 3, "selector": None, "ports": [15443]}})
+    assert sent_properties(struct) == {"id": "abc", "spec": {"replicas": 3, "ports": [15443]}}
+    assert "status" not in struct.fields

@@ -14,7 +14,8 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.output import Unknown
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi.runtime.settings import get_project, get_stack
 
@@ -49,6 +50,13 @@ def sent_properties(struct: struct_pb2.Struct) -> dict[str, Any]:
     the SDK's reading depends on the run in progress (whether it is a preview), and this is read after."""
     properties = {key: _sent_value(value) for key, value in struct.fields.items()}
     return {key: value for key, value in properties.items() if value is not None}  # as the SDK drops them
+
+
+def wire_struct(state: Mapping[str, Any]) -> struct_pb2.Struct:
+    """Plain values as the engine sends a resource's state back: a property that is None is left out."""
+    struct = struct_pb2.Struct()
+    struct.update({key: value for key, value in state.items() if value is not None})
+    return struct
 
 
 def _sent_value(value: struct_pb2.Value) -> Any:
@@ -160,10 +168,27 @@ class RecordingMonitor(MockMonitor):
         return engine_urn(parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self._record(request, response.urn, read=False)
-        return response
+        # What the stock monitor does, without its round trip through the SDK's reading and writing of
+        # properties (an event loop per resource), which the engine does not make the program pay: the
+        # mocks get the properties as `sent_properties` reads them and answer with plain values.
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        if request.transforms:
+            raise NotImplementedError("the simulation runs no resource transforms, and the fleet registers none")
+        args = MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=sent_properties(request.object),
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        given_id, state = self.mocks.new_resource(args)
+        resource_id = given_id or ""  # no id: unknown, as for a resource a preview would create
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        self._record(request, urn, read=False)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=wire_struct(state))
 
     def ReadResource(self, request: Any) -> Any:
         response = super().ReadResource(request)
