@@ -222,53 +222,6 @@ def test_without_the_generation_in_the_link_a_rotation_would_strand_the_mirrors(
     assert sorted(fleet.broken) == sorted(f"{s}: controller -> {t}" for s, t in PAIRS)
 
 
-def per_pair_restarts(sim: Simulation) -> list[KubeObject]:
-    """The layout before this one: Links without the generation, and after each Link a DeploymentPatch that
-    rolled `controller-<target>` with the generation in its pod template."""
-    layout = []
-    for o in without_generation(objects(sim)):
-        layout.append(o)
-        if o.kind == "Link":
-            annotations = {"meshfleet.io/link-credentials-generation": "1"}
-            layout.append(
-                KubeObject(
-                    f"{o.cluster}-restart-controller-{o.name}",
-                    o.cluster,
-                    "DeploymentPatch",
-                    "linkerd-multicluster",
-                    f"controller-{o.name}",
-                    {},
-                    str(annotations),
-                    spec=annotations,
-                )
-            )
-    return layout
-
-
-def test_an_existing_stack_drops_the_per_pair_restart_patches_in_one_up_without_a_gap(linkerd: Simulation) -> None:
-    old = per_pair_restarts(linkerd)
-    steps = up(old, linkerd)
-    assert sorted(describe(s) for s in steps) == sorted(
-        [
-            *[f"update {s}/Link/linkerd-multicluster/{t}" for s, t in PAIRS],
-            *[f"delete {s}/DeploymentPatch/linkerd-multicluster/controller-{t}" for s, t in PAIRS],
-        ]
-    )
-    fleet = replay(up([], old))
-    fleet.forget_history()
-    fleet.apply(steps)
-    holds(fleet, tokens(linkerd))
-    assert fleet.broken == []
-    for source in CLUSTERS:
-        cluster = fleet.clusters[source]
-        # Each controller reloads the same credentials twice: when its Link gains the generation, and when
-        # the deleted patch gives up its pod-template annotation (one rolling restart). Nothing else moves.
-        peers = [t for t in CLUSTERS if t != source]
-        assert sorted(cluster.reloads) == sorted([*(f"link {t}" for t in peers), *(f"restart {t}" for t in peers)])
-        assert sorted(cluster.restarts) == [f"controller-{t}" for t in sorted(peers)]
-        assert cluster.dropped == []
-
-
 def test_a_single_cluster_fleet_has_no_links() -> None:
     clusters = raw_config(LINKERD)["clusters"][2:]
     sim = simulate("linkerd", config_file=LINKERD, config={"meshfleet:clusters": clusters})
