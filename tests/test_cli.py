@@ -96,7 +96,7 @@ def test_check_is_the_policy_check(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["check", "--stack", "prod"])
     out, err = capsys.readouterr()
     assert code == 0, out + err
-    assert out.splitlines()[-1] == "158 resources checked; 0 violations, 0 mandatory"
+    assert out.splitlines()[-1] == "152 resources checked; 0 violations, 0 mandatory"
 
 
 def test_fails_preview_of_a_stack_without_a_config_file() -> None:

@@ -174,6 +174,17 @@ def test_gke_cluster_is_vpc_native_private_with_workload_identity(prod: Simulati
     assert nat.inputs["natIps"] == [address.outputs["selfLink"]]
 
 
+def test_gke_nodes_run_as_their_own_service_account_with_gkes_minimum_roles(prod: Simulation) -> None:
+    account = prod.named("gke-euw1-nodes-sa")
+    pool = prod.named("gke-euw1-nodes")
+    assert pool.inputs["nodeConfig"]["serviceAccount"] == account.outputs["email"]
+    grants = {r.inputs["role"]: r for r in prod.of_type("gcp:projects/iAMMember:IAMMember") if r.name.startswith("gke-euw1-")}
+    # One binding for logs, metrics and autoscaling metrics (GKE's documented minimum), one for image pulls.
+    assert sorted(grants) == ["roles/artifactregistry.reader", "roles/container.defaultNodeServiceAccount"]
+    assert {g.inputs["member"] for g in grants.values()} == {account.outputs["member"]}
+    assert {g.inputs["project"] for g in grants.values()} == {"example-mesh-prod"}
+
+
 def test_gke_kubeconfig_authenticates_with_gke_gcloud_auth_plugin(prod: Simulation) -> None:
     config = kubeconfig(prod, "gke-euw1")
     exec_ = config["users"][0]["user"]["exec"]

@@ -61,3 +61,14 @@ def test_components_use_the_meshfleet_type_namespace(stack: str, request: pytest
     sim: Simulation = request.getfixturevalue(stack)
     components = {r.type for r in sim.resources if not r.custom and not r.type.startswith("pulumi:")}
     assert components and all(t.startswith("meshfleet:") and t.count(":") == 2 for t in components), components
+
+
+def test_urns_carry_every_parents_type_as_the_engines_do(prod: Simulation) -> None:
+    """What a stack's state, `pulumi state` commands and aliases name (the stock mock monitor keeps only the parent's type)."""
+    [fleet] = prod.of_type("meshfleet:fleet:Fleet")
+    assert fleet.urn == "urn:pulumi:prod::meshfleet::meshfleet:fleet:Fleet::meshfleet"
+    webhook = prod.named("eks-use1-revision-tag-default-webhook")
+    assert webhook.urn == (
+        "urn:pulumi:prod::meshfleet::meshfleet:fleet:Fleet$meshfleet:istio:Mesh$meshfleet:istio:Cluster$meshfleet:istio:ControlPlane"
+        "$kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration::eks-use1-revision-tag-default-webhook"
+    )

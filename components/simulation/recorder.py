@@ -1,20 +1,23 @@
 """A mock resource monitor that records everything the program asks the engine for.
 
 The stock MockMonitor keeps only each resource's state. Tests, the benchmark and the policy check also
-need what the engine sees: parent, provider, dependencies, secret marking and resource options.
+need what the engine sees: parent, provider, dependencies, secret marking and resource options, and
+URNs made as the engine makes them (the stock monitor keeps only the parent's own type).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from google.protobuf import struct_pb2
 from pulumi.output import Unknown
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.rpc import UNKNOWN
+from pulumi.runtime.settings import get_project, get_stack
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -42,6 +45,39 @@ def secret_paths(struct: struct_pb2.Struct) -> frozenset[PropertyPath]:
     return frozenset(p for key, item in struct.fields.items() for p in _secret_paths(item, (key,)))
 
 
+def sent_properties(struct: struct_pb2.Struct) -> dict[str, Any]:
+    """What `plain` makes of the SDK's reading of a struct the program sent, read from the struct itself:
+    the SDK's reading depends on the run in progress (whether it is a preview), and this is read after."""
+    properties = {key: _sent_value(value) for key, value in struct.fields.items()}
+    return {key: value for key, value in properties.items() if value is not None}  # as the SDK drops them
+
+
+def wire_struct(state: Mapping[str, Any]) -> struct_pb2.Struct:
+    """Plain values as the engine sends a resource's state back: a property that is None is left out."""
+    struct = struct_pb2.Struct()
+    struct.update({key: value for key, value in state.items() if value is not None})
+    return struct
+
+
+def _sent_value(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        if SIG_KEY in fields and fields[SIG_KEY].string_value == SECRET_SIG:
+            return _sent_value(fields["value"]) if "value" in fields else None
+        return sent_properties(value.struct_value)
+    if kind == "list_value":
+        return [_sent_value(item) for item in value.list_value.values]
+    if kind == "number_value":
+        number = value.number_value
+        return int(number) if number.is_integer() else number
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    return None
+
+
 def plain(value: Any) -> Any:
     """Property values as the engine holds them, in one walk: secret wrappers replaced by their values
     (secretness is tracked separately), unknowns as the engine's sentinel string, and whole numbers as
@@ -63,6 +99,19 @@ def _strip_id(provider_ref: str) -> str:
     return provider_ref.rsplit("::", 1)[0] if provider_ref else ""
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(parent: str, type_: str, name: str, stack: str = "", project: str = "") -> str:
+    """The URN the engine gives a resource (pulumi/pulumi pkg/resource/deploy/deployment.go `generateURN`):
+    its type follows the parent's whole qualified type (`Mesh$Cluster$Secret`), the root stack excepted.
+    The stock mock keeps only the parent's last type, which would hide a grandchild's real URN."""
+    qualified = parent.split("::")[2] if parent else ""
+    if qualified and qualified != ROOT_STACK_TYPE:
+        type_ = f"{qualified}${type_}"
+    return f"urn:pulumi:{stack or get_stack()}::{project or get_project()}::{type_}::{name}"
+
+
 @dataclass
 class Recorded:
     urn: str
@@ -75,13 +124,26 @@ class Recorded:
     """URN of the explicit provider; empty means the default provider."""
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
-    inputs: dict[str, Any]
-    outputs: dict[str, Any] = field(default_factory=dict)
+    sent: bytes
+    """The properties as the program sent them (a serialized protobuf Struct): compact until read."""
+    state: Mapping[str, Any]
+    """The state the mocks gave the resource (the monitor keeps it anyway)."""
     secret_inputs: frozenset[PropertyPath] = frozenset()
     additional_secret_outputs: tuple[str, ...] = ()
     protect: bool = False
     retain_on_delete: bool = False
     ignore_changes: tuple[str, ...] = ()
+
+    # Read when first asked for: a large fleet's properties as Python objects (every kubeconfig of every
+    # remote secret, twice) are most of a simulation's memory, and most runs read few of them.
+
+    @cached_property
+    def inputs(self) -> dict[str, Any]:
+        return sent_properties(struct_pb2.Struct.FromString(self.sent))
+
+    @cached_property
+    def outputs(self) -> dict[str, Any]:
+        return plain(dict(self.state))  # type: ignore[no-any-return]
 
     @property
     def all_dependencies(self) -> set[str]:
@@ -102,11 +164,31 @@ class RecordingMonitor(MockMonitor):
         self.progress = progress
         """Called with the number of resources recorded so far, after each one."""
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return engine_urn(parent, type_, name)
+
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self._record(request, response.urn, read=False)
-        return response
+        # What the stock monitor does, without its round trip through the SDK's reading and writing of
+        # properties (an event loop per resource), which the engine does not make the program pay: the
+        # mocks get the properties as `sent_properties` reads them and answer with plain values.
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        if request.transforms:
+            raise NotImplementedError("the simulation runs no resource transforms, and the fleet registers none")
+        args = MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=sent_properties(request.object),
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        given_id, state = self.mocks.new_resource(args)
+        resource_id = given_id or ""  # no id: unknown, as for a resource a preview would create
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+        self._record(request, urn, read=False)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=wire_struct(state))
 
     def ReadResource(self, request: Any) -> Any:
         response = super().ReadResource(request)
@@ -126,8 +208,8 @@ class RecordingMonitor(MockMonitor):
             provider=_strip_id(request.provider),
             dependencies=tuple(request.dependencies),
             property_dependencies={} if read else {k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
-            inputs=plain(rpc.deserialize_properties(struct, keep_unknowns=True)),
-            outputs=plain(dict(registration.state)),
+            sent=struct.SerializeToString(),
+            state=registration.state,
             secret_inputs=secret_paths(struct),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
             protect=False if read else bool(request.protect),

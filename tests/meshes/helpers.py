@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 import pulumi
 
@@ -38,6 +38,50 @@ def depends_on(sim: Simulation, resource: Recorded, target: Recorded) -> bool:
 
 def names(resources: Iterable[Recorded]) -> list[str]:
     return sorted(r.name for r in resources)
+
+
+# --- what a `pulumi up` writes, for the models of the meshes' controllers ----------------------------
+
+
+class Written(Protocol):
+    """A Kubernetes object as a stack declares it."""
+
+    @property
+    def urn(self) -> str: ...
+    @property
+    def key(self) -> Hashable:
+        """The object's identity in its cluster (cluster, kind, namespace, name): a new key replaces the object."""
+        ...
+
+    @property
+    def content(self) -> object:
+        """What the stack writes into it: a change is an update."""
+        ...
+
+
+W = TypeVar("W", bound=Written)
+
+
+def pulumi_up(olds: Sequence[W], news: Sequence[W]) -> list[tuple[str, W]]:
+    """The (create|update|delete, object) writes `pulumi up` makes to go from `olds` to `news`, in the engine's
+    order: creates and updates in dependency order (`news` in registration order is one such order), a
+    replaced object created anew before its old self is deleted (create-before-delete, the default), and
+    every delete (replaced or removed objects) after all creates and updates."""
+    by_urn = {o.urn: o for o in olds}
+    writes: list[tuple[str, W]] = []
+    deletes: list[tuple[str, W]] = []
+    for n in news:
+        o = by_urn.get(n.urn)
+        if o is None:
+            writes.append(("create", n))
+        elif o.key != n.key:
+            writes.append(("create", n))
+            deletes.append(("delete", o))
+        elif o.content != n.content:
+            writes.append(("update", n))
+    kept = {n.urn for n in news}
+    deletes += [("delete", o) for urn, o in by_urn.items() if urn not in kept]
+    return writes + deletes
 
 
 # --- east-west exposure and reader credentials, alike for every mesh ---------------------------------

@@ -1,5 +1,6 @@
 """Consul across the fleet: per cluster a datacenter (servers, connect injector, mesh gateway), its mesh-wide
-config entries and its exports; across clusters a peering for every pair of datacenters."""
+config entries and its exports; across clusters a peering for every pair of datacenters, each side of it
+under its own cluster's component."""
 
 from __future__ import annotations
 
@@ -54,11 +55,10 @@ class ConsulMesh(MeshDeployment):
         super().__init__("meshfleet:consul:Mesh", name, None, opts)
         self._args = args
         self.clusters = {name: self._install(cluster) for name, cluster in args.clusters.items()}
-        self.peerings = {}
-        for acceptor, dialer in discovery.pairs(list(self.clusters)):
-            self.peerings[(acceptor, dialer)] = discovery.Peering(
-                self._side(acceptor), self._side(dialer), args.settings.peering_token_generation, pulumi.ResourceOptions(parent=self)
-            )
+        self.peerings = {
+            (acceptor, dialer): discovery.peer(self._side(acceptor), self._side(dialer), args.settings.peering_token_generation)
+            for acceptor, dialer in discovery.pairs(list(self.clusters))
+        }
         self.register_outputs(
             {
                 "gateway_addresses": {name: c.gateway.address for name, c in self.clusters.items()},
@@ -131,6 +131,7 @@ class ConsulMesh(MeshDeployment):
         return discovery.PeeringSide(
             cluster=cluster,
             provider=self._args.clusters[cluster].provider,
+            parent=node,
             after=[node.control_plane.release, node.mesh_entry],
         )
 

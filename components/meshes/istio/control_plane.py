@@ -39,6 +39,7 @@ class IstioControlPlane(pulumi.ComponentResource):
     base: k8s.helm.v3.Release
     istiod: dict[str, k8s.helm.v3.Release]
     tags: dict[str, RevisionTag]
+    """Per tag: its injection webhooks and its Service."""
 
     def __init__(self, args: ControlPlaneArgs, opts: pulumi.ResourceOptions) -> None:
         cluster = args.cluster.spec
@@ -83,11 +84,7 @@ class IstioControlPlane(pulumi.ComponentResource):
             )
         # After every revision: a tag points at its revision's istiod, and a stack that still has tags in
         # its releases (older meshfleet) has them removed by the releases' update before they are made here.
-        self.tags = {
-            tag: RevisionTag(cluster, tag, revision, list(self.istiod.values()), pulumi.ResourceOptions(parent=self))
-            for revision in args.settings.revisions
-            for tag in revision.tags
-        }
+        self.tags = {tag: self._revision_tag(cluster, tag, revision) for revision in args.settings.revisions for tag in revision.tags}
         self.register_outputs({"namespace": self.namespace.metadata.name, "revisions": list(self.istiod), "tags": list(self.tags)})
 
     def _cacerts(self, cluster: str, ca: ClusterCa) -> k8s.core.v1.Secret:
@@ -114,36 +111,33 @@ class IstioControlPlane(pulumi.ComponentResource):
         assert args.remote_pilot_address is not None
         return values.remote_istiod_values(args.mesh, revision, cluster, args.remote_pilot_address)
 
-    @property
-    def releases(self) -> list[pulumi.Resource]:
-        return [self.base, *self.istiod.values()]
-
-
-class RevisionTag(pulumi.ComponentResource):
-    """One revision tag in one cluster: its injection webhooks and its Service (values.py explains why
-    they are not rendered by the istiod release). Moving the tag updates both in place."""
-
-    webhook: k8s.admissionregistration.v1.MutatingWebhookConfiguration
-    service: k8s.core.v1.Service
-
-    def __init__(
-        self, cluster: ClusterSpec, tag: str, revision: Revision, after: list[pulumi.Resource], opts: pulumi.ResourceOptions
-    ) -> None:
+    def _revision_tag(self, cluster: ClusterSpec, tag: str, revision: Revision) -> RevisionTag:
+        """One revision tag: its injection webhooks and its Service (values.py explains why they are not
+        rendered by the istiod release). Moving the tag updates both in place."""
         name = naming.child(cluster.name, "revision-tag", tag)
-        super().__init__("meshfleet:istio:RevisionTag", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, depends_on=after)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(self.istiod.values()))
         labels = values.revision_tag_labels(tag, revision)
         # caBundle is left out: the revision's istiod patches it, and server-side apply keeps its field.
-        self.webhook = k8s.admissionregistration.v1.MutatingWebhookConfiguration(
+        webhook = k8s.admissionregistration.v1.MutatingWebhookConfiguration(
             naming.child(name, "webhook"),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=values.revision_tag_webhook_name(tag), labels=labels),
             webhooks=values.revision_tag_webhooks(tag, revision, cluster),  # type: ignore[arg-type]
             opts=child,
         )
-        self.service = k8s.core.v1.Service(
+        service = k8s.core.v1.Service(
             naming.child(name, "service"),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=values.revision_tag_service_name(tag), namespace=values.NAMESPACE, labels=labels),
             spec=values.revision_tag_service_spec(revision),  # type: ignore[call-overload]
             opts=child,
         )
-        self.register_outputs({"revision": revision.name})
+        return RevisionTag(webhook, service)
+
+    @property
+    def releases(self) -> list[pulumi.Resource]:
+        return [self.base, *self.istiod.values()]
+
+
+@dataclass(frozen=True)
+class RevisionTag:
+    webhook: k8s.admissionregistration.v1.MutatingWebhookConfiguration
+    service: k8s.core.v1.Service

@@ -6,7 +6,7 @@ Where things are made:
 - eastwest.py: `linkerd-multicluster` and its chart (the gateway, the remote-access account, the
   service-mirror controllers) and the gateway's address
 - discovery.py: links without the CLI: reader tokens, `cluster-credentials-<target>` Secrets, Links,
-  and the restarts a rotated token needs
+  and the destination controller's restart a rotated token needs
 - locality.py: what Linkerd offers instead of cross-cluster locality failover
 - routing.py: app teams' weighted versions (per-version Services and an HTTPRoute)
 - access.py: app teams' callers (Server, MeshTLSAuthentication, AuthorizationPolicy, HTTPRoutes)

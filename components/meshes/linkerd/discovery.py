@@ -11,8 +11,12 @@
 - the `Link` (multicluster.linkerd.io/v1alpha3) named `<target>` with the target gateway's address,
   port, identity and probe; the source's chart runs `controller-<target>` for it.
 
-Neither the service mirror nor the destination controller re-reads a changed credentials Secret, so a
-rotated token is followed by a restart of both (a pod-template annotation patched after the Secrets).
+These three per pair are what link-gen prints; nothing else is made per pair. A rotated token reaches its
+readers without a restart of the service mirror: `controller-<target>` watches no Secret, but reloads its
+credentials whenever the Link's spec changes (link_handlers.go:38, cmd/service-mirror/main.go:196-203 at
+edge-26.8.3), and the Link names the token generation. The destination controller reloads nothing (its
+cluster store handles Secret additions and deletions only, cluster_store.go:113-165), so each cluster's
+`linkerd-destination` is restarted once per rotation, after all of that cluster's credentials are written.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from . import values
 
 MIRROR_SECRET_TYPE = "mirror.linkerd.io/remote-kubeconfig"
 KUBECONFIG_KEY = "kubeconfig"
+DESTINATION = "linkerd-destination"
 
 
 def reader_credentials(
@@ -79,32 +84,41 @@ def credentials_secrets(
 
 
 def link(
-    source: str, target: str, trust_domain: str, address: pulumi.Input[str], after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions
+    source: str,
+    target: str,
+    trust_domain: str,
+    address: pulumi.Input[str],
+    generation: int,
+    after: Sequence[pulumi.Resource],
+    opts: pulumi.ResourceOptions,
 ) -> k8s.apiextensions.CustomResource:
     """`after`: the source's multicluster release (the Link CRD, and the controller that reads it) and the
-    credentials (the controller retries without them, but only after a back-off)."""
+    credentials: the controller reads them when the Link appears or its spec changes, so a rotation's new
+    generation reaches the Link only once the new token is in the Secret."""
     return k8s.apiextensions.CustomResource(
         naming.child(source, "link", target),
         api_version="multicluster.linkerd.io/v1alpha3",
         kind="Link",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=target, namespace=values.MULTICLUSTER_NAMESPACE),
-        spec=values.link_spec(target, trust_domain, address),
+        spec=values.link_spec(target, trust_domain, address, generation),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(after))),
     )
 
 
-def restart_on_rotation(
-    source: str, deployment: str, namespace: str, generation: int, after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions
+def restart_destination(
+    source: str, generation: int, after: Sequence[pulumi.Resource], opts: pulumi.ResourceOptions
 ) -> k8s.apps.v1.DeploymentPatch:
-    """Roll `deployment` when the token generation changes, once the new credentials are written.
+    """Roll the source's `linkerd-destination` when the token generation changes, once `after` (the control
+    plane and every credentials Secret it reads) is written: one restart serves all the cluster's peers.
 
     A patch, not a chart value: each cluster's charts are installed before the peers can issue tokens
     for it (the token account comes with the peer's multicluster chart), so a chart value ordered after
-    the credentials would make every pair of clusters wait for each other.
+    the credentials would make every pair of clusters wait for each other. Replacing the Secrets instead
+    would make the cluster store drop the peer between the deletion and the addition.
     """
     return k8s.apps.v1.DeploymentPatch(
-        naming.child(source, "restart", deployment),
-        metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=deployment, namespace=namespace),
+        naming.child(source, "restart", DESTINATION),
+        metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=DESTINATION, namespace=values.NAMESPACE),
         spec=k8s.apps.v1.DeploymentSpecPatchArgs(
             template=k8s.core.v1.PodTemplateSpecPatchArgs(
                 metadata=k8s.meta.v1.ObjectMetaPatchArgs(annotations=values.restart_annotations(generation))

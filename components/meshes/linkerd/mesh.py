@@ -112,13 +112,8 @@ class LinkerdMesh(MeshDeployment):
                     in_source,
                 )
                 written += secrets
-                discovery.link(source, target, trust_domain, peer.gateway.address, [node.gateway.release, *secrets], in_source)
-                discovery.restart_on_rotation(
-                    source, f"controller-{target}", values.MULTICLUSTER_NAMESPACE, generation, [node.gateway.release, *secrets], in_source
-                )
-            discovery.restart_on_rotation(
-                source, "linkerd-destination", values.NAMESPACE, generation, [node.control_plane.control_plane, *written], in_source
-            )
+                discovery.link(source, target, trust_domain, peer.gateway.address, generation, [node.gateway.release, *secrets], in_source)
+            discovery.restart_destination(source, generation, [node.control_plane.control_plane, *written], in_source)
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}

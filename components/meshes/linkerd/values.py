@@ -201,8 +201,9 @@ def destination_credentials_annotations(trust_domain: str) -> dict[str, str]:
     return {"multicluster.linkerd.io/trust-domain": trust_domain, "multicluster.linkerd.io/cluster-domain": CLUSTER_DOMAIN}
 
 
-def link_spec(target: str, trust_domain: str, gateway_address: pulumi.Input[str]) -> dict[str, Any]:
-    """A v1alpha3 Link to `target` through its gateway (controller/gen/apis/link/v1alpha3/types.go)."""
+def link_spec(target: str, trust_domain: str, gateway_address: pulumi.Input[str], generation: int) -> dict[str, Any]:
+    """A v1alpha3 Link to `target` through its gateway (controller/gen/apis/link/v1alpha3/types.go), which
+    names the credentials' generation so that a rotation changes the spec (see `credentials_generation_marker`)."""
     return {
         "targetClusterName": target,
         "targetClusterDomain": CLUSTER_DOMAIN,
@@ -218,10 +219,24 @@ def link_spec(target: str, trust_domain: str, gateway_address: pulumi.Input[str]
         "selector": {"matchLabels": {EXPORTED_LABEL: "true"}},
         "remoteDiscoverySelector": {"matchLabels": {EXPORTED_LABEL: "remote-discovery"}},
         "federatedServiceSelector": {"matchLabels": {"mirror.linkerd.io/federated": "member"}},
+        "excludedAnnotations": [credentials_generation_marker(generation)],
     }
 
 
+CREDENTIALS_GENERATION = "meshfleet.io/link-credentials-generation"
+
+
+def credentials_generation_marker(generation: int) -> str:
+    """The Link's one `excludedAnnotations` entry: an annotation key no Service carries, so excluding it from
+    mirrored Services changes nothing, but its generation suffix makes a token rotation a Link spec change.
+    The service mirror re-reads `cluster-credentials-<target>` only when it restarts its cluster watcher,
+    which it does on a Link spec change and on nothing else (multicluster/service-mirror/link_handlers.go:38,
+    multicluster/cmd/service-mirror/main.go:196-203 at edge-26.8.3); it watches no Secret."""
+    return f"{CREDENTIALS_GENERATION}-{generation}"
+
+
 def restart_annotations(generation: int) -> dict[str, str]:
-    """Pod-template annotation that restarts what reads link credentials when their token is rotated:
-    neither the service mirror nor the destination controller re-reads a changed Secret."""
-    return {"meshfleet.io/link-credentials-generation": str(generation)}
+    """Pod-template annotation that restarts the destination controller when the link tokens are rotated:
+    its cluster store handles Secret additions and deletions only, not updates
+    (controller/api/destination/watcher/cluster_store.go:113-165 at edge-26.8.3)."""
+    return {CREDENTIALS_GENERATION: str(generation)}

@@ -15,6 +15,8 @@ from tests.tls_tools import load_cert, load_certs
 
 API = "kubernetes:consul.hashicorp.com/v1alpha1"
 PAIRS = [("eks-use1", "gke-euw1"), ("eks-use1", "gke-usc1"), ("gke-euw1", "gke-usc1")]
+STACK = "urn:pulumi:consul::meshfleet::"
+MESH = "meshfleet:fleet:Fleet$meshfleet:consul:Mesh"
 
 
 def custom_resources(sim: Simulation, kind: str) -> list[Recorded]:
@@ -25,6 +27,19 @@ def test_every_pair_is_peered_once_and_the_name_sorting_first_accepts(consul: Si
     assert pairs(["gke-usc1", "eks-use1", "gke-euw1"]) == PAIRS
     assert sorted(r.name for r in custom_resources(consul, "PeeringAcceptor")) == [f"{a}-peering-acceptor-{d}" for a, d in PAIRS]
     assert sorted(r.name for r in custom_resources(consul, "PeeringDialer")) == sorted(f"{d}-peering-dialer-{a}" for a, d in PAIRS)
+
+
+@pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
+def test_each_side_of_a_peering_lives_under_its_own_clusters_component(consul: Simulation, acceptor: str, dialer: str) -> None:
+    assert not consul.of_type("meshfleet:consul:Peering")  # no component per pair: 4 registrations per pair, not 5
+    acceptor_node = consul.named(acceptor, "meshfleet:consul:Cluster")
+    dialer_node = consul.named(dialer, "meshfleet:consul:Cluster")
+    accept = consul.named(f"{acceptor}-peering-acceptor-{dialer}")
+    # The engine's URN: the type follows every ancestor's type (the stock mock would keep only the parent's).
+    assert accept.urn == f"{STACK}{MESH}$meshfleet:consul:Cluster${API}:PeeringAcceptor::{acceptor}-peering-acceptor-{dialer}"
+    assert accept.parent == consul.named(f"{acceptor}-peering-token-{dialer}", SECRET).parent == acceptor_node.urn
+    assert consul.named(f"{dialer}-peering-token-{acceptor}", SECRET).parent == dialer_node.urn
+    assert consul.named(f"{dialer}-peering-dialer-{acceptor}").parent == dialer_node.urn
 
 
 @pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from components.simulation import Simulation
-from tests.meshes.helpers import SECRET
+from tests.meshes.helpers import SECRET, pulumi_up
 
 NAMESPACE = "istio-system"
 LABEL = "istio/multiCluster"
@@ -36,6 +36,14 @@ class KubeObject:
     labels: Mapping[str, str]
     data: Mapping[str, str]
     dependencies: frozenset[str] = frozenset()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.cluster, self.name)
+
+    @property
+    def content(self) -> tuple[dict[str, str], dict[str, str]]:
+        return (dict(self.labels), dict(self.data))
 
     @property
     def watched(self) -> bool:
@@ -81,22 +89,7 @@ def _objects(stack: Stack) -> Sequence[KubeObject]:
 
 def up(old: Stack, new: Stack) -> list[Step]:
     """The writes `pulumi up` makes to go from the `old` stack to the `new` one."""
-    olds = {o.urn: o for o in _objects(old)}
-    steps: list[Step] = []
-    deletes: list[Step] = []
-    news = _objects(new)
-    for n in news:
-        o = olds.get(n.urn)
-        if o is None:
-            steps.append(Step("create", n))
-        elif (o.cluster, o.name) != (n.cluster, n.name):  # a new object name replaces the object
-            steps.append(Step("create", n))
-            deletes.append(Step("delete", o))
-        elif (dict(o.labels), dict(o.data)) != (dict(n.labels), dict(n.data)):
-            steps.append(Step("update", n))
-    kept = {n.urn for n in news}
-    deletes += [Step("delete", o) for urn, o in olds.items() if urn not in kept]
-    return steps + deletes
+    return [Step(kind, o) for kind, o in pulumi_up(_objects(old), _objects(new))]
 
 
 @dataclass

@@ -1,17 +1,23 @@
 """Links without the linkerd CLI (components/meshes/linkerd/discovery.py, components/k8s/reader_credentials.py):
 what `linkerd multicluster link-gen` would print for every ordered pair of clusters, made from the target's
-real state, and the token rotation with the restarts Linkerd needs."""
+real state, and nothing more per pair.
+
+The changes of a stack (a token rotation, the move from per-pair controller restarts) are checked the way
+they reach Linkerd: the objects of the stack before and after, turned into the writes `pulumi up` makes in
+its order, replayed against a model of the service mirrors and the destination controllers
+(tests/meshes/linkerd/mirror_model.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import permutations
-from typing import Any
 
 import pytest
 import yaml
 
-from components.simulation import Simulation, simulate
+from components.simulation import Recorded, Simulation, simulate
 from tests.meshes.helpers import NAMESPACE, SECRET, depends_on, reader_token, release, token_kubeconfig
+from tests.meshes.linkerd.mirror_model import Fleet, KubeObject, describe, objects, replay, up
 from tests.support import LINKERD, raw_config, simulated
 
 CLUSTERS = ("eks-use1", "eks-euc1", "gke-usc1")
@@ -80,6 +86,8 @@ def test_link_points_at_the_targets_real_gateway(linkerd: Simulation, source: st
         "selector": {"matchLabels": {"mirror.linkerd.io/exported": "true"}},
         "remoteDiscoverySelector": {"matchLabels": {"mirror.linkerd.io/exported": "remote-discovery"}},
         "federatedServiceSelector": {"matchLabels": {"mirror.linkerd.io/federated": "member"}},
+        # Excludes an annotation no Service carries; names the token generation (see the rotation tests).
+        "excludedAnnotations": ["meshfleet.io/link-credentials-generation-1"],
     }
     # The source's controller for this Link exists, named after it.
     assert {"link": {"ref": {"name": target}}} in release(linkerd, source, "linkerd-multicluster").inputs["values"]["controllers"]
@@ -98,41 +106,120 @@ def test_link_waits_for_its_crd_its_credentials_and_the_targets_gateway(linkerd:
         assert depends_on(linkerd, credentials, linkerd.named(f"{source}-linkerd-multicluster", NAMESPACE))
 
 
-def restart(sim: Simulation, source: str, deployment: str) -> Any:
-    return sim.named(f"{source}-restart-{deployment}", PATCH)
+def destination_restart(sim: Simulation, source: str) -> Recorded:
+    return sim.named(f"{source}-restart-linkerd-destination", PATCH)
 
 
 @pytest.mark.parametrize("source", CLUSTERS)
-def test_rotation_restarts_every_reader_of_the_credentials_after_they_are_written(linkerd: Simulation, source: str) -> None:
-    peers = [c for c in CLUSTERS if c != source]
-    destination = restart(linkerd, source, "linkerd-destination")
-    assert destination.inputs["metadata"] == {"name": "linkerd-destination", "namespace": "linkerd"}
-    assert destination.inputs["spec"] == {"template": {"metadata": {"annotations": {"meshfleet.io/link-credentials-generation": "1"}}}}
-    assert depends_on(linkerd, destination, release(linkerd, source, "linkerd-control-plane"))
-    for target in peers:
-        assert depends_on(linkerd, destination, linkerd.named(f"{source}-destination-credentials-{target}", SECRET))
-        controller = restart(linkerd, source, f"controller-{target}")
-        assert controller.inputs["metadata"] == {"name": f"controller-{target}", "namespace": "linkerd-multicluster"}
-        assert controller.inputs["spec"] == destination.inputs["spec"]
-        assert depends_on(linkerd, controller, linkerd.named(f"{source}-link-credentials-{target}", SECRET))
-        assert depends_on(linkerd, controller, release(linkerd, source, "linkerd-multicluster"))  # the Deployment exists
-    patches = [r.name for r in linkerd.of_type(PATCH) if r.name.startswith(f"{source}-")]
-    assert len(patches) == len(peers) + 1
+def test_one_destination_restart_per_cluster_after_all_its_credentials(linkerd: Simulation, source: str) -> None:
+    """The destination controller reloads no changed Secret, so each cluster restarts it once per rotation, after
+    every peer's credentials; the service mirrors need no restart: their Links carry the generation."""
+    restart = destination_restart(linkerd, source)
+    assert restart.inputs["metadata"] == {"name": "linkerd-destination", "namespace": "linkerd"}
+    assert restart.inputs["spec"] == {"template": {"metadata": {"annotations": {"meshfleet.io/link-credentials-generation": "1"}}}}
+    assert restart.provider == linkerd.named(f"{source}-k8s").urn
+    assert depends_on(linkerd, restart, release(linkerd, source, "linkerd-control-plane"))
+    for target in CLUSTERS:
+        if target != source:
+            assert depends_on(linkerd, restart, linkerd.named(f"{source}-destination-credentials-{target}", SECRET))
+    assert [r.name for r in linkerd.of_type(PATCH) if r.provider == restart.provider] == [restart.name]
 
 
-def test_rotating_the_tokens_is_one_config_change() -> None:
+# --- changes, as Linkerd's readers see them (tests/meshes/linkerd/mirror_model.py) --------------------
+
+
+def rotated_stack() -> Simulation:
     mesh = raw_config(LINKERD)["mesh"]
     mesh["linkerd"] = {"readerTokenGeneration": 2}
-    sim = simulate("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh})
-    token = sim.named("eks-euc1-linkerd-reader", SECRET)
-    assert token.inputs["metadata"]["name"] == "linkerd-service-mirror-remote-access-default-token-g2"
-    for source in ("eks-use1", "gke-usc1"):
-        for secret in ("link-credentials", "destination-credentials"):
-            kubeconfig = yaml.safe_load(sim.named(f"{source}-{secret}-eks-euc1", SECRET).inputs["stringData"]["kubeconfig"])
-            assert kubeconfig["users"][0]["user"]["token"] == reader_token(token)
-        for deployment in ("linkerd-destination", "controller-eks-euc1"):
-            annotations = restart(sim, source, deployment).inputs["spec"]["template"]["metadata"]["annotations"]
-            assert annotations == {"meshfleet.io/link-credentials-generation": "2"}
+    return simulate("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh})
+
+
+@pytest.fixture(scope="module")
+def rotated() -> Simulation:
+    return rotated_stack()
+
+
+def tokens(sim: Simulation) -> dict[str, str]:
+    return {c: reader_token(sim.named(f"{c}-linkerd-reader", SECRET)) for c in CLUSTERS}
+
+
+def holds(fleet: Fleet, current: dict[str, str]) -> None:
+    """Every service mirror and destination controller reads every peer with that peer's current token."""
+    for source in CLUSTERS:
+        peers = {target: token for target, token in current.items() if target != source}
+        assert fleet.clusters[source].mirrors == peers, source
+        assert fleet.clusters[source].destination == peers, source
+
+
+def test_a_fresh_stack_mirrors_and_discovers_every_peer(linkerd: Simulation) -> None:
+    fleet = replay(up([], linkerd))
+    holds(fleet, tokens(linkerd))
+    for source in CLUSTERS:
+        cluster = fleet.clusters[source]
+        # Each Link is created after its credentials, so each controller starts with them.
+        assert sorted(cluster.reloads) == sorted(f"link {t}" for t in CLUSTERS if t != source)
+        assert cluster.restarts == ["linkerd-destination"]
+
+
+def test_rotating_the_tokens_is_one_up_the_links_reload_the_mirrors_and_the_old_tokens_go_last(
+    linkerd: Simulation, rotated: Simulation
+) -> None:
+    steps = up(linkerd, rotated)
+    writes = [describe(s) for s in steps]
+    pairs = [(s, t) for s, t in PAIRS]
+    token = "linkerd-service-mirror-remote-access-default-token"
+    assert sorted(writes) == sorted(
+        [
+            *[f"create {c}/Secret/linkerd-multicluster/{token}-g2" for c in CLUSTERS],
+            *[f"update {s}/Secret/linkerd-multicluster/cluster-credentials-{t}" for s, t in pairs],
+            *[f"update {s}/Secret/linkerd/cluster-credentials-{t}" for s, t in pairs],
+            *[f"update {s}/Link/linkerd-multicluster/{t}" for s, t in pairs],
+            *[f"update {c}/DeploymentPatch/linkerd/linkerd-destination" for c in CLUSTERS],
+            *[f"delete {c}/Secret/linkerd-multicluster/{token}-g1" for c in CLUSTERS],
+        ]
+    )
+    # In order: the target's new token, then the source's credentials, then the Link that makes the mirror
+    # reload them, and the destination restart after all of the source's credentials; the old tokens last.
+    at = {w: i for i, w in enumerate(writes)}
+    for s, t in pairs:
+        credentials = [at[f"update {s}/Secret/{ns}/cluster-credentials-{t}"] for ns in ("linkerd-multicluster", "linkerd")]
+        assert at[f"create {t}/Secret/linkerd-multicluster/{token}-g2"] < min(credentials)
+        assert max(credentials) < at[f"update {s}/Link/linkerd-multicluster/{t}"]
+        assert max(credentials) < at[f"update {s}/DeploymentPatch/linkerd/linkerd-destination"]
+    assert [kind for kind, _ in steps][-len(CLUSTERS) :] == ["delete"] * len(CLUSTERS)
+    # A Link changes only in the generation it names: the spec change the service mirror reloads on.
+    for s, t in pairs:
+        before, after = linkerd.named(f"{s}-link-{t}").inputs["spec"], rotated.named(f"{s}-link-{t}").inputs["spec"]
+        assert {k: v for k, v in before.items() if before[k] != after[k]} == {
+            "excludedAnnotations": ["meshfleet.io/link-credentials-generation-1"]
+        }
+        assert after["excludedAnnotations"] == ["meshfleet.io/link-credentials-generation-2"]
+
+    fleet = replay(up([], linkerd))
+    fleet.forget_history()
+    fleet.apply(steps)
+    holds(fleet, tokens(rotated))
+    assert fleet.broken == []  # no reader held a token when it was revoked
+    for source in CLUSTERS:
+        cluster = fleet.clusters[source]
+        assert sorted(cluster.reloads) == sorted(f"link {t}" for t in CLUSTERS if t != source), source
+        assert cluster.restarts == ["linkerd-destination"], source  # no controller restarted
+        assert cluster.dropped == [], source  # no peer left the destination controller's store
+
+
+def without_generation(objects: list[KubeObject]) -> list[KubeObject]:
+    """The stack's objects with Links that name no token generation."""
+    return [
+        replace(o, spec={k: v for k, v in o.spec.items() if k != "excludedAnnotations"}, content="") if o.kind == "Link" else o
+        for o in objects
+    ]
+
+
+def test_without_the_generation_in_the_link_a_rotation_would_strand_the_mirrors(linkerd: Simulation, rotated: Simulation) -> None:
+    """The model's check: Links whose spec stays the same leave every service mirror on a revoked token."""
+    old, new = without_generation(objects(linkerd)), without_generation(objects(rotated))
+    fleet = replay(up([], old), up(old, new))
+    assert sorted(fleet.broken) == sorted(f"{s}: controller -> {t}" for s, t in PAIRS)
 
 
 def test_a_single_cluster_fleet_has_no_links() -> None:

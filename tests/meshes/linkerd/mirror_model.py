@@ -1,0 +1,212 @@
+"""What a `pulumi up` writes to the Linkerd clusters, and which credentials Linkerd's readers then hold.
+
+`up(old, new)` turns the objects of a stack before and after into the Kubernetes writes `pulumi up` makes,
+in the engine's order (tests/meshes/helpers.py `pulumi_up`).
+
+`Cluster` models what reads link credentials in one cluster, as linkerd2 edge-26.8.3 has it:
+- a service mirror per Link (`controller-<target>`): it watches no Secret; it reads
+  `cluster-credentials-<target>` when its Link appears or the Link's *spec* changes (a metadata-only or
+  status change is ignored: multicluster/service-mirror/link_handlers.go:38; the reload:
+  multicluster/cmd/service-mirror/main.go:196-203), and when its pod restarts;
+- the destination controller's cluster store: a labelled `mirror.linkerd.io/remote-kubeconfig` Secret in
+  `linkerd` added registers its cluster, deleted drops it, updated changes nothing
+  (controller/api/destination/watcher/cluster_store.go:113-165); a restart reads every such Secret again;
+- a Deployment restarts when its pod template changes: a DeploymentPatch written with other annotations,
+  or deleted, which gives up the annotations it set (pulumi-kubernetes: deleting a Patch resource undoes
+  its changes).
+A token is valid from its token Secret's creation until its deletion; a reader holding a revoked token has
+lost its peer (`broken`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from components.simulation import Recorded, Simulation
+from tests.meshes.helpers import SECRET, pulumi_up
+
+LINK = "kubernetes:multicluster.linkerd.io/v1alpha3:Link"
+PATCH = "kubernetes:apps/v1:DeploymentPatch"
+MIRROR_SECRET = "mirror.linkerd.io/remote-kubeconfig"
+TOKEN_SECRET = "kubernetes.io/service-account-token"
+CLUSTER_LABEL = "multicluster.linkerd.io/cluster-name"
+
+
+@dataclass(frozen=True)
+class KubeObject:
+    urn: str
+    cluster: str
+    kind: str
+    """Secret, Link or DeploymentPatch"""
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+    content: str
+    """What the stack writes besides the name (JSON): an update is a change of it."""
+    secret_type: str | None = None
+    token: str | None = None
+    """A token Secret's token, or the token in a credentials Secret's kubeconfig."""
+    spec: Mapping[str, Any] = field(default_factory=dict)
+    """A Link's spec; a patch's pod-template annotations."""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.cluster, self.kind, self.namespace, self.name)
+
+    @classmethod
+    def of(cls, r: Recorded) -> KubeObject:
+        metadata = r.inputs["metadata"]
+        cluster = r.provider.rsplit("::", 1)[1].removesuffix("-k8s")
+        kind = r.type.rsplit(":", 1)[1]
+        token = None
+        spec: Mapping[str, Any] = {}
+        if r.type == SECRET and r.inputs.get("type") == TOKEN_SECRET:
+            token = base64.b64decode(r.outputs["data"]["token"]).decode()
+        elif r.type == SECRET:
+            token = yaml.safe_load(r.inputs["stringData"]["kubeconfig"])["users"][0]["user"]["token"]
+        elif r.type == LINK:
+            spec = r.inputs["spec"]
+        else:
+            spec = r.inputs["spec"]["template"]["metadata"]["annotations"]
+        content = json.dumps([r.inputs.get("type"), metadata, token, spec], sort_keys=True)
+        labels = metadata.get("labels", {})
+        return cls(r.urn, cluster, kind, metadata["namespace"], metadata["name"], labels, content, r.inputs.get("type"), token, spec)
+
+
+def objects(sim: Simulation) -> list[KubeObject]:
+    """The stack's token and credentials Secrets, Links and patches, in registration order."""
+    return [
+        KubeObject.of(r)
+        for r in sim.kubernetes()
+        if r.type in (LINK, PATCH) or (r.type == SECRET and r.inputs.get("type") in (MIRROR_SECRET, TOKEN_SECRET))
+    ]
+
+
+Step = tuple[str, KubeObject]
+"""create, update or delete; the object written."""
+Stack = Sequence[KubeObject] | Simulation
+
+
+def describe(step: Step) -> str:
+    kind, o = step
+    return f"{kind} {o.cluster}/{o.kind}/{o.namespace}/{o.name}"
+
+
+def up(old: Stack, new: Stack) -> list[Step]:
+    """The writes `pulumi up` makes to go from the `old` stack to the `new` one."""
+    return pulumi_up(_objects(old), _objects(new))
+
+
+def _objects(stack: Stack) -> Sequence[KubeObject]:
+    return objects(stack) if isinstance(stack, Simulation) else stack
+
+
+@dataclass
+class Cluster:
+    """One cluster's objects and the readers of link credentials in it."""
+
+    name: str
+    objects: dict[tuple[str, str, str, str], KubeObject] = field(default_factory=dict)
+    mirrors: dict[str, str | None] = field(default_factory=dict)
+    """Link (target) name -> the token its service mirror's cluster watcher runs with."""
+    destination: dict[str, str | None] = field(default_factory=dict)
+    """Target -> the token the destination controller's cluster store reads it with."""
+    reloads: list[str] = field(default_factory=list)
+    """Why each service mirror re-read its credentials: `link <target>` or `restart controller-<target>`."""
+    restarts: list[str] = field(default_factory=list)
+    """Deployments rolled, in order."""
+    dropped: list[str] = field(default_factory=list)
+    """Targets the destination controller unregistered: a gap in remote discovery."""
+
+    def _credentials(self, namespace: str, target: str) -> str | None:
+        secret = self.objects.get((self.name, "Secret", namespace, f"cluster-credentials-{target}"))
+        return secret.token if secret is not None else None
+
+    def _mirror_reads(self, target: str, why: str) -> None:
+        self.mirrors[target] = self._credentials("linkerd-multicluster", target)
+        self.reloads.append(f"{why} {target}")
+
+    def _restart(self, deployment: str) -> None:
+        self.restarts.append(deployment)
+        if deployment == "linkerd-destination":
+            self.destination = {
+                o.labels[CLUSTER_LABEL]: o.token
+                for o in self.objects.values()
+                if o.kind == "Secret" and o.namespace == "linkerd" and CLUSTER_LABEL in o.labels
+            }
+        elif deployment.startswith("controller-") and deployment.removeprefix("controller-") in self.mirrors:
+            self._mirror_reads(deployment.removeprefix("controller-"), "restart")
+
+    def write(self, step: Step) -> None:
+        kind, o = step
+        before = self.objects.get(o.key)
+        if kind == "delete":
+            if before is not None and before.urn == o.urn:
+                del self.objects[o.key]
+        else:
+            self.objects[o.key] = o
+        if o.kind == "Link":
+            if kind == "delete":
+                self.mirrors.pop(o.name, None)
+            elif before is None or before.spec != o.spec:
+                self._mirror_reads(o.name, "link")
+        elif o.kind == "DeploymentPatch":
+            template = {} if kind == "delete" else o.spec
+            if template != (before.spec if before is not None else {}):
+                self._restart(o.name)
+        elif o.kind == "Secret" and o.namespace == "linkerd" and CLUSTER_LABEL in o.labels:
+            target = o.labels[CLUSTER_LABEL]
+            if kind == "delete":
+                self.destination.pop(target, None)
+                self.dropped.append(target)
+            elif before is None:
+                self.destination[target] = o.token
+
+
+@dataclass
+class Fleet:
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    valid: set[str] = field(default_factory=set)
+    """Tokens whose token Secret exists."""
+    broken: list[str] = field(default_factory=list)
+    """`<cluster>: <reader> -> <target>` for each reader that held a token when it was revoked."""
+
+    def write(self, step: Step) -> None:
+        kind, o = step
+        self.clusters.setdefault(o.cluster, Cluster(o.cluster)).write(step)
+        if o.secret_type == TOKEN_SECRET and o.token is not None:
+            self._token(o.token, kind)
+
+    def _token(self, token: str, kind: str) -> None:
+        if kind != "delete":
+            self.valid.add(token)
+            return
+        self.valid.discard(token)
+        for cluster in self.clusters.values():
+            for reader, held in (("controller", cluster.mirrors), ("destination", cluster.destination)):
+                self.broken += [f"{cluster.name}: {reader} -> {t}" for t, used in held.items() if used == token]
+
+    def apply(self, steps: Sequence[Step]) -> None:
+        for step in steps:
+            self.write(step)
+
+    def forget_history(self) -> None:
+        """Clear the logs (reloads, restarts, drops), to look at the next `pulumi up` alone."""
+        for cluster in self.clusters.values():
+            cluster.reloads.clear()
+            cluster.restarts.clear()
+            cluster.dropped.clear()
+
+
+def replay(*ups: Sequence[Step]) -> Fleet:
+    """The fleet after these `pulumi up`s, one after the other, from empty clusters."""
+    fleet = Fleet()
+    for steps in ups:
+        fleet.apply(steps)
+    return fleet
