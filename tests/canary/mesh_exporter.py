@@ -9,12 +9,14 @@ Envoy's other upstream clusters), all of them failing, so a query that ignores t
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 REQUESTS_PER_SECOND = 200
 BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500)
@@ -91,6 +93,13 @@ def exposition(mesh: str, app: str, version: str, elapsed: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # Prometheus went away mid-scrape: it is being stopped
+        super().handle_error(request, client_address)
+
+
 @contextmanager
 def serving() -> Iterator[str]:
     """Serve every mesh's pods on 127.0.0.1; yields `host:port`."""
@@ -113,7 +122,7 @@ def serving() -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
