@@ -5,7 +5,6 @@ from __future__ import annotations
 from google.protobuf import struct_pb2
 from pulumi.runtime.rpc import UNKNOWN
 
-from components.simulation import Recorded
 from components.simulation.recorder import SECRET_SIG, SIG_KEY, engine_urn, sent_properties, wire_struct
 
 
@@ -31,24 +30,11 @@ def test_sent_properties_read_secrets_unknowns_and_numbers_as_the_engine_holds_t
 COMPONENT = "urn:pulumi:dev::meshfleet::meshfleet:fleet:Fleet$meshfleet:consul:Mesh::consul"
 
 
-def token() -> Recorded:
-    return Recorded(
-        urn=engine_urn(COMPONENT, "kubernetes:core/v1:Secret", "token", "dev", "meshfleet"),
-        type="kubernetes:core/v1:Secret",
-        name="token",
-        custom=True,
-        read=False,
-        parent=COMPONENT,
-        provider="",
-        dependencies=(),
-        property_dependencies={},
-        sent=b"",
-        state={},
-    )
-
-
 def test_a_childs_urn_names_every_ancestors_type_but_not_the_root_stack() -> None:
-    assert token().urn == "urn:pulumi:dev::meshfleet::meshfleet:fleet:Fleet$meshfleet:consul:Mesh$kubernetes:core/v1:Secret::token"
+    assert (
+        engine_urn(COMPONENT, "kubernetes:core/v1:Secret", "token", "dev", "meshfleet")
+        == "urn:pulumi:dev::meshfleet::meshfleet:fleet:Fleet$meshfleet:consul:Mesh$kubernetes:core/v1:Secret::token"
+    )
     stack = "urn:pulumi:dev::meshfleet::pulumi:pulumi:Stack::meshfleet-dev"
     assert (
         engine_urn(stack, "meshfleet:fleet:Fleet", "meshfleet", "dev", "meshfleet")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from sys import intern
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -124,8 +125,8 @@ class Recorded:
     """URN of the explicit provider; empty means the default provider."""
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
-    sent: bytes
-    """The properties as the program sent them (a serialized protobuf Struct): compact until read."""
+    inputs: dict[str, Any]
+    """The properties as the program sent them (`sent_properties`): the strings are the mocked state's own."""
     state: Mapping[str, Any]
     """The state the mocks gave the resource (the monitor keeps it anyway)."""
     secret_inputs: frozenset[PropertyPath] = frozenset()
@@ -134,12 +135,8 @@ class Recorded:
     retain_on_delete: bool = False
     ignore_changes: tuple[str, ...] = ()
 
-    # Read when first asked for: a large fleet's properties as Python objects (every kubeconfig of every
-    # remote secret, twice) are most of a simulation's memory, and most runs read few of them.
-
-    @cached_property
-    def inputs(self) -> dict[str, Any]:
-        return sent_properties(struct_pb2.Struct.FromString(self.sent))
+    # Made when first asked for: a second copy of every value (every kubeconfig of every remote secret)
+    # would be a large part of a large fleet's memory, and most runs read few of them.
 
     @cached_property
     def outputs(self) -> dict[str, Any]:
@@ -176,10 +173,11 @@ class RecordingMonitor(MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
         if request.transforms:
             raise NotImplementedError("the simulation runs no resource transforms, and the fleet registers none")
+        inputs = sent_properties(request.object)
         args = MockResourceArgs(
             typ=request.type,
             name=request.name,
-            inputs=sent_properties(request.object),
+            inputs=inputs,
             provider=request.provider,
             resource_id=request.importId,
             custom=request.custom or False,
@@ -187,28 +185,30 @@ class RecordingMonitor(MockMonitor):
         given_id, state = self.mocks.new_resource(args)
         resource_id = given_id or ""  # no id: unknown, as for a resource a preview would create
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
-        self._record(request, urn, read=False)
+        self._record(request, urn, inputs, read=False)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=wire_struct(state))
 
     def ReadResource(self, request: Any) -> Any:
         response = super().ReadResource(request)
-        self._record(request, response.urn, read=True)
+        self._record(request, response.urn, sent_properties(request.properties), read=True)
         return response
 
-    def _record(self, request: Any, urn: str, *, read: bool) -> None:
+    def _record(self, request: Any, urn: str, inputs: dict[str, Any], *, read: bool) -> None:
         registration = self.resources[urn]
         struct = request.properties if read else request.object
         self.recorded[urn] = Recorded(
-            urn=urn,
+            urn=intern(urn),
             type=request.type,
             name=request.name,
             custom=True if read else bool(request.custom),
             read=read,
-            parent=request.parent,
-            provider=_strip_id(request.provider),
-            dependencies=tuple(request.dependencies),
-            property_dependencies={} if read else {k: tuple(v.urns) for k, v in request.propertyDependencies.items()},
-            sent=struct.SerializeToString(),
+            parent=intern(request.parent),
+            provider=intern(_strip_id(request.provider)),
+            # One string per URN, however many resources depend on it: at 100 clusters the peers' address
+            # edges alone would otherwise hold some 160,000 copies (about 30 MB).
+            dependencies=tuple(map(intern, request.dependencies)),
+            property_dependencies={} if read else {k: tuple(map(intern, v.urns)) for k, v in request.propertyDependencies.items()},
+            inputs=inputs,
             state=registration.state,
             secret_inputs=secret_paths(struct),
             additional_secret_outputs=tuple(request.additionalSecretOutputs),
