@@ -48,7 +48,8 @@ def secret_paths(struct: struct_pb2.Struct) -> frozenset[PropertyPath]:
 
 def sent_properties(struct: struct_pb2.Struct) -> dict[str, Any]:
     """What `plain` makes of the SDK's reading of a struct the program sent, read from the struct itself:
-    the SDK's reading depends on the run in progress (whether it is a preview), and this is read after."""
+    unlike the SDK's reader, it does not depend on whether the run in progress is a preview, and it makes
+    one object per value."""
     properties = {key: _sent_value(value) for key, value in struct.fields.items()}
     return {key: value for key, value in properties.items() if value is not None}  # as the SDK drops them
 
