@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from .mocks import UNKNOWN
@@ -38,7 +39,7 @@ def unknown_paths(value: Any, path: str = "") -> Iterator[str]:
 @dataclass(frozen=True)
 class Plan:
     groups: dict[str, list[Recorded]]
-    """Resources per cluster (and fleet-wide), in registration order."""
+    """Resources per cluster (and fleet-wide), in `creation_order`."""
     unknown: dict[str, list[str]]
     """Per resource name: the input paths not known until something is created."""
 
@@ -47,10 +48,23 @@ class Plan:
         return [r for group in self.groups.values() for r in group]
 
 
+def creation_order(resources: Sequence[Recorded]) -> list[Recorded]:
+    """The resources in the order they can be created (what waits for nothing first), then by name. Not
+    registration order: the SDK registers independent resources concurrently, so the order they reach the
+    engine differs between runs, and a plan printed twice must read the same."""
+    by_urn = {r.urn: r for r in resources}
+
+    @cache
+    def depth(urn: str) -> int:
+        return 1 + max((depth(d) for d in by_urn[urn].all_dependencies if d in by_urn), default=0)
+
+    return sorted(resources, key=lambda r: (depth(r.urn), r.name, r.type))
+
+
 def build_plan(sim: Simulation, clusters: Sequence[str]) -> Plan:
     groups: dict[str, list[Recorded]] = {FLEET_WIDE: [], **{c: [] for c in clusters}}
     unknown: dict[str, list[str]] = {}
-    for resource in sim.resources:
+    for resource in creation_order(sim.resources):
         groups[cluster_of(resource.name, clusters)].append(resource)
         paths = sorted({path.split("[")[0] for path in unknown_paths(resource.inputs)})
         if paths and not resource.type.startswith("pulumi:providers:"):
