@@ -40,6 +40,11 @@ def names(resources: Iterable[Recorded]) -> list[str]:
     return sorted(r.name for r in resources)
 
 
+def cluster_of(resource: Recorded) -> str:
+    """The cluster a Kubernetes resource is written to: its provider is `<cluster>-k8s`."""
+    return resource.provider.rsplit("::", 1)[1].removesuffix("-k8s")
+
+
 # --- what a `pulumi up` writes, for the models of the meshes' controllers ----------------------------
 
 

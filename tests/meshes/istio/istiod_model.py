@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from components.simulation import Simulation
-from tests.meshes.helpers import SECRET, pulumi_up
+from tests.meshes.helpers import SECRET, cluster_of, pulumi_up
 
 NAMESPACE = "istio-system"
 LABEL = "istio/multiCluster"
@@ -56,7 +56,7 @@ class KubeObject:
             metadata = r.inputs["metadata"]
             if metadata.get("namespace") != NAMESPACE:
                 continue
-            cluster = r.provider.rsplit("::", 1)[1].removesuffix("-k8s")
+            cluster = cluster_of(r)
             objects.append(
                 cls(
                     r.urn,

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from components.simulation import Recorded, Simulation
-from tests.meshes.helpers import SECRET, pulumi_up
+from tests.meshes.helpers import SECRET, cluster_of, pulumi_up
 
 LINK = "kubernetes:multicluster.linkerd.io/v1alpha3:Link"
 PATCH = "kubernetes:apps/v1:DeploymentPatch"
@@ -62,7 +62,7 @@ class KubeObject:
     @classmethod
     def of(cls, r: Recorded) -> KubeObject:
         metadata = r.inputs["metadata"]
-        cluster = r.provider.rsplit("::", 1)[1].removesuffix("-k8s")
+        cluster = cluster_of(r)
         kind = r.type.rsplit(":", 1)[1]
         token = None
         spec: Mapping[str, Any] = {}
