@@ -14,6 +14,7 @@ from typing import Any
 from .mocks import UNKNOWN
 from .recorder import Recorded
 from .runner import Simulation
+from .waits import waits_for
 
 FLEET_WIDE = "fleet-wide"
 
@@ -52,11 +53,11 @@ def creation_order(resources: Sequence[Recorded]) -> list[Recorded]:
     """The resources in the order they can be created (what waits for nothing first), then by name. Not
     registration order: the SDK registers independent resources concurrently, so the order they reach the
     engine differs between runs, and a plan printed twice must read the same."""
-    by_urn = {r.urn: r for r in resources}
+    waits = waits_for(resources)
 
     @cache
     def depth(urn: str) -> int:
-        return 1 + max((depth(d) for d in by_urn[urn].all_dependencies if d in by_urn), default=0)
+        return 1 + max((depth(d) for d in waits[urn] if d in waits), default=0)
 
     return sorted(resources, key=lambda r: (depth(r.urn), r.name, r.type))
 

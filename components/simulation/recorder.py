@@ -20,6 +20,8 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi.runtime.settings import get_project, get_stack
 
+from . import config_group
+
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 
@@ -187,35 +189,73 @@ class RecordingMonitor(MockMonitor):
         resource_id = given_id or ""  # no id: unknown, as for a resource a preview would create
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
         self._record(request, urn, inputs, read=False)
+        if request.type == config_group.TYPE and request.remote:
+            self._construct_config_group(request, urn, inputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=wire_struct(state))
 
+    def _construct_config_group(self, request: Any, urn: str, inputs: dict[str, Any]) -> None:
+        """What the Kubernetes provider registers for a `yaml/v2:ConfigGroup` (`config_group`): the program
+        never sees these children, but the engine, the policy pack and `pulumi up` do."""
+        provider = request.providers.get("kubernetes") or request.provider
+        for child in config_group.children(request.name, inputs):
+            child_urn = self.make_urn(urn, child.type, child.name)
+            args = MockResourceArgs(typ=child.type, name=child.name, inputs=child.inputs, provider=provider, resource_id="", custom=True)
+            given_id, state = self.mocks.new_resource(args)
+            self.resources[child_urn] = MockMonitor.ResourceRegistration(child_urn, given_id or "", state)
+            self._add(
+                Recorded(
+                    urn=intern(child_urn),
+                    type=child.type,
+                    name=child.name,
+                    custom=True,
+                    read=False,
+                    parent=intern(urn),
+                    provider=intern(_strip_id(provider)),
+                    dependencies=tuple(intern(self.make_urn(urn, t, n)) for t, n in child.depends_on),
+                    property_dependencies={},
+                    inputs=child.inputs,
+                    state=state,
+                    secret_inputs=child.secret_paths,
+                )
+            )
+
     def ReadResource(self, request: Any) -> Any:
-        response = super().ReadResource(request)
-        self._record(request, response.urn, sent_properties(request.properties), read=True)
-        return response
+        # As RegisterResource: the stock monitor's reading and writing of properties runs an event loop per read.
+        urn = self.make_urn(request.parent, request.type, request.name)
+        inputs = sent_properties(request.properties)
+        args = MockResourceArgs(typ=request.type, name=request.name, inputs=inputs, provider=request.provider, resource_id=request.id)
+        given_id, state = self.mocks.new_resource(args)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, given_id or request.id, state)
+        self._record(request, urn, inputs, read=True)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=wire_struct(state))
 
     def _record(self, request: Any, urn: str, inputs: dict[str, Any], *, read: bool) -> None:
         registration = self.resources[urn]
         struct = request.properties if read else request.object
-        self.recorded[urn] = Recorded(
-            urn=intern(urn),
-            type=request.type,
-            name=request.name,
-            custom=True if read else bool(request.custom),
-            read=read,
-            parent=intern(request.parent),
-            provider=intern(_strip_id(request.provider)),
-            # One string per URN, however many resources depend on it: at 100 clusters the peers' address
-            # edges alone would otherwise hold some 160,000 copies (about 30 MB).
-            dependencies=tuple(map(intern, request.dependencies)),
-            property_dependencies={} if read else {k: tuple(map(intern, v.urns)) for k, v in request.propertyDependencies.items()},
-            inputs=inputs,
-            state=registration.state,
-            secret_inputs=secret_paths(struct),
-            additional_secret_outputs=tuple(request.additionalSecretOutputs),
-            protect=False if read else bool(request.protect),
-            retain_on_delete=False if read else bool(request.retainOnDelete),
-            ignore_changes=() if read else tuple(request.ignoreChanges),
+        self._add(
+            Recorded(
+                urn=intern(urn),
+                type=request.type,
+                name=request.name,
+                custom=True if read else bool(request.custom),
+                read=read,
+                parent=intern(request.parent),
+                provider=intern(_strip_id(request.provider)),
+                # One string per URN, however many resources depend on it: at 100 clusters the peers' address
+                # edges alone would otherwise hold some 160,000 copies (about 30 MB).
+                dependencies=tuple(map(intern, request.dependencies)),
+                property_dependencies={} if read else {k: tuple(map(intern, v.urns)) for k, v in request.propertyDependencies.items()},
+                inputs=inputs,
+                state=registration.state,
+                secret_inputs=secret_paths(struct),
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                protect=False if read else bool(request.protect),
+                retain_on_delete=False if read else bool(request.retainOnDelete),
+                ignore_changes=() if read else tuple(request.ignoreChanges),
+            )
         )
+
+    def _add(self, recorded: Recorded) -> None:
+        self.recorded[recorded.urn] = recorded
         if self.progress is not None:
             self.progress(len(self.recorded))

@@ -10,10 +10,12 @@ import pulumi
 
 from components.meshes import ServiceAccessArgs, ServiceRoutingArgs, mesh_for
 from components.simulation import Recorded, Simulation, run_program
+from components.simulation.waits import waits_for
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
+CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
 
 
 def release(sim: Simulation, cluster: str, name: str) -> Recorded:
@@ -21,13 +23,12 @@ def release(sim: Simulation, cluster: str, name: str) -> Recorded:
 
 
 def depends_on(sim: Simulation, resource: Recorded, target: Recorded) -> bool:
-    """Whether `resource` waits for `target`, directly or through other resources."""
+    """Whether `resource` waits for `target`, directly or through other resources (`waits_for`)."""
+    waits = waits_for(sim.resources)
     seen: set[str] = set()
     stack = [resource.urn]
-    by_urn = {r.urn: r for r in sim.resources}
     while stack:
-        urn = stack.pop()
-        for dependency in by_urn[urn].all_dependencies if urn in by_urn else ():
+        for dependency in waits.get(stack.pop(), ()):
             if dependency == target.urn:
                 return True
             if dependency not in seen:
