@@ -5,28 +5,28 @@ from __future__ import annotations
 from pulumi_policy import PolicyConfigSchema, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from .facts import MESHES
-from .resources import as_resource
+from .resources import resources_to_check
 
 
 def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    resource = as_resource(args)
-    minimum = int(args.get_config().get("minReplicas", 2))
-    for mesh in MESHES:
-        plane = mesh.control_plane(resource)
-        if plane is None or plane.is_remote:
-            continue
-        if plane.replicas < minimum:
-            report_violation(
-                f"the {mesh.name} control plane of {plane.cluster} (revision {plane.revision or 'default'}) runs at least {plane.replicas} "
-                f"replica(s); set mesh.controlPlane.replicas to {minimum} or more",
-                None,
-            )
-        elif not plane.disruption_budget:
-            report_violation(
-                f"the {mesh.name} control plane of {plane.cluster} has no PodDisruptionBudget, so a node drain can take it down; "
-                "run it with more than one replica (meshfleet then enables the budget)",
-                None,
-            )
+    for resource in resources_to_check(args):
+        minimum = int(args.get_config().get("minReplicas", 2))
+        for mesh in MESHES:
+            plane = mesh.control_plane(resource)
+            if plane is None or plane.is_remote:
+                continue
+            if plane.replicas < minimum:
+                report_violation(
+                    f"the {mesh.name} control plane of {plane.cluster} (revision {plane.revision or 'default'}) runs at least {plane.replicas} "
+                    f"replica(s); set mesh.controlPlane.replicas to {minimum} or more",
+                    None,
+                )
+            elif not plane.disruption_budget:
+                report_violation(
+                    f"the {mesh.name} control plane of {plane.cluster} has no PodDisruptionBudget, so a node drain can take it down; "
+                    "run it with more than one replica (meshfleet then enables the budget)",
+                    None,
+                )
 
 
 control_plane_high_availability = ResourceValidationPolicy(

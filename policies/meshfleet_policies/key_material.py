@@ -8,10 +8,10 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from .facts import MESHES
+from .facts import MESHES, Resource
 from .facts.base import CHARTS, CONFIG_MAP, SECRET
 from .pem import PRIVATE_KEY_MARKER, string_values
-from .resources import as_resource, known_values
+from .resources import known_values, resources_to_check
 
 # Where a key could hide in a value that is still unknown at preview: these resources are not
 # skipped silently, the policy says it could not check them.
@@ -30,8 +30,12 @@ def _secret_material(props: Any) -> Iterator[tuple[tuple[str, ...], str]]:
 
 
 def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    resource = as_resource(args)
-    props, unknown = known_values(args.props)
+    for resource in resources_to_check(args):
+        _check(resource, report_violation)
+
+
+def _check(resource: Resource, report_violation: ReportViolation) -> None:
+    props, unknown = known_values(resource.props)
     for path, kind in _secret_material(props):
         where = ".".join(path)
         if resource.type == SECRET and path[0] in ("data", "stringData"):

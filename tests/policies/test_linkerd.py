@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
+from components.k8s.peer_objects import peer_objects
 from components.simulation import Simulation, simulate
 from components.simulation.policy_check import PACK_DIR, evaluate
 from tests.policies.helpers import messages, tampered
@@ -103,6 +104,42 @@ def test_catches_an_exec_plugin_credential() -> None:
     assert messages(evaluate(sim, PROD_CONFIG, stack="linkerd"), "remote-kubeconfigs-token-only") == [
         f"mandatory: linkerd remote kubeconfig 'kubeconfig' in eks-use1-hand-made-credentials: {problem}; "
         "use a reader service-account token (meshfleet's reader credentials) and nothing else"
+        for problem in sorted(["user 'eks-euc1' uses an exec plugin (exec)", "user 'eks-euc1' has no inline service-account token"])
+    ]
+
+
+def hand_made_links(scope: dict[str, Any]) -> None:
+    """A group of objects with an exec-plugin kubeconfig, and an object unknown until `pulumi up`."""
+    provider = scope["fleet"].clusters["eks-use1"].provider
+    marker = k8s.core.v1.ConfigMap("eks-use1-marker", metadata={"name": "marker"}, opts=pulumi.ResourceOptions(provider=provider))
+    kubeconfig = json.dumps({"users": [{"name": "eks-euc1", "user": {"exec": {"command": "aws"}}}]})
+    credentials = {"name": "cluster-credentials-extra", "namespace": "linkerd-multicluster"}
+    peer_objects(
+        "eks-use1-hand-made-links",
+        [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": credentials,
+                "type": "mirror.linkerd.io/remote-kubeconfig",
+                "stringData": {"kubeconfig": kubeconfig},
+            },
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra", "namespace": "linkerd"}, "data": {"marker": marker.id}},
+        ],
+        [],
+        pulumi.ResourceOptions(provider=provider),
+    )
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_catches_an_exec_plugin_credential_in_a_group_of_objects(preview: bool) -> None:
+    """Checked once, as the object it will be: in `pulumi up` the provider registers it, in a preview whose
+    group is partly unknown the pack reads it from the group."""
+    sim = simulate("linkerd", config_file=LINKERD, then=hand_made_links, preview=preview)
+    report = evaluate(sim, PROD_CONFIG, stack="linkerd", preview=preview)
+    assert [m for m in messages(report, "remote-kubeconfigs-token-only") if "hand-made" in m] == [
+        f"mandatory: linkerd remote kubeconfig 'kubeconfig' in eks-use1-hand-made-links:linkerd-multicluster/cluster-credentials-extra: "
+        f"{problem}; use a reader service-account token (meshfleet's reader credentials) and nothing else"
         for problem in sorted(["user 'eks-euc1' uses an exec plugin (exec)", "user 'eks-euc1' has no inline service-account token"])
     ]
 
