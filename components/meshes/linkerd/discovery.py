@@ -21,7 +21,9 @@ cluster store handles Secret additions and deletions only, cluster_store.go:113-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -29,6 +31,7 @@ import pulumi_kubernetes as k8s
 from ... import naming
 from ...clusters import Cluster
 from ...k8s import ReaderCredentials
+from ...k8s.peer_objects import depends_on, object_ref, peer_objects
 from . import values
 
 MIRROR_SECRET_TYPE = "mirror.linkerd.io/remote-kubeconfig"
@@ -52,57 +55,64 @@ def reader_credentials(
     )
 
 
-def credentials_secrets(
+@dataclass(frozen=True)
+class LinkTarget:
+    """What a source needs of a target to link to it."""
+
+    gateway_address: pulumi.Input[str]
+    credentials: ReaderCredentials
+
+
+def links(
     source: str,
-    target: str,
+    targets: Mapping[str, LinkTarget],
     trust_domain: str,
-    credentials: ReaderCredentials,
+    generation: int,
     after: Sequence[pulumi.Resource],
     opts: pulumi.ResourceOptions,
-) -> list[k8s.core.v1.Secret]:
+) -> k8s.yaml.v2.ConfigGroup:
+    """All of the source's links, one group (components/k8s/peer_objects.py). `after`: the namespaces and the
+    source's multicluster release (the Link CRD, and the controllers that read the Links)."""
+    objs: list[dict[str, Any]] = []
+    for target, peer in targets.items():
+        secrets = credentials_secrets(target, trust_domain, peer.credentials)
+        objs += [*secrets, link(target, trust_domain, peer.gateway_address, generation, secrets)]
+    return peer_objects(naming.child(source, "links"), objs, after, opts)
+
+
+def credentials_secrets(target: str, trust_domain: str, credentials: ReaderCredentials) -> list[dict[str, Any]]:
     """In the source: the Secret the service mirror reads, and the one the destination controller reads."""
-    name = values.credentials_secret_name(target)
-    placements = (
-        ("link-credentials", values.MULTICLUSTER_NAMESPACE, None, None),
-        (
-            "destination-credentials",
-            values.NAMESPACE,
-            values.destination_credentials_labels(target),
-            values.destination_credentials_annotations(trust_domain),
-        ),
-    )
+    mirror = {"name": values.credentials_secret_name(target), "namespace": values.MULTICLUSTER_NAMESPACE}
+    destination = {
+        "name": values.credentials_secret_name(target),
+        "namespace": values.NAMESPACE,
+        "labels": values.destination_credentials_labels(target),
+        "annotations": values.destination_credentials_annotations(trust_domain),
+    }
     return [
-        k8s.core.v1.Secret(
-            naming.child(source, role, target),
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=labels, annotations=annotations),
-            type=MIRROR_SECRET_TYPE,
-            string_data={KUBECONFIG_KEY: credentials.kubeconfig},
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(after))),
-        )
-        for role, namespace, labels, annotations in placements
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": metadata,
+            "type": MIRROR_SECRET_TYPE,
+            "stringData": {KUBECONFIG_KEY: credentials.kubeconfig},
+        }
+        for metadata in (mirror, destination)
     ]
 
 
 def link(
-    source: str,
-    target: str,
-    trust_domain: str,
-    address: pulumi.Input[str],
-    generation: int,
-    after: Sequence[pulumi.Resource],
-    opts: pulumi.ResourceOptions,
-) -> k8s.apiextensions.CustomResource:
-    """`after`: the source's multicluster release (the Link CRD, and the controller that reads it) and the
-    credentials: the controller reads them when the Link appears or its spec changes, so a rotation's new
-    generation reaches the Link only once the new token is in the Secret."""
-    return k8s.apiextensions.CustomResource(
-        naming.child(source, "link", target),
-        api_version="multicluster.linkerd.io/v1alpha3",
-        kind="Link",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=target, namespace=values.MULTICLUSTER_NAMESPACE),
-        spec=values.link_spec(target, trust_domain, address, generation),
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(after))),
-    )
+    target: str, trust_domain: str, address: pulumi.Input[str], generation: int, credentials: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    """The Link waits for its credentials: the controller reads them when the Link appears or its spec
+    changes, so a rotation's new generation reaches the Link only once the new token is in the Secrets."""
+    refs = [object_ref("v1", "Secret", s["metadata"]["namespace"], s["metadata"]["name"]) for s in credentials]
+    return {
+        "apiVersion": values.LINK_API_VERSION,
+        "kind": "Link",
+        "metadata": {"name": target, "namespace": values.MULTICLUSTER_NAMESPACE, "annotations": depends_on(*refs)},
+        "spec": values.link_spec(target, trust_domain, address, generation),
+    }
 
 
 def restart_destination(

@@ -96,24 +96,22 @@ class LinkerdMesh(MeshDeployment):
             node.reader = discovery.reader_credentials(
                 args.clusters[name], generation, [node.gateway.release], pulumi.ResourceOptions(parent=node)
             )
-        readers = {name: node.reader for name, node in self.clusters.items() if node.reader is not None}
         for source, node in self.clusters.items():
             in_source = pulumi.ResourceOptions(parent=node)
-            written: list[pulumi.Resource] = []
-            for target, peer in self.clusters.items():
-                if target == source:
-                    continue
-                secrets = discovery.credentials_secrets(
-                    source,
-                    target,
-                    trust_domain,
-                    readers[target],
-                    [node.control_plane.namespace, node.gateway.namespace],
-                    in_source,
-                )
-                written += secrets
-                discovery.link(source, target, trust_domain, peer.gateway.address, generation, [node.gateway.release, *secrets], in_source)
-            discovery.restart_destination(source, generation, [node.control_plane.control_plane, *written], in_source)
+            targets = {
+                target: discovery.LinkTarget(peer.gateway.address, peer.reader)
+                for target, peer in self.clusters.items()
+                if target != source and peer.reader is not None
+            }
+            links = discovery.links(
+                source,
+                targets,
+                trust_domain,
+                generation,
+                [node.control_plane.namespace, node.gateway.namespace, node.gateway.release],
+                in_source,
+            )
+            discovery.restart_destination(source, generation, [node.control_plane.control_plane, links], in_source)
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}

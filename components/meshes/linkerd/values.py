@@ -201,6 +201,9 @@ def destination_credentials_annotations(trust_domain: str) -> dict[str, str]:
     return {"multicluster.linkerd.io/trust-domain": trust_domain, "multicluster.linkerd.io/cluster-domain": CLUSTER_DOMAIN}
 
 
+LINK_API_VERSION = "multicluster.linkerd.io/v1alpha3"
+
+
 def link_spec(target: str, trust_domain: str, gateway_address: pulumi.Input[str], generation: int) -> dict[str, Any]:
     """A v1alpha3 Link to `target` through its gateway (controller/gen/apis/link/v1alpha3/types.go), which
     names the credentials' generation so that a rotation changes the spec (see `credentials_generation_marker`)."""

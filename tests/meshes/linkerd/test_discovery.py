@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from components.simulation import Recorded, Simulation, simulate
-from tests.meshes.helpers import NAMESPACE, SECRET, depends_on, reader_token, release, token_kubeconfig
+from tests.meshes.helpers import CONFIG_GROUP, NAMESPACE, SECRET, depends_on, reader_token, release, token_kubeconfig
 from tests.meshes.linkerd.mirror_model import Fleet, KubeObject, describe, objects, replay, up
 from tests.support import LINKERD, raw_config, simulated
 
@@ -25,6 +25,23 @@ PAIRS = list(permutations(CLUSTERS, 2))
 TRUST_DOMAIN = "linkerd.meshfleet.internal"
 LINK = "kubernetes:multicluster.linkerd.io/v1alpha3:Link"
 PATCH = "kubernetes:apps/v1:DeploymentPatch"
+
+
+def links(sim: Simulation, source: str) -> Recorded:
+    """The source's one group of objects for its peers; the provider registers each object in it."""
+    return sim.named(f"{source}-links", CONFIG_GROUP)
+
+
+def mirror_credentials(sim: Simulation, source: str, target: str) -> Recorded:
+    return sim.named(f"{source}-links:linkerd-multicluster/cluster-credentials-{target}", SECRET)
+
+
+def destination_credentials(sim: Simulation, source: str, target: str) -> Recorded:
+    return sim.named(f"{source}-links:linkerd/cluster-credentials-{target}", SECRET)
+
+
+def link(sim: Simulation, source: str, target: str) -> Recorded:
+    return sim.named(f"{source}-links:linkerd-multicluster/{target}", LINK)
 
 
 def test_one_token_per_target_for_the_charts_remote_access_account(linkerd: Simulation) -> None:
@@ -48,8 +65,7 @@ def test_one_token_per_target_for_the_charts_remote_access_account(linkerd: Simu
 
 @pytest.mark.parametrize(("source", "target"), PAIRS)
 def test_credentials_for_the_service_mirror_and_the_destination_controller(linkerd: Simulation, source: str, target: str) -> None:
-    mirror = linkerd.named(f"{source}-link-credentials-{target}", SECRET)
-    destination = linkerd.named(f"{source}-destination-credentials-{target}", SECRET)
+    mirror, destination = mirror_credentials(linkerd, source, target), destination_credentials(linkerd, source, target)
     assert mirror.inputs["metadata"] == {"name": f"cluster-credentials-{target}", "namespace": "linkerd-multicluster"}
     assert destination.inputs["metadata"] == {
         "name": f"cluster-credentials-{target}",
@@ -70,11 +86,18 @@ def test_credentials_for_the_service_mirror_and_the_destination_controller(linke
 
 @pytest.mark.parametrize(("source", "target"), PAIRS)
 def test_link_points_at_the_targets_real_gateway(linkerd: Simulation, source: str, target: str) -> None:
-    link = linkerd.named(f"{source}-link-{target}")
-    assert link.type == LINK
-    assert link.provider == linkerd.named(f"{source}-k8s").urn
-    assert link.inputs["metadata"] == {"name": target, "namespace": "linkerd-multicluster"}
-    assert link.inputs["spec"] == {
+    made = link(linkerd, source, target)
+    assert made.provider == linkerd.named(f"{source}-k8s").urn
+    assert made.inputs["metadata"] == {
+        "name": target,
+        "namespace": "linkerd-multicluster",
+        # Made by the provider after both credentials Secrets of its group.
+        "annotations": {
+            "config.kubernetes.io/depends-on": f"/namespaces/linkerd-multicluster/Secret/cluster-credentials-{target},"
+            f"/namespaces/linkerd/Secret/cluster-credentials-{target}"
+        },
+    }
+    assert made.inputs["spec"] == {
         "targetClusterName": target,
         "targetClusterDomain": "cluster.local",
         "targetClusterLinkerdNamespace": "linkerd",
@@ -95,13 +118,13 @@ def test_link_points_at_the_targets_real_gateway(linkerd: Simulation, source: st
 
 @pytest.mark.parametrize(("source", "target"), PAIRS)
 def test_link_waits_for_its_crd_its_credentials_and_the_targets_gateway(linkerd: Simulation, source: str, target: str) -> None:
-    link = linkerd.named(f"{source}-link-{target}")
-    assert depends_on(linkerd, link, release(linkerd, source, "linkerd-multicluster"))  # the Link CRD ships with it
-    assert depends_on(linkerd, link, linkerd.named(f"{source}-link-credentials-{target}", SECRET))
-    assert depends_on(linkerd, link, linkerd.named(f"{source}-destination-credentials-{target}", SECRET))
-    assert depends_on(linkerd, link, linkerd.named(f"{target}-linkerd-gateway-service"))
-    for secret in ("link-credentials", "destination-credentials"):
-        credentials = linkerd.named(f"{source}-{secret}-{target}", SECRET)
+    made = link(linkerd, source, target)
+    assert depends_on(linkerd, made, release(linkerd, source, "linkerd-multicluster"))  # the Link CRD ships with it
+    assert depends_on(linkerd, made, mirror_credentials(linkerd, source, target))
+    assert depends_on(linkerd, made, destination_credentials(linkerd, source, target))
+    assert depends_on(linkerd, made, linkerd.named(f"{target}-linkerd-gateway-service"))
+    for credentials in (mirror_credentials(linkerd, source, target), destination_credentials(linkerd, source, target)):
+        assert not depends_on(linkerd, credentials, made)
         assert depends_on(linkerd, credentials, linkerd.named(f"{source}-linkerd", NAMESPACE))
         assert depends_on(linkerd, credentials, linkerd.named(f"{source}-linkerd-multicluster", NAMESPACE))
 
@@ -121,7 +144,7 @@ def test_one_destination_restart_per_cluster_after_all_its_credentials(linkerd: 
     assert depends_on(linkerd, restart, release(linkerd, source, "linkerd-control-plane"))
     for target in CLUSTERS:
         if target != source:
-            assert depends_on(linkerd, restart, linkerd.named(f"{source}-destination-credentials-{target}", SECRET))
+            assert depends_on(linkerd, restart, destination_credentials(linkerd, source, target))
     assert [r.name for r in linkerd.of_type(PATCH) if r.provider == restart.provider] == [restart.name]
 
 
@@ -189,7 +212,7 @@ def test_rotating_the_tokens_is_one_up_the_links_reload_the_mirrors_and_the_old_
     assert [kind for kind, _ in steps][-len(CLUSTERS) :] == ["delete"] * len(CLUSTERS)
     # A Link changes only in the generation it names: the spec change the service mirror reloads on.
     for s, t in pairs:
-        before, after = linkerd.named(f"{s}-link-{t}").inputs["spec"], rotated.named(f"{s}-link-{t}").inputs["spec"]
+        before, after = link(linkerd, s, t).inputs["spec"], link(rotated, s, t).inputs["spec"]
         assert {k: v for k, v in before.items() if before[k] != after[k]} == {
             "excludedAnnotations": ["meshfleet.io/link-credentials-generation-1"]
         }
@@ -225,19 +248,49 @@ def test_without_the_generation_in_the_link_a_rotation_would_strand_the_mirrors(
 def test_a_single_cluster_fleet_has_no_links() -> None:
     clusters = raw_config(LINKERD)["clusters"][2:]
     sim = simulate("linkerd", config_file=LINKERD, config={"meshfleet:clusters": clusters})
-    assert [r for r in sim.resources if r.type in (LINK, PATCH) or r.name.endswith("-linkerd-reader")] == []
+    assert [r for r in sim.resources if r.type in (LINK, PATCH, CONFIG_GROUP) or r.name.endswith("-linkerd-reader")] == []
     assert release(sim, "gke-usc1", "linkerd-multicluster").inputs["values"]["controllers"] == []
 
 
 def test_first_preview_of_a_new_stack_works_with_everything_unknown(linkerd: Simulation) -> None:
-    """Before the clusters exist, gateway addresses, tokens and certificates are unknown; every resource is
-    still registered, so the preview shows the whole plan."""
+    """Before the clusters exist, gateway addresses, tokens and certificates are unknown. The program registers
+    every resource of its own, each group of links with unknown objects; the provider registers a group's
+    objects only once all of them are known (it warns that the preview is incomplete), so `pulumi up` makes them."""
     sim = simulated("linkerd", config_file=LINKERD, preview=True)
-    assert sorted((r.type, r.name) for r in sim.resources) == sorted((r.type, r.name) for r in linkerd.resources)
+    groups = {links(linkerd, source).urn for source in CLUSTERS}
+    made_by_program = sorted((r.type, r.name) for r in linkerd.resources if r.parent not in groups)
+    assert sorted((r.type, r.name) for r in sim.resources) == made_by_program
     unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
     assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == unknown
-    assert sim.named("gke-usc1-link-eks-use1").inputs["spec"]["gatewayAddress"] == unknown
-    assert sim.named("gke-usc1-link-eks-use1").inputs["spec"]["gatewayPort"] == "4143"
+    objs = links(sim, "gke-usc1").inputs["objs"]
+    assert [o["kind"] for o in objs] == ["Secret", "Secret", "Link"] * 2
+    assert objs[2]["spec"]["gatewayAddress"] == unknown
+    assert objs[2]["spec"]["gatewayPort"] == "4143"
+    assert objs[0]["stringData"]["kubeconfig"] == unknown
+
+
+@pytest.mark.parametrize("source", CLUSTERS)
+def test_one_group_per_cluster_holds_its_three_objects_per_peer(linkerd: Simulation, source: str) -> None:
+    """What link-gen prints for each peer, in one group the provider registers: one program resource per
+    cluster instead of three per pair, each object still a resource of the stack."""
+    group = links(linkerd, source)
+    assert group.provider == linkerd.named(f"{source}-k8s").urn  # the provider that registers the objects
+    assert group.parent == linkerd.named(source, "meshfleet:linkerd:Cluster").urn
+    peers = [t for t in CLUSTERS if t != source]
+    assert sorted(r.name for r in linkerd.resources if r.parent == group.urn) == sorted(
+        name
+        for t in peers
+        for name in (
+            f"{source}-links:linkerd-multicluster/cluster-credentials-{t}",
+            f"{source}-links:linkerd/cluster-credentials-{t}",
+            f"{source}-links:linkerd-multicluster/{t}",
+        )
+    )
+    assert depends_on(linkerd, group, release(linkerd, source, "linkerd-multicluster"))
+    # Only the token's kubeconfig is a secret in the group's inputs; the Links stay readable in a diff.
+    assert group.secret_inputs == {
+        ("objs", i, "stringData", "kubeconfig") for i, o in enumerate(group.inputs["objs"]) if o["kind"] == "Secret"
+    }
 
 
 def test_adopted_clusters_are_linked_at_their_configured_api_server() -> None:
@@ -245,12 +298,12 @@ def test_adopted_clusters_are_linked_at_their_configured_api_server() -> None:
     cluster's API at its `apiServer` (the address the other clusters reach, not the operator's)."""
     mesh = {"type": "linkerd", "version": "2026.8.3", "meshId": "mesh-dev", "controlPlane": {"replicas": 1}}
     sim = simulate("dev", config={"meshfleet:mesh": mesh})
-    kubeconfig = yaml.safe_load(sim.named("kind-west-link-credentials-kind-east", SECRET).inputs["stringData"]["kubeconfig"])
+    kubeconfig = yaml.safe_load(mirror_credentials(sim, "kind-west", "kind-east").inputs["stringData"]["kubeconfig"])
     assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://mesh-east-control-plane:6443"
     chart = release(sim, "kind-west", "linkerd-control-plane").inputs["values"]
     assert "controllerReplicas" not in chart and "enablePodDisruptionBudget" not in chart
     assert chart["identityTrustDomain"] == "cluster.local"
     assert (
-        sim.named("kind-east-link-kind-west").inputs["spec"]["gatewayAddress"]
+        link(sim, "kind-east", "kind-west").inputs["spec"]["gatewayAddress"]
         == sim.exports["clusters"]["kind-west"]["eastWestGatewayAddress"]
     )
