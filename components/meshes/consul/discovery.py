@@ -8,7 +8,9 @@ waits until the acceptor reports this token generation synced, reads that Secret
 the dialer cluster as a Secret with the same label (its watch starts the dialer), still a Pulumi secret,
 and then creates the `PeeringDialer` named after the acceptor. Upstream's acceptance test does the same
 with kubectl (consul-k8s `acceptance/framework/k8s/helpers.go` CopySecret). Each side's objects are children of
-its cluster's component; no component groups a pair, whose objects live in two clusters anyway.
+its cluster's component; no component groups a pair, whose objects live in two clusters anyway. A dialer's
+cluster holds all its token copies and dialers in one group that the Kubernetes provider registers
+(components/k8s/peer_objects.py): two resources of the program per pair (the acceptor and the read), not four.
 
 Re-issuing every token is a config change: `mesh.consul.peeringTokenGeneration` is the
 `consul.hashicorp.com/peering-version` annotation of acceptors and dialers.
@@ -17,7 +19,7 @@ Re-issuing every token is a config change: `mesh.consul.peeringTokenGeneration` 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ... import naming
+from ...k8s.peer_objects import depends_on, object_ref, peer_objects
 from . import values
 
 
@@ -42,14 +45,12 @@ class PeeringSide:
 
 
 @dataclass(frozen=True)
-class Peering:
-    """The four objects one peering needs, the fewest upstream allows (docs/consul.md, "Four objects per pair, the fewest upstream allows")."""
+class Accepted:
+    """A peering as its acceptor's cluster holds it."""
 
     acceptor: k8s.apiextensions.CustomResource
     token: k8s.core.v1.Secret
     """The token as the acceptor's controller wrote it (a read)."""
-    dialer_token: k8s.core.v1.Secret
-    dialer: k8s.apiextensions.CustomResource
 
 
 def pairs(clusters: Sequence[str]) -> list[tuple[str, str]]:
@@ -62,15 +63,15 @@ def _version(generation: int) -> dict[str, str]:
     return {values.PEERING_VERSION_ANNOTATION: str(generation)}
 
 
-def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int) -> Peering:
-    """One peering between two datacenters: each object in its own cluster, under that cluster's component,
-    named after both clusters."""
-    secret = values.peering_token_secret(values.peer_name(dialing.cluster))
-    acceptor = _peer(
+def accept(accepting: PeeringSide, dialer: str, generation: int) -> Accepted:
+    """The acceptor for `dialer`, in its own cluster under that cluster's component, and the read of its token.
+
+    Each acceptor is a resource of the program's own: the read of its token must wait for it, and must be left
+    out of a preview until it exists, which only a per-acceptor id can say."""
+    secret = values.peering_token_secret(values.peer_name(dialer))
+    obj = _peer_object(
         "PeeringAcceptor",
-        "peering-acceptor",
-        accepting,
-        dialing.cluster,
+        dialer,
         secret,
         {
             **_version(generation),
@@ -78,53 +79,61 @@ def peer(accepting: PeeringSide, dialing: PeeringSide, generation: int) -> Peeri
             # until the controller has written the new token (peering_acceptor_controller.go updateStatus).
             "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
         },
-        [],
+    )
+    acceptor = k8s.apiextensions.CustomResource(
+        naming.child(accepting.cluster, "peering-acceptor", dialer),
+        api_version=obj["apiVersion"],
+        kind=obj["kind"],
+        metadata=obj["metadata"],
+        spec=obj["spec"],
+        opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=list(accepting.after)),
     )
     # The read's id waits for the acceptor's id, which is unknown until it exists: a brand-new stack's
     # preview skips the read instead of failing on a Secret that does not exist yet.
     token = k8s.core.v1.Secret.get(
-        naming.child(accepting.cluster, "peering-token", dialing.cluster),
+        naming.child(accepting.cluster, "peering-token", dialer),
         acceptor.id.apply(lambda _: f"{values.NAMESPACE}/{secret}"),
         opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=[acceptor]),
     )
-    token_data: pulumi.Output[dict[str, str]] = token.data.apply(_token_from)
-    secret_data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(token_data)
-    dialer_secret = values.peering_token_secret(values.peer_name(accepting.cluster))
-    dialer_token = k8s.core.v1.Secret(
-        naming.child(dialing.cluster, "peering-token", accepting.cluster),
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=dialer_secret,
-            namespace=values.NAMESPACE,
-            labels={values.PEERING_TOKEN_LABEL: "true"},
-        ),
-        type="Opaque",
-        # `data` as read: already base64, so it is copied, not encoded again.
-        data=secret_data,
-        opts=pulumi.ResourceOptions(parent=dialing.parent, provider=dialing.provider, depends_on=list(dialing.after)),
-    )
-    dialer = _peer("PeeringDialer", "peering-dialer", dialing, accepting.cluster, dialer_secret, _version(generation), [dialer_token])
-    return Peering(acceptor=acceptor, token=token, dialer_token=dialer_token, dialer=dialer)
+    return Accepted(acceptor=acceptor, token=token)
 
 
-def _peer(
-    kind: str,
-    role: str,
-    side: PeeringSide,
-    peer: str,
-    secret: str,
-    annotations: dict[str, str],
-    after: list[pulumi.Resource],
-) -> k8s.apiextensions.CustomResource:
-    """An acceptor or a dialer in `side`'s cluster, named after its peer, using the token Secret `secret`."""
-    name = naming.child(side.cluster, role, peer)
-    return k8s.apiextensions.CustomResource(
-        name,
-        api_version=values.API_VERSION,
-        kind=kind,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=values.peer_name(peer), namespace=values.NAMESPACE, annotations=annotations),
-        spec=values.peer_secret_spec(secret),
-        opts=pulumi.ResourceOptions(parent=side.parent, provider=side.provider, depends_on=[*after, *side.after]),
+def dial(dialing: PeeringSide, accepted: Mapping[str, Accepted], generation: int) -> k8s.yaml.v2.ConfigGroup:
+    """Every peering the cluster dials, one group (components/k8s/peer_objects.py): per acceptor, the token
+    written into this cluster as a Secret with the peering-token label (its watch starts the dialer), still a
+    Pulumi secret, and the `PeeringDialer` named after the acceptor, made after its Secret."""
+    objs: list[dict[str, Any]] = []
+    for acceptor, peering in accepted.items():
+        secret = values.peering_token_secret(values.peer_name(acceptor))
+        token_data: pulumi.Output[dict[str, str]] = peering.token.data.apply(_token_from)
+        secret_data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(token_data)
+        token = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": secret, "namespace": values.NAMESPACE, "labels": {values.PEERING_TOKEN_LABEL: "true"}},
+            "type": "Opaque",
+            # `data` as read: already base64, so it is copied, not encoded again.
+            "data": secret_data,
+        }
+        dialer = _peer_object("PeeringDialer", acceptor, secret, _version(generation))
+        dialer["metadata"]["annotations"].update(depends_on(object_ref("v1", "Secret", values.NAMESPACE, secret)))
+        objs += [token, dialer]
+    return peer_objects(
+        naming.child(dialing.cluster, "peering-dialers"),
+        objs,
+        dialing.after,
+        pulumi.ResourceOptions(parent=dialing.parent, provider=dialing.provider),
     )
+
+
+def _peer_object(kind: str, peer: str, secret: str, annotations: dict[str, str]) -> dict[str, Any]:
+    """An acceptor or a dialer named after its peer, using the token Secret `secret`."""
+    return {
+        "apiVersion": values.API_VERSION,
+        "kind": kind,
+        "metadata": {"name": values.peer_name(peer), "namespace": values.NAMESPACE, "annotations": dict(annotations)},
+        "spec": values.peer_secret_spec(secret),
+    }
 
 
 def _token_from(data: Any) -> dict[str, str]:

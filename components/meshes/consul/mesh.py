@@ -48,22 +48,27 @@ class ConsulCluster(pulumi.ComponentResource):
 
 class ConsulMesh(MeshDeployment):
     clusters: dict[str, ConsulCluster]
-    peerings: dict[tuple[str, str], discovery.Peering]
+    accepted: dict[tuple[str, str], discovery.Accepted]
     """Keyed by (acceptor, dialer)."""
 
     def __init__(self, name: str, args: ConsulMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meshfleet:consul:Mesh", name, None, opts)
         self._args = args
         self.clusters = {name: self._install(cluster) for name, cluster in args.clusters.items()}
-        self.peerings = {
-            (acceptor, dialer): discovery.peer(self._side(acceptor), self._side(dialer), args.settings.peering_token_generation)
+        generation = args.settings.peering_token_generation
+        self.accepted = {
+            (acceptor, dialer): discovery.accept(self._side(acceptor), dialer, generation)
             for acceptor, dialer in discovery.pairs(list(self.clusters))
         }
+        for dialer in self.clusters:
+            dialed = {a: accepted for (a, d), accepted in self.accepted.items() if d == dialer}
+            if dialed:
+                discovery.dial(self._side(dialer), dialed, generation)
         self.register_outputs(
             {
                 "gateway_addresses": {name: c.gateway.address for name, c in self.clusters.items()},
                 "injection_label": dict(values.INJECTION_LABEL),
-                "peerings": [f"{a}<-{d}" for a, d in self.peerings],
+                "peerings": [f"{a}<-{d}" for a, d in self.accepted],
             }
         )
 

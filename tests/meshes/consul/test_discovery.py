@@ -9,7 +9,7 @@ import pytest
 
 from components.meshes.consul.discovery import pairs
 from components.simulation import Recorded, Simulation, simulate
-from tests.meshes.helpers import SECRET, depends_on, release
+from tests.meshes.helpers import CONFIG_GROUP, SECRET, cluster_of, depends_on, release
 from tests.support import CONSUL, raw_config
 from tests.tls_tools import load_cert, load_certs
 
@@ -23,23 +23,36 @@ def custom_resources(sim: Simulation, kind: str) -> list[Recorded]:
     return [r for r in sim.resources if r.type == f"{API}:{kind}"]
 
 
+def dialers(sim: Simulation, dialer: str) -> Recorded:
+    """The dialer cluster's one group of token copies and dialers; the provider registers each object in it."""
+    return sim.named(f"{dialer}-peering-dialers", CONFIG_GROUP)
+
+
+def token_copy(sim: Simulation, dialer: str, acceptor: str) -> Recorded:
+    return sim.named(f"{dialer}-peering-dialers:consul/peering-token-{acceptor}", SECRET)
+
+
+def dialer_of(sim: Simulation, dialer: str, acceptor: str) -> Recorded:
+    return sim.named(f"{dialer}-peering-dialers:consul/{acceptor}", f"{API}:PeeringDialer")
+
+
 def test_every_pair_is_peered_once_and_the_name_sorting_first_accepts(consul: Simulation) -> None:
     assert pairs(["gke-usc1", "eks-use1", "gke-euw1"]) == PAIRS
     assert sorted(r.name for r in custom_resources(consul, "PeeringAcceptor")) == [f"{a}-peering-acceptor-{d}" for a, d in PAIRS]
-    assert sorted(r.name for r in custom_resources(consul, "PeeringDialer")) == sorted(f"{d}-peering-dialer-{a}" for a, d in PAIRS)
+    assert sorted(r.name for r in custom_resources(consul, "PeeringDialer")) == sorted(f"{d}-peering-dialers:consul/{a}" for a, d in PAIRS)
 
 
 @pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
 def test_each_side_of_a_peering_lives_under_its_own_clusters_component(consul: Simulation, acceptor: str, dialer: str) -> None:
-    assert not consul.of_type("meshfleet:consul:Peering")  # no component per pair: 4 registrations per pair, not 5
+    assert not consul.of_type("meshfleet:consul:Peering")  # no component per pair: 2 registrations per pair of the program
     acceptor_node = consul.named(acceptor, "meshfleet:consul:Cluster")
     dialer_node = consul.named(dialer, "meshfleet:consul:Cluster")
     accept = consul.named(f"{acceptor}-peering-acceptor-{dialer}")
     # The engine's URN: the type follows every ancestor's type (the stock mock would keep only the parent's).
     assert accept.urn == f"{STACK}{MESH}$meshfleet:consul:Cluster${API}:PeeringAcceptor::{acceptor}-peering-acceptor-{dialer}"
     assert accept.parent == consul.named(f"{acceptor}-peering-token-{dialer}", SECRET).parent == acceptor_node.urn
-    assert consul.named(f"{dialer}-peering-token-{acceptor}", SECRET).parent == dialer_node.urn
-    assert consul.named(f"{dialer}-peering-dialer-{acceptor}").parent == dialer_node.urn
+    assert dialers(consul, dialer).parent == dialer_node.urn
+    assert token_copy(consul, dialer, acceptor).parent == dialer_of(consul, dialer, acceptor).parent == dialers(consul, dialer).urn
 
 
 @pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
@@ -66,7 +79,7 @@ def test_token_is_handed_to_the_dialer_as_a_labelled_secret_and_stays_a_pulumi_s
     consul: Simulation, acceptor: str, dialer: str
 ) -> None:
     read = consul.named(f"{acceptor}-peering-token-{dialer}", SECRET)
-    copy = consul.named(f"{dialer}-peering-token-{acceptor}", SECRET)
+    copy = token_copy(consul, dialer, acceptor)
     assert copy.provider == consul.named(f"{dialer}-k8s").urn
     assert copy.inputs["metadata"] == {
         "name": f"peering-token-{acceptor}",
@@ -77,18 +90,25 @@ def test_token_is_handed_to_the_dialer_as_a_labelled_secret_and_stays_a_pulumi_s
     assert copy.inputs["data"] == read.outputs["data"]  # copied as read: not base64-encoded twice
     assert copy.is_secret("data")
     assert depends_on(consul, copy, read)
-    dial = consul.named(f"{dialer}-peering-dialer-{acceptor}")
+    dial = dialer_of(consul, dialer, acceptor)
     assert dial.inputs["metadata"] == {
         "name": acceptor,
         "namespace": "consul",
-        "annotations": {"consul.hashicorp.com/peering-version": "1"},
+        # The provider makes the dialer after its Secret (the group's order).
+        "annotations": {
+            "consul.hashicorp.com/peering-version": "1",
+            "config.kubernetes.io/depends-on": f"/namespaces/consul/Secret/peering-token-{acceptor}",
+        },
     }
     assert dial.inputs["spec"] == {"peer": {"secret": {"name": f"peering-token-{acceptor}", "key": "data", "backend": "kubernetes"}}}
-    assert depends_on(consul, dial, copy)
+    assert depends_on(consul, dial, copy) and not depends_on(consul, copy, dial)
+    # Only the tokens are secrets in the group's inputs; the dialers stay readable in a diff.
+    group = dialers(consul, dialer)
+    assert group.secret_inputs == {("objs", i, "data") for i, o in enumerate(group.inputs["objs"]) if o["kind"] == "Secret"}
 
 
 def test_the_token_names_the_acceptors_server_ca_which_chains_to_the_fleet_root(consul: Simulation) -> None:
-    copy = consul.named("gke-usc1-peering-token-eks-use1", SECRET)
+    copy = token_copy(consul, "gke-usc1", "eks-use1")
     token = json.loads(base64.b64decode(base64.b64decode(copy.inputs["data"]["data"])))
     assert token["Remote"]["Datacenter"] == "eks-use1"
     [ca] = [load_cert(pem) for pem in token["CA"]]
@@ -100,7 +120,7 @@ def test_the_token_names_the_acceptors_server_ca_which_chains_to_the_fleet_root(
 @pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
 def test_nothing_the_injector_admits_comes_before_its_release_or_the_mesh_entry(consul: Simulation, acceptor: str, dialer: str) -> None:
     accept = consul.named(f"{acceptor}-peering-acceptor-{dialer}")
-    dial = consul.named(f"{dialer}-peering-dialer-{acceptor}")
+    dial = dialer_of(consul, dialer, acceptor)
     assert depends_on(consul, accept, release(consul, acceptor, "consul"))
     assert depends_on(consul, dial, release(consul, dialer, "consul"))
     # As upstream's acceptance test: peering through mesh gateways is configured on both sides first.
@@ -108,7 +128,7 @@ def test_nothing_the_injector_admits_comes_before_its_release_or_the_mesh_entry(
     assert depends_on(consul, dial, consul.named(f"{dialer}-mesh"))
     for resource in consul.resources:
         if resource.type.startswith(f"{API}:"):
-            cluster = next(c for c in ("eks-use1", "gke-usc1", "gke-euw1") if resource.name.startswith(f"{c}-"))
+            cluster = cluster_of(resource)
             assert depends_on(consul, resource, release(consul, cluster, "consul")), resource.urn
 
 
@@ -122,10 +142,10 @@ def test_reissuing_every_peering_token_is_a_config_change(consul: Simulation) ->
         # Waits for the new token: the old Synced condition alone would let the stale one be read.
         "pulumi.com/waitFor": '["condition=Synced", "jsonpath={.status.latestPeeringVersion}=2"]',
     }
-    assert sim.named("gke-usc1-peering-dialer-eks-use1").inputs["metadata"]["annotations"] == {"consul.hashicorp.com/peering-version": "2"}
-    copy = sim.named("gke-usc1-peering-token-eks-use1", SECRET)
+    assert dialer_of(sim, "gke-usc1", "eks-use1").inputs["metadata"]["annotations"]["consul.hashicorp.com/peering-version"] == "2"
+    copy = token_copy(sim, "gke-usc1", "eks-use1")
     assert copy.inputs["data"] == sim.named("eks-use1-peering-token-gke-usc1", SECRET).outputs["data"]
-    before = consul.named("gke-usc1-peering-token-eks-use1", SECRET)
+    before = token_copy(consul, "gke-usc1", "eks-use1")
     assert copy.inputs["data"] != before.inputs["data"]
 
 
