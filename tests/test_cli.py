@@ -21,6 +21,7 @@ import components
 from components.cli import main
 from components.simulation import PROJECT_DIR, Simulation
 from components.simulation.plan import FLEET_WIDE, build_plan, cluster_of, render_plan
+from tests.support import LINKERD, simulated
 
 PROD_CLUSTERS = ["eks-use1", "eks-usw2", "gke-euw1"]
 
@@ -79,6 +80,20 @@ def test_preview_shows_the_plan_per_cluster_with_counts_unknowns_and_progress(ca
     assert sorted(gateways.split(", ")) == [f"{c}-istio-eastwestgateway" for c in PROD_CLUSTERS]
     # Progress on stderr, counted in resources (never timed), so it shows on long runs.
     assert result.err.splitlines()[:2] == ["  ... 50 resources planned", "  ... 100 resources planned"]
+
+
+def test_preview_says_which_groups_of_objects_only_pulumi_up_makes() -> None:
+    """A first preview of Linkerd: the links' objects are unknown, so the provider registers none yet."""
+    clusters = ["eks-use1", "eks-euc1", "gke-usc1"]
+    info = {c: {"cloud": "aws", "region": "r", "role": "primary"} for c in clusters}
+    preview = render_plan(build_plan(simulated("linkerd", config_file=LINKERD, preview=True), clusters), info)
+    assert (
+        "The Kubernetes provider registers the objects of 3 ConfigGroups (eks-euc1-links, eks-use1-links, gke-usc1-links) "
+        "once their inputs are known: `pulumi up` makes them"
+    ) in preview
+    assert not [
+        line for line in render_plan(build_plan(simulated("linkerd", config_file=LINKERD), clusters), info) if "ConfigGroups" in line
+    ]
 
 
 def test_plan_counts_match_what_the_program_registers(prod: Simulation) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from . import config_group
 from .mocks import UNKNOWN
 from .recorder import Recorded
 from .runner import Simulation
@@ -115,6 +116,12 @@ def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[s
         f"Resources: {len(creates)} to create ({len(components)} components, {len(creates) - len(components)} resources), "
         f"{len(plan.resources) - len(creates)} to read; per cluster: {per_cluster}",
     ]
+    waiting = _groups_without_objects(plan.resources)
+    if waiting:
+        lines.append(
+            f"The Kubernetes provider registers the objects of {len(waiting)} ConfigGroups ({', '.join(waiting[:3])}"
+            f"{f' and {len(waiting) - 3} more' if len(waiting) > 3 else ''}) once their inputs are known: `pulumi up` makes them"
+        )
     if plan.unknown:
         # Grouped by what is unknown, so a fleet of thirty clusters stays a screenful.
         by_kind: dict[tuple[str, tuple[str, ...]], list[str]] = {}
@@ -127,3 +134,9 @@ def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[s
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             lines.append(f"  {kind} {', '.join(props)}: {shown}")
     return lines
+
+
+def _groups_without_objects(resources: Sequence[Recorded]) -> list[str]:
+    """Groups of objects (components/k8s/peer_objects.py) whose objects a preview cannot list yet."""
+    parents = {r.parent for r in resources}
+    return sorted(r.name for r in resources if r.type == config_group.TYPE and r.urn not in parents)
