@@ -14,6 +14,7 @@ from .clusters.existing import ExistingClusterError, read_operator_context
 from .config import Environment, FleetSpec, Problems, RawConfig, Section, parse_fleet
 from .contract import stack_outputs
 from .gateways.network_access import open_mesh_ports
+from .last_deployment import LastDeployment
 from .meshes import AVAILABLE, Mesh, MeshDeployment, mesh_rules
 from .trust import FleetTrust, FleetTrustArgs, ProvidedRoot
 
@@ -123,14 +124,6 @@ def _read_object(key: str, problems: Problems) -> object:
         return None
 
 
-def deployed_outputs(opts: pulumi.ResourceOptions) -> pulumi.StackReference:
-    """This stack's outputs as its last deployment left them: a reference to itself, read before anything
-    changes. A first deployment has no outputs, so every `get_output` is None. (Reading the clusters'
-    `cacerts` instead would fail on a first deployment and copy key material into the state.)"""
-    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    return pulumi.StackReference("meshfleet-deployed", stack_name=name, opts=opts)
-
-
 class Fleet(pulumi.ComponentResource):
     """The whole fleet. Programs that build on it (more workloads, more policy) use its parts."""
 
@@ -145,12 +138,14 @@ class Fleet(pulumi.ComponentResource):
         spec = plan.spec
         child = pulumi.ResourceOptions(parent=self)
         profiles = {name: profile for name, c in spec.clusters.items() if (profile := plan.mesh.ca_profile(c)) is not None}
-        deployed = deployed_outputs(child).get_output("rootCaBundle")
+        last = LastDeployment(child)
         self.trust = FleetTrust(
-            "trust", FleetTrustArgs(spec.trust, profiles, plan.provided_roots, deployed, plan.mesh.standby_intermediates), child
+            "trust",
+            FleetTrustArgs(spec.trust, profiles, plan.provided_roots, last.output("rootCaBundle"), plan.mesh.standby_intermediates),
+            child,
         )
         self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api)
         open_mesh_ports(plan.mesh, self.clusters)
-        self.mesh = plan.mesh.deploy(self.clusters, self.trust, child)
+        self.mesh = plan.mesh.deploy(self.clusters, self.trust, last, child)
         self.stack_outputs = stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh)
         self.register_outputs({key: value for key, value in self.stack_outputs.items()})

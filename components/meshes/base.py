@@ -28,6 +28,7 @@ import pulumi
 
 from ..clusters import Cluster
 from ..config import ClusterSpec, FleetSpec, MeshRules, Section
+from ..last_deployment import LastDeployment
 from ..trust import CaProfile, FleetTrust
 from .access import AccessSupport, ServiceAccessArgs
 from .routing import ServiceRoutingArgs
@@ -106,8 +107,11 @@ class Mesh(ABC):
         """Subject and names of the intermediate CA this mesh runs on `cluster`; None if it needs none."""
 
     @abstractmethod
-    def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
-        """Install the control planes, gateways and cross-cluster discovery."""
+    def deploy(
+        self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
+    ) -> MeshDeployment:
+        """Install the control planes, gateways and cross-cluster discovery. `last`: what the stack's last
+        deployment published, for what a preview may read only once an earlier `pulumi up` made it."""
 
     @classmethod
     @abstractmethod

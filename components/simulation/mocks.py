@@ -99,15 +99,18 @@ def _b64(text: str) -> str:
 
 class FleetMocks(pulumi.runtime.Mocks):
     """`stack_outputs` feeds StackReferences (stack name -> outputs); `secret_stack_outputs` names the
-    outputs of each referenced stack that are secrets (default: those named like a kubeconfig)."""
+    outputs of each referenced stack that are secrets (default: those named like a kubeconfig); `deployed`
+    is what this stack's last deployment published, whose objects exist before a preview."""
 
     def __init__(
         self,
         preview: bool = False,
         stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
         secret_stack_outputs: Mapping[str, list[str]] | None = None,
+        deployed: Mapping[str, Any] | None = None,
     ) -> None:
         self.preview = preview
+        self.deployed = dict(deployed or {})
         self.stack_outputs = dict(stack_outputs or {})
         self.secret_stack_outputs = dict(secret_stack_outputs or {})
         self.providers: dict[str, dict[str, Any]] = {}
@@ -153,10 +156,12 @@ class FleetMocks(pulumi.runtime.Mocks):
         handler = self.handlers.get(args.typ)
         computed = handler(args) if handler else {}
         resource_id = computed.pop("id", None) or args.resource_id or fake_id("id", args.name)
-        if self.preview:
+        if self.preview and args.resource_id in (None, "", UNKNOWN):
+            # What a resource the preview would create gets from its provider is unknown, its id too (the SDK
+            # makes it unknown), and so is what a read of an unknown id reads. A read of an existing object
+            # reads it, in a preview as in `pulumi up`.
             computed = {key: UNKNOWN for key in computed}
-            if not args.resource_id:
-                resource_id = ""  # a resource the preview would create has no id yet: the SDK makes it unknown
+            resource_id = ""
         return resource_id, {**inputs, **computed}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
@@ -195,9 +200,9 @@ class FleetMocks(pulumi.runtime.Mocks):
         }
 
     def _secret(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        if args.resource_id == UNKNOWN:
+            return {"data": {}}  # a preview's read of what does not exist yet: unknown
         if args.resource_id:  # a read: what a controller wrote, if any
-            if self.preview:
-                return {"data": {}}  # unknown, like everything a read returns in a preview
             written = self.controller_secrets.get((self._cluster_of(args), args.resource_id))
             if written is None:
                 raise KeyError(f"no Secret {args.resource_id!r} exists in cluster {self._cluster_of(args)!r} to read")
@@ -237,13 +242,15 @@ class FleetMocks(pulumi.runtime.Mocks):
 
         The token is shaped like Consul's (agent/structs/peering.go PeeringToken, base64 JSON): its CA is the
         accepting cluster's server TLS CA, i.e. the `tls.crt` of the CA Secret the program gave the chart."""
-        if self.preview:
-            return {"status": {}}  # nothing runs in a preview
         cluster = self._cluster_of(args)
         metadata, spec = args.inputs.get("metadata", {}), args.inputs.get("spec", {})
+        if self.preview and not self._deployed_consul({cluster, metadata.get("name", "")}):
+            return {"status": {}}  # a new acceptor: nothing runs in a preview
+        # An acceptor of the last deployment (or one `pulumi up` makes): its token exists.
         namespace = metadata.get("namespace", "default")
         secret = spec["peer"]["secret"]
-        ca = self.secrets.get((cluster, f"{namespace}/consul-ca-cert"), {}).get("stringData", {}).get("tls.crt", "")
+        ca_secret = self.secrets.get((cluster, f"{namespace}/consul-ca-cert"), {}).get("stringData", {})
+        ca = ca_secret.get("tls.crt", "") if isinstance(ca_secret, dict) else ""  # unknown in a preview: not modelled
         version = int(metadata.get("annotations", {}).get("consul.hashicorp.com/peering-version", "0"))
         token = {
             "CA": [ca],
@@ -265,6 +272,10 @@ class FleetMocks(pulumi.runtime.Mocks):
                 "secret": {"name": secret["name"], "key": secret["key"], "backend": secret["backend"]},
             }
         }
+
+    def _deployed_consul(self, clusters: set[str]) -> bool:
+        """Whether the last deployment ran Consul on all these clusters (and so peered them)."""
+        return (self.deployed.get("mesh") or {}).get("type") == "consul" and clusters <= set(self.deployed.get("clusters") or {})
 
     def _service(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
         if args.resource_id is None:

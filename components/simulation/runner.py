@@ -95,8 +95,9 @@ def run_program(
     StackReferences, among them `organization/<project>/<stack>`: this stack's last deployment. Raises ProgramFailed, with what was registered by then, if the program raises.
     """
     # The fleet reads its own last outputs; unless given, this is the stack's first deployment.
-    own: dict[str, Mapping[str, Any]] = {f"{ORGANIZATION}/{project}/{stack}": {}}
-    mocks = FleetMocks(preview=preview, stack_outputs={**own, **(stack_outputs or {})}, secret_stack_outputs=secret_stack_outputs)
+    own_name = f"{ORGANIZATION}/{project}/{stack}"
+    outputs: dict[str, Mapping[str, Any]] = {own_name: {}, **(stack_outputs or {})}
+    mocks = FleetMocks(preview=preview, stack_outputs=outputs, secret_stack_outputs=secret_stack_outputs, deployed=outputs[own_name])
     monitor = RecordingMonitor(mocks, progress)
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)

@@ -128,7 +128,7 @@ def test_a_connect_ca_key_in_server_extra_config_is_caught() -> None:
 
 def test_a_peering_token_outside_a_secret_is_caught() -> None:
     def extra(fleet: Any) -> None:
-        token = fleet.mesh.accepted[("eks-use1", "gke-usc1")].token.data.apply(lambda data: data["data"])
+        token = fleet.mesh.tokens[("eks-use1", "gke-usc1")].data.apply(lambda data: data["data"])
         k8s.core.v1.ConfigMap(
             "gke-usc1-token-backup",
             metadata={"name": "token-backup", "namespace": "consul"},

@@ -19,6 +19,7 @@ import pulumi
 
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
+from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
 from ..access import ServiceAccessArgs
 from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts
@@ -76,8 +77,10 @@ class Consul(Mesh):
         # The CA of Consul's agent TLS in this datacenter (servers' RPC, HTTPS and gRPC; peering runs under the Connect CA).
         return CaProfile(common_name="Consul agent CA", locality=cluster.name)
 
-    def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
-        return ConsulMesh("consul", ConsulMeshArgs(self.fleet, self.settings, clusters, trust), opts)
+    def deploy(
+        self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
+    ) -> MeshDeployment:
+        return ConsulMesh("consul", ConsulMeshArgs(self.fleet, self.settings, clusters, trust, last.clusters_on(self.type)), opts)
 
     @classmethod
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:

@@ -8,9 +8,9 @@ waits until the acceptor reports this token generation synced, reads that Secret
 the dialer cluster as a Secret with the same label (its watch starts the dialer), still a Pulumi secret,
 and then creates the `PeeringDialer` named after the acceptor. Upstream's acceptance test does the same
 with kubectl (consul-k8s `acceptance/framework/k8s/helpers.go` CopySecret). Each side's objects are children of
-its cluster's component; no component groups a pair, whose objects live in two clusters anyway. A dialer's
-cluster holds all its token copies and dialers in one group that the Kubernetes provider registers
-(components/k8s/peer_objects.py): two resources of the program per pair (the acceptor and the read), not four.
+its cluster's component; no component groups a pair, whose objects live in two clusters anyway. Each
+cluster's acceptors are one group that the Kubernetes provider registers (components/k8s/peer_objects.py),
+and so are each cluster's token copies and dialers: the program registers one resource per pair, the read.
 
 Re-issuing every token is a config change: `mesh.consul.peeringTokenGeneration` is the
 `consul.hashicorp.com/peering-version` annotation of acceptors and dialers.
@@ -21,10 +21,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi.output import UNKNOWN
 
 from ... import naming
 from ...k8s.peer_objects import depends_on, object_ref, peer_objects
@@ -44,15 +45,6 @@ class PeeringSide:
     (peering through mesh gateways), which upstream applies before any acceptor or dialer."""
 
 
-@dataclass(frozen=True)
-class Accepted:
-    """A peering as its acceptor's cluster holds it."""
-
-    acceptor: k8s.apiextensions.CustomResource
-    token: k8s.core.v1.Secret
-    """The token as the acceptor's controller wrote it (a read)."""
-
-
 def pairs(clusters: Sequence[str]) -> list[tuple[str, str]]:
     """Every unordered pair once, as (acceptor, dialer): the name that sorts first accepts."""
     ordered = sorted(clusters)
@@ -63,49 +55,61 @@ def _version(generation: int) -> dict[str, str]:
     return {values.PEERING_VERSION_ANNOTATION: str(generation)}
 
 
-def accept(accepting: PeeringSide, dialer: str, generation: int) -> Accepted:
-    """The acceptor for `dialer`, in its own cluster under that cluster's component, and the read of its token.
+def accept(
+    accepting: PeeringSide, dialers: Sequence[PeeringSide], generation: int, peered: pulumi.Input[frozenset[str]]
+) -> dict[str, k8s.core.v1.Secret]:
+    """Every peering the cluster accepts: its acceptors in one group (components/k8s/peer_objects.py), and
+    per dialer the read of the token the acceptor's controller wrote, keyed by dialer."""
+    objs = [
+        _peer_object(
+            "PeeringAcceptor",
+            dialing.cluster,
+            values.peering_token_secret(values.peer_name(dialing.cluster)),
+            {
+                **_version(generation),
+                # Synced, and for this generation: after a bump the old Synced condition is still True
+                # until the controller has written the new token (peering_acceptor_controller.go updateStatus).
+                "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
+            },
+        )
+        for dialing in dialers
+    ]
+    acceptors = peer_objects(
+        naming.child(accepting.cluster, "peering-acceptors"),
+        objs,
+        accepting.after,
+        pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider),
+    )
+    return {dialing.cluster: _read_token(accepting, dialing.cluster, acceptors, peered) for dialing in dialers}
 
-    Each acceptor is a resource of the program's own: the read of its token must wait for it, and must be left
-    out of a preview until it exists, which only a per-acceptor id can say."""
-    secret = values.peering_token_secret(values.peer_name(dialer))
-    obj = _peer_object(
-        "PeeringAcceptor",
-        dialer,
-        secret,
-        {
-            **_version(generation),
-            # Synced, and for this generation: after a bump the old Synced condition is still True
-            # until the controller has written the new token (peering_acceptor_controller.go updateStatus).
-            "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
-        },
-    )
-    acceptor = k8s.apiextensions.CustomResource(
-        naming.child(accepting.cluster, "peering-acceptor", dialer),
-        api_version=obj["apiVersion"],
-        kind=obj["kind"],
-        metadata=obj["metadata"],
-        spec=obj["spec"],
-        opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=list(accepting.after)),
-    )
-    # The read's id waits for the acceptor's id, which is unknown until it exists: a brand-new stack's
-    # preview skips the read instead of failing on a Secret that does not exist yet.
-    token = k8s.core.v1.Secret.get(
+
+def _read_token(
+    accepting: PeeringSide, dialer: str, acceptors: pulumi.Resource, peered: pulumi.Input[frozenset[str]]
+) -> k8s.core.v1.Secret:
+    """The read waits for the acceptors' group, which is done once each acceptor reports this generation
+    synced. A preview reads only what an earlier `pulumi up` made: a pair of clusters the last deployment
+    peered. For any other pair the id stays unknown and the preview leaves the read out, instead of failing
+    on a Secret that does not exist yet."""
+    secret_id = f"{values.NAMESPACE}/{values.peering_token_secret(values.peer_name(dialer))}"
+    pair = {accepting.cluster, dialer}
+    token_id: pulumi.Input[str] = secret_id
+    if pulumi.runtime.is_dry_run():
+        token_id = pulumi.Output.from_input(peered).apply(lambda clusters: secret_id if pair <= clusters else cast(str, UNKNOWN))
+    return k8s.core.v1.Secret.get(
         naming.child(accepting.cluster, "peering-token", dialer),
-        acceptor.id.apply(lambda _: f"{values.NAMESPACE}/{secret}"),
-        opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=[acceptor]),
+        token_id,
+        opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=[acceptors]),
     )
-    return Accepted(acceptor=acceptor, token=token)
 
 
-def dial(dialing: PeeringSide, accepted: Mapping[str, Accepted], generation: int) -> k8s.yaml.v2.ConfigGroup:
+def dial(dialing: PeeringSide, tokens: Mapping[str, k8s.core.v1.Secret], generation: int) -> k8s.yaml.v2.ConfigGroup:
     """Every peering the cluster dials, one group (components/k8s/peer_objects.py): per acceptor, the token
     written into this cluster as a Secret with the peering-token label (its watch starts the dialer), still a
     Pulumi secret, and the `PeeringDialer` named after the acceptor, made after its Secret."""
     objs: list[dict[str, Any]] = []
-    for acceptor, peering in accepted.items():
+    for acceptor, read in tokens.items():
         secret = values.peering_token_secret(values.peer_name(acceptor))
-        token_data: pulumi.Output[dict[str, str]] = peering.token.data.apply(_token_from)
+        token_data: pulumi.Output[dict[str, str]] = read.data.apply(_token_from)
         secret_data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(token_data)
         token = {
             "apiVersion": "v1",

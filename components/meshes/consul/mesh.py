@@ -30,6 +30,8 @@ class ConsulMeshArgs:
     settings: ConsulSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
+    peered: pulumi.Input[frozenset[str]] = frozenset()
+    """The clusters the stack's last deployment peered: a preview reads the tokens of their pairs only."""
 
 
 class ConsulCluster(pulumi.ComponentResource):
@@ -48,27 +50,30 @@ class ConsulCluster(pulumi.ComponentResource):
 
 class ConsulMesh(MeshDeployment):
     clusters: dict[str, ConsulCluster]
-    accepted: dict[tuple[str, str], discovery.Accepted]
-    """Keyed by (acceptor, dialer)."""
+    tokens: dict[tuple[str, str], k8s.core.v1.Secret]
+    """The read of each peering's token, keyed by (acceptor, dialer)."""
 
     def __init__(self, name: str, args: ConsulMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("meshfleet:consul:Mesh", name, None, opts)
         self._args = args
         self.clusters = {name: self._install(cluster) for name, cluster in args.clusters.items()}
         generation = args.settings.peering_token_generation
-        self.accepted = {
-            (acceptor, dialer): discovery.accept(self._side(acceptor), dialer, generation)
-            for acceptor, dialer in discovery.pairs(list(self.clusters))
-        }
+        pairs = discovery.pairs(list(self.clusters))
+        self.tokens = {}
+        for acceptor in self.clusters:
+            dialers = [self._side(d) for a, d in pairs if a == acceptor]
+            if dialers:
+                tokens = discovery.accept(self._side(acceptor), dialers, generation, args.peered)
+                self.tokens.update({(acceptor, d): token for d, token in tokens.items()})
         for dialer in self.clusters:
-            dialed = {a: accepted for (a, d), accepted in self.accepted.items() if d == dialer}
+            dialed = {a: token for (a, d), token in self.tokens.items() if d == dialer}
             if dialed:
                 discovery.dial(self._side(dialer), dialed, generation)
         self.register_outputs(
             {
                 "gateway_addresses": {name: c.gateway.address for name, c in self.clusters.items()},
                 "injection_label": dict(values.INJECTION_LABEL),
-                "peerings": [f"{a}<-{d}" for a, d in self.accepted],
+                "peerings": [f"{a}<-{d}" for a, d in self.tokens],
             }
         )
 

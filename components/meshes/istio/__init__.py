@@ -18,6 +18,7 @@ import pulumi
 
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
+from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
 from ..access import ServiceAccessArgs
 from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts
@@ -72,7 +73,9 @@ class Istio(Mesh):
         # As istio/istio tools/certs builds intermediates (Makefile.selfsigned.mk).
         return CaProfile(common_name="Intermediate CA", locality=cluster.name, dns_names=(f"istiod.{values.NAMESPACE}.svc",))
 
-    def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
+    def deploy(
+        self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
+    ) -> MeshDeployment:
         return IstioMeshDeployment("istio", IstioMeshArgs(self.fleet, self.settings, clusters, trust), opts)
 
     @classmethod

@@ -21,6 +21,7 @@ import pulumi
 
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section, TracingRules
+from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
 from ..access import ServiceAccessArgs
 from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts
@@ -71,7 +72,9 @@ class Linkerd(Mesh):
         # Linkerd checks no name on the issuer; upstream's examples call it after the identity service.
         return CaProfile(common_name=values.identity_name(self.fleet.mesh.trust_domain), locality=cluster.name)
 
-    def deploy(self, clusters: Mapping[str, Cluster], trust: FleetTrust, opts: pulumi.ResourceOptions) -> MeshDeployment:
+    def deploy(
+        self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
+    ) -> MeshDeployment:
         return LinkerdMesh("linkerd", LinkerdMeshArgs(self.fleet, self.settings, clusters, trust), opts)
 
     @classmethod

@@ -94,11 +94,13 @@ def test_peers_never_read_each_others_api_so_narrowed_api_access_admits_no_peer(
 
 def test_first_preview_of_a_new_stack_works_with_everything_unknown(consul: Simulation) -> None:
     """Before the clusters exist nothing can be read: the gateway Service's and the peering tokens' reads wait,
-    and the provider registers none of a dialer group's objects while the tokens in it are unknown."""
+    and the provider registers none of a dialer group's objects while the tokens in it are unknown. The
+    acceptors' groups are known, so the preview lists the acceptors."""
     sim = simulated("consul", config_file=CONSUL, preview=True)
-    groups = {r.urn for r in consul.of_type("kubernetes:yaml/v2:ConfigGroup")}
+    groups = {r.urn for r in consul.of_type("kubernetes:yaml/v2:ConfigGroup") if r.name.endswith("-peering-dialers")}
     assert len(groups) == 2  # the two clusters that dial
     assert sorted((r.type, r.name) for r in sim.resources) == sorted((r.type, r.name) for r in consul.resources if r.parent not in groups)
+    assert len(sim.of_type("kubernetes:consul.hashicorp.com/v1alpha1:PeeringAcceptor")) == 3
     assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
     [token, _] = sim.named("gke-usc1-peering-dialers", "kubernetes:yaml/v2:ConfigGroup").inputs["objs"][:2]
     assert token["data"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"

@@ -1,0 +1,27 @@
+"""What this stack's last deployment published: its own outputs, read before anything changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+
+class LastDeployment:
+    """A reference to this stack itself. A first deployment has no outputs, so every `output` is None.
+    (Reading the clusters instead, their `cacerts` or their peering Secrets, would fail on a first
+    deployment and copy what it reads into the state.)"""
+
+    def __init__(self, opts: pulumi.ResourceOptions) -> None:
+        name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+        self._reference = pulumi.StackReference("meshfleet-deployed", stack_name=name, opts=opts)
+
+    def output(self, key: str) -> pulumi.Output[Any]:
+        return self._reference.get_output(key)
+
+    def clusters_on(self, mesh_type: str) -> pulumi.Output[frozenset[str]]:
+        """The clusters the last deployment ran `mesh_type` on (the `clusters` and `mesh.type` outputs of the
+        contract): none on a first deployment, or when the stack ran another mesh."""
+        return pulumi.Output.all(self.output("mesh"), self.output("clusters")).apply(
+            lambda published: frozenset(published[1] or {}) if (published[0] or {}).get("type") == mesh_type else frozenset()
+        )
