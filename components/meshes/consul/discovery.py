@@ -56,15 +56,15 @@ def _version(generation: int) -> dict[str, str]:
 
 
 def accept(
-    accepting: PeeringSide, dialers: Sequence[PeeringSide], generation: int, peered: pulumi.Input[frozenset[str]]
+    accepting: PeeringSide, dialers: Sequence[str], generation: int, peered: pulumi.Input[frozenset[str]]
 ) -> dict[str, k8s.core.v1.Secret]:
     """Every peering the cluster accepts: its acceptors in one group (components/k8s/peer_objects.py), and
     per dialer the read of the token the acceptor's controller wrote, keyed by dialer."""
     objs = [
         _peer_object(
             "PeeringAcceptor",
-            dialing.cluster,
-            values.peering_token_secret(values.peer_name(dialing.cluster)),
+            dialer,
+            values.peering_token_secret(values.peer_name(dialer)),
             {
                 **_version(generation),
                 # Synced, and for this generation: after a bump the old Synced condition is still True
@@ -72,7 +72,7 @@ def accept(
                 "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
             },
         )
-        for dialing in dialers
+        for dialer in dialers
     ]
     acceptors = peer_objects(
         naming.child(accepting.cluster, "peering-acceptors"),
@@ -80,7 +80,7 @@ def accept(
         accepting.after,
         pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider),
     )
-    return {dialing.cluster: _read_token(accepting, dialing.cluster, acceptors, peered) for dialing in dialers}
+    return {dialer: _read_token(accepting, dialer, acceptors, peered) for dialer in dialers}
 
 
 def _read_token(

@@ -61,7 +61,7 @@ class ConsulMesh(MeshDeployment):
         pairs = discovery.pairs(list(self.clusters))
         self.tokens = {}
         for acceptor in self.clusters:
-            dialers = [self._side(d) for a, d in pairs if a == acceptor]
+            dialers = [d for a, d in pairs if a == acceptor]
             if dialers:
                 tokens = discovery.accept(self._side(acceptor), dialers, generation, args.peered)
                 self.tokens.update({(acceptor, d): token for d, token in tokens.items()})

@@ -11,7 +11,9 @@
 - the `Link` (multicluster.linkerd.io/v1alpha3) named `<target>` with the target gateway's address,
   port, identity and probe; the source's chart runs `controller-<target>` for it.
 
-These three per pair are what link-gen prints; nothing else is made per pair. A rotated token reaches its
+These three per pair are what link-gen prints; nothing else is made per pair, and the program registers none
+of them itself: a source's objects for all its targets are one group the Kubernetes provider registers
+(components/k8s/peer_objects.py). A rotated token reaches its
 readers without a restart of the service mirror: `controller-<target>` watches no Secret, but reloads its
 credentials whenever the Link's spec changes (link_handlers.go:38, cmd/service-mirror/main.go:196-203 at
 edge-26.8.3), and the Link names the token generation. The destination controller reloads nothing (its
