@@ -2,9 +2,8 @@
 
 Where upstream needs an object per pair of clusters (Linkerd's Links and their credentials, Consul's
 acceptors, dialers and their tokens), a fleet of N clusters holds about N² of them: 20,000 to 30,000 at
-100 clusters. Each one
-the program registers costs the SDK some 1.5 ms of CPU, so the program would spend most of its time on
-them. A `kubernetes:yaml/v2:ConfigGroup` per cluster hands them to the provider, which registers each
+100 clusters. Each one the program registers costs the SDK some 1.5 ms of CPU, so the program would
+spend most of its time on them. A `kubernetes:yaml/v2:ConfigGroup` per cluster hands them to the provider, which registers each
 object as a resource of its own (pulumi-kubernetes provider/pkg/provider/yaml/v2/configgroup.go):
 
 - each object is still a resource of the stack, named `<group>:<namespace>/<name>`: a step of `pulumi up`,
