@@ -123,8 +123,10 @@ def longest_chain(resources: list[Any]) -> int:
 
 def registered_by_the_program(resources: list[Any]) -> list[Any]:
     """The stack's resources less the objects the Kubernetes provider registers for a ConfigGroup."""
-    groups = {r.urn for r in resources if r.type == "kubernetes:yaml/v2:ConfigGroup"}
-    return [r for r in resources if r.parent not in groups]
+    from components.simulation.config_group import objects_by_group
+
+    by_provider = {urn for objects in objects_by_group(resources).values() for urn in objects}
+    return [r for r in resources if r.urn not in by_provider]
 
 
 # --- one run, in its own process ----------------------------------------------------------------------

@@ -15,11 +15,14 @@ Only `objs` is read: meshfleet's groups are built from objects, never from files
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.runtime.rpc import UNKNOWN
+
+if TYPE_CHECKING:
+    from .recorder import Recorded
 
 TYPE = "kubernetes:yaml/v2:ConfigGroup"
 DEPENDS_ON = "config.kubernetes.io/depends-on"
@@ -34,6 +37,15 @@ class Child:
     secret_paths: frozenset[tuple[str | int, ...]]
     depends_on: tuple[tuple[str, str], ...]
     """(type, name) of the group's objects this one waits for."""
+
+
+def objects_by_group(resources: Sequence[Recorded]) -> dict[str, list[str]]:
+    """Every group's URN with the URNs of the objects registered for it (none while its inputs are unknown)."""
+    groups: dict[str, list[str]] = {r.urn: [] for r in resources if r.type == TYPE}
+    for r in resources:
+        if r.parent in groups:
+            groups[r.parent].append(r.urn)
+    return groups
 
 
 def _known(value: Any) -> bool:

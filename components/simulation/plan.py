@@ -138,5 +138,5 @@ def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[s
 
 def _groups_without_objects(resources: Sequence[Recorded]) -> list[str]:
     """Groups of objects (components/k8s/peer_objects.py) whose objects a preview cannot list yet."""
-    parents = {r.parent for r in resources}
-    return sorted(r.name for r in resources if r.type == config_group.TYPE and r.urn not in parents)
+    names = {r.urn: r.name for r in resources}
+    return sorted(names[group] for group, objects in config_group.objects_by_group(resources).items() if not objects)

@@ -16,12 +16,9 @@ def waits_for(resources: Sequence[Recorded], *, providers: bool = False) -> dict
     group is done once its objects are (the provider's Construct returns after them): an object waits for
     what its group waits for, and the group, as whoever depends on it sees it, for its objects.
     """
-    groups = {r.urn for r in resources if r.type == config_group.TYPE}
     waits = {r.urn: set(r.all_dependencies) | ({r.provider} if providers and r.provider else set()) for r in resources}
-    for r in resources:
-        if r.parent in groups:
-            waits[r.urn] |= waits[r.parent] - {r.urn}
-    for r in resources:
-        if r.parent in groups:
-            waits[r.parent].add(r.urn)
+    for group, objects in config_group.objects_by_group(resources).items():
+        for urn in objects:
+            waits[urn] |= waits[group]
+        waits[group].update(objects)
     return waits

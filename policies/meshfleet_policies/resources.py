@@ -49,11 +49,11 @@ def _group_object(group: Resource, obj: Mapping[str, Any], prefix: str) -> Resou
     type_ = f"kubernetes:{api_group or 'core'}/{version}:{kind}"
     namespace, name = obj["metadata"].get("namespace"), obj["metadata"]["name"]
     object_name = f"{prefix}:{namespace}/{name}" if namespace else f"{prefix}:{name}"
-    stack_and_project, qualified_type = group.urn.split("::")[:2], group.urn.split("::")[2]
+    stack, project, qualified_type, _ = group.urn.split("::")
     return Resource(
         type=type_,
         name=object_name,
-        urn="::".join([*stack_and_project, f"{qualified_type}${type_}", object_name]),
+        urn="::".join([stack, project, f"{qualified_type}${type_}", object_name]),
         props=obj,
         provider_urn=group.provider_urn,
     )
