@@ -366,6 +366,15 @@ def test_fails_internal_gateway_on_adopted_cluster_without_its_platforms_annotat
     ]
 
 
+def test_fails_api_server_ca_that_is_not_a_pem_certificate() -> None:
+    raw = dev_raw()
+    raw["clusters"][0]["existing"]["apiServerCa"] = "MIIB...base64 without its PEM armour"
+    assert problems_of(raw) == [
+        "meshfleet:clusters[0].existing.apiServerCa: must be the PEM certificate(s) of the CA that signs the API server's "
+        "certificate ('-----BEGIN CERTIFICATE-----')"
+    ]
+
+
 def test_adopted_cluster_gateway_gets_the_annotations_of_its_platform(dev: Simulation) -> None:
     raw = dev_raw()
     annotations = {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
