@@ -29,6 +29,8 @@ class IstioMeshArgs:
     settings: IstioSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
+    deployed: pulumi.Output[frozenset[str]]
+    """The clusters the stack's last deployment ran Istio on (LastDeployment.clusters_on)."""
 
 
 class IstioCluster(pulumi.ComponentResource):
@@ -135,8 +137,8 @@ class IstioMesh(MeshDeployment):
         return self.clusters[primary].gateway.address.apply(lambda address: address_for_remotes(primary, remotes, address))
 
     def _connect(self) -> dict[str, list[pulumi.Resource]]:
-        """Remote secrets: in every primary, one Secret holding every other cluster. Returns what was
-        made in each primary."""
+        """Remote secrets: in every primary, Secrets holding every other cluster (one up to
+        discovery.CLUSTERS_PER_SECRET). Returns what was made in each primary."""
         args = self._args
         primaries = [name for name, c in args.fleet.clusters.items() if c.is_primary]
         for name, node in self.clusters.items():
@@ -161,16 +163,18 @@ class IstioMesh(MeshDeployment):
                     discovery.retired_remote_secret(args.clusters[holder], name, pulumi.ResourceOptions(parent=holder_node))
                     for name in peers
                 ]
-            secret = discovery.remote_secrets(
-                args.clusters[holder],
+            made[holder] += discovery.remote_secrets(
+                holder,
+                peers,
                 kubeconfigs,
-                # The holder's istiod must exist to pick the Secret up. Each reader token already waits
+                args.deployed,
+                args.settings.remote_secret_shards,
+                # The holder's istiod must exist to pick the Secrets up. Each reader token already waits
                 # for its cluster's istiod (its RBAC), so naming those releases again would only add
                 # N² edges for the SDK to walk.
                 [*holder_node.control_plane.releases, *retired],
                 pulumi.ResourceOptions(parent=holder_node),
             )
-            made[holder].append(secret)
         return made
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
