@@ -10,6 +10,7 @@ API server returns them (JSON, values in base64) and replayed against the istiod
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime
 import hashlib
@@ -236,6 +237,35 @@ def test_fails_fewer_shards_than_the_last_deployment() -> None:
         "(an extra Secret costs nothing)"
     )
     assert len(labelled(shards_of(fleet(401)[1:], deployed=fleet(402), at_least=5))) == 5
+
+
+def test_fails_fewer_shards_at_preview_even_before_the_tokens_exist() -> None:
+    """The refusal needs only the clusters, so the pull request's preview shows it even when the
+    kubeconfigs are unknown (new tokens)."""
+
+    def program() -> None:
+        async def nothing() -> dict[str, str]:
+            return {}  # never read: the Output is unknown
+
+        async def unknown() -> bool:
+            return False
+
+        provider = pulumi.ProviderResource("kubernetes", f"{HOLDER}-k8s", {})
+        kubeconfigs: pulumi.Output[dict[str, str]] = pulumi.Output(
+            set(), asyncio.ensure_future(nothing()), asyncio.ensure_future(unknown())
+        )
+        discovery.remote_secrets(
+            HOLDER,
+            fleet(401)[1:],
+            kubeconfigs,
+            pulumi.Output.from_input(frozenset(fleet(402))),
+            1,
+            [],
+            pulumi.ResourceOptions(provider=provider),
+        )
+
+    with pytest.raises(ProgramFailed, match=r"with 4 remote secret\(s\) instead of 5"):
+        run_program(program, preview=True)
 
 
 def test_fails_a_secret_over_1_mib_with_the_setting_that_spreads_it() -> None:
