@@ -94,6 +94,16 @@ def simulated_kubeconfig(contexts: list[str] | tuple[str, ...]) -> dict[str, Any
     }
 
 
+def _overlay(state: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`changes` applied over `state`, maps merged key by key: what the provider keeps of a resource it updates
+    (a computed attribute the inputs do not set, an object's status)."""
+    merged = dict(state)
+    for key, value in changes.items():
+        old = merged.get(key)
+        merged[key] = _overlay(old, value) if isinstance(old, Mapping) and isinstance(value, Mapping) else value
+    return merged
+
+
 def _stand_in(value: Any, fresh: Any) -> Any:
     if isinstance(value, Encrypted):
         return fresh if fresh is not None else ""
@@ -207,11 +217,11 @@ class FleetMocks(pulumi.runtime.Mocks):
         if self.preview:
             if args.typ.startswith("kubernetes:") and UNKNOWN in json.dumps(inputs):
                 return old.id, inputs
-            return old.id, {**self._readable(args, old.outputs), **inputs}
+            return old.id, _overlay(self._readable(args, old.outputs), inputs)
         handler = self.handlers.get(args.typ)
         computed = handler(args) if handler else {}
         computed.pop("id", None)
-        return old.id, {**self._readable(args, old.outputs), **inputs, **computed}
+        return old.id, _overlay(_overlay(self._readable(args, old.outputs), inputs), computed)
 
     def _readable(self, args: pulumi.runtime.MockResourceArgs, outputs: Mapping[str, Any]) -> dict[str, Any]:
         """The outputs with each value a stack export holds encrypted replaced by a stand-in of the same shape,
