@@ -9,7 +9,7 @@ resource's step against it (components/simulation/state.py) and the deletes.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -51,6 +51,8 @@ class Plan:
     """Per cluster, what the last deployment holds and this run does not register; None for a first preview."""
     not_compared: int = 0
     """Values the last deployment holds encrypted, which could not be compared."""
+    unreachable: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Per unreachable cluster, the resources its provider previewed from their inputs alone."""
 
     @property
     def resources(self) -> list[Recorded]:
@@ -86,12 +88,12 @@ def build_plan(sim: Simulation, clusters: Sequence[str], previous: Deployment | 
         if paths and not resource.type.startswith("pulumi:providers:"):
             unknown[resource.name] = paths
     if previous is None:
-        return Plan(groups, unknown)
+        return Plan(groups, unknown, unreachable=sim.unreachable)
     deletes: dict[str, list[DeployedResource]] = {}
     for gone in sim.deletes:
         deletes.setdefault(cluster_of(_name(gone.urn), clusters), []).append(gone)
     not_compared = sum(encrypted_count(r.inputs) for r in previous.resources.values())
-    return Plan(groups, unknown, deletes, not_compared)
+    return Plan(groups, unknown, deletes, not_compared, sim.unreachable)
 
 
 def _tree(resources: list[Recorded]) -> list[str]:
@@ -165,9 +167,17 @@ def render_steps(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[
     return lines
 
 
+def unreachable_warnings(plan: Plan) -> list[str]:
+    return [
+        f"warning: cluster {cluster} is unreachable: the Kubernetes provider previews its {len(resources)} resources from their "
+        "inputs alone and warns for each; `pulumi up` needs it reachable"
+        for cluster, resources in sorted(plan.unreachable.items())
+    ]
+
+
 def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[str]:
     if plan.deletes is not None:
-        return render_steps(plan, clusters)
+        return [*render_steps(plan, clusters), *unreachable_warnings(plan)]
     lines: list[str] = ["Legend: + create, > read (an object read, not managed, such as this stack's own last outputs)"]
     for group, resources in plan.groups.items():
         if not resources:
@@ -200,10 +210,10 @@ def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[s
         for (kind, props), names in by_kind.items():
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             lines.append(f"  {kind} {', '.join(props)}: {shown}")
-    return lines
+    return [*lines, *unreachable_warnings(plan)]
 
 
 def _groups_without_objects(resources: Sequence[Recorded]) -> list[str]:
-    """Groups of objects (components/k8s/peer_objects.py) whose objects a preview cannot list yet."""
+    """ConfigGroups (of a program built on the fleet) whose objects a preview cannot list yet."""
     names = {r.urn: r.name for r in resources}
     return sorted(names[group] for group, objects in config_group.objects_by_group(resources).items() if not objects)
