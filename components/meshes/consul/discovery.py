@@ -120,13 +120,13 @@ def dial(dialing: PeeringSide, tokens: Mapping[str, k8s.core.v1.Secret], generat
     opts = pulumi.ResourceOptions(parent=dialing.parent, provider=dialing.provider, depends_on=list(dialing.after))
     for acceptor, read in tokens.items():
         secret = values.peering_token_secret(values.peer_name(acceptor))
-        token_data: pulumi.Output[dict[str, str]] = read.data.apply(_token_from)
+        token_data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(read.data.apply(_token_from))
         token = k8s.core.v1.Secret(
             naming.child(dialing.cluster, "peering-token-copy", acceptor),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=secret, namespace=values.NAMESPACE, labels={values.PEERING_TOKEN_LABEL: "true"}),
             type="Opaque",
             # `data` as read: already base64, so it is copied, not encoded again.
-            data=pulumi.Output.secret(token_data),
+            data=token_data,
             opts=opts,
         )
         k8s.apiextensions.CustomResource(

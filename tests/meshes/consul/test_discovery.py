@@ -202,7 +202,7 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 def consul_stack(clusters: list[str] | None = None, mesh: dict[str, Any] | None = None, **inputs: Any) -> Simulation:
     """The example fleet, on some of its clusters or with another mesh block."""
     raw = raw_config(CONSUL)
-    config = {}
+    config: dict[str, Any] = {}
     if clusters is not None:
         config["meshfleet:clusters"] = [c for c in raw["clusters"] if c["name"] in clusters]
         mesh = mesh or {k: v for k, v in raw["mesh"].items() if k != "locality"}  # its failover names every region
