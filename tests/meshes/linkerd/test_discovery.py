@@ -336,6 +336,7 @@ def test_turning_remote_discovery_off_drops_the_destination_credentials_and_give
     for source in CLUSTERS:
         assert fleet.clusters[source].reloads == [], source
         assert sorted(fleet.clusters[source].dropped) == sorted(t for t in CLUSTERS if t != source), source
+        assert fleet.clusters[source].restarts == ["linkerd-destination"], source  # the patch's annotation goes
 
 
 def test_a_single_cluster_fleet_has_no_links() -> None:
