@@ -305,6 +305,29 @@ def test_a_preview_of_the_rotation_lists_every_write_of_the_up(linkerd: Simulati
     assert preview.deletes == rotated.deletes == []
 
 
+def test_a_preview_that_adds_a_cluster_lists_its_links_and_keeps_the_others() -> None:
+    """gke-usc1 is new: its gateway address and token are unknown, yet the preview lists every Link and
+    credentials Secret to and from it as a create, keeps the credentials linked before, and deletes nothing."""
+    mesh = {**raw_config(LINKERD)["mesh"], "linkerd": {"remoteDiscovery": True}}
+    two = raw_config(LINKERD)["clusters"][:2]
+    before = simulate("linkerd", config_file=LINKERD, config={"meshfleet:clusters": two, "meshfleet:mesh": mesh})
+    sim = simulate("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh}, preview=True, previous=before.deployment())
+    steps = sim.steps()
+    for source, target in PAIRS:
+        credentials = [mirror_credentials(sim, source, target), destination_credentials(sim, source, target)]
+        made = link(sim, source, target)
+        if "gke-usc1" in (source, target):
+            assert [steps[r.urn] for r in [*credentials, made]] == ["create"] * 3, (source, target)
+            continue
+        assert [steps[r.urn] for r in credentials] == ["same", "same"], (source, target)
+        # The target's gateway release changes (its source ranges gain gke-usc1), and the gateway Service is read
+        # by an id from the release's status, unknown in a preview of that update: the Link may change.
+        assert (steps[made.urn], made.changed) == ("update", ("spec.gatewayAddress",)), (source, target)
+    assert link(sim, "eks-use1", "gke-usc1").inputs["spec"]["gatewayAddress"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    assert [steps[destination_restart(sim, c).urn] for c in CLUSTERS] == ["same", "same", "create"]
+    assert sim.deletes == []
+
+
 def without_generation(objects: list[KubeObject]) -> list[KubeObject]:
     """The stack's objects with Links that name no token generation."""
     return [
