@@ -14,6 +14,7 @@ from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
 from ...k8s import ReaderCredentials
+from ...last_deployment import LastDeployment
 from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
@@ -29,8 +30,7 @@ class IstioMeshArgs:
     settings: IstioSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
-    deployed: pulumi.Output[frozenset[str]]
-    """The clusters the stack's last deployment ran Istio on (LastDeployment.clusters_on)."""
+    last: LastDeployment
 
 
 class IstioCluster(pulumi.ComponentResource):
@@ -127,6 +127,7 @@ class IstioMesh(MeshDeployment):
                 allowed_sources=sources,
                 expose_control_plane=bool(args.fleet.remotes_of(spec.name)),
                 after=after,
+                published_address=args.last.gateway_address(spec.name, "istio"),
             ),
             pulumi.ResourceOptions(parent=node),
         )
@@ -152,6 +153,7 @@ class IstioMesh(MeshDeployment):
         readers = {name: node.reader for name, node in self.clusters.items() if node.reader is not None}
         kubeconfigs = discovery.reader_kubeconfigs(readers)
         made: dict[str, list[pulumi.Resource]] = {holder: [] for holder in primaries}
+        deployed = args.last.clusters_on("istio")
         for holder in primaries:
             holder_node = self.clusters[holder]
             peers = [name for name in readers if name != holder]
@@ -167,7 +169,7 @@ class IstioMesh(MeshDeployment):
                 holder,
                 peers,
                 kubeconfigs,
-                args.deployed,
+                deployed,
                 args.settings.remote_secret_shards,
                 # The holder's istiod must exist to pick the Secrets up. Each reader token already waits
                 # for its cluster's istiod (its RBAC), so naming those releases again would only add
