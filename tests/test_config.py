@@ -414,13 +414,13 @@ def test_fails_overlapping_private_ranges_behind_internal_gateways() -> None:
         raw["clusters"][2]["create"]["podsCidr"] = "10.8.0.0/14"  # covers eks-use1's 10.10.0.0/16
 
     assert prod_problems(mutate) == [
-        "meshfleet:clusters[1] (eks-usw2).create.vpcCidr: '10.10.128.0/17' overlaps 'eks-use1''s vpcCidr '10.10.0.0/16'; an internal "
+        "meshfleet:clusters[1] (eks-usw2).create.vpcCidr: '10.10.128.0/17' overlaps the vpcCidr '10.10.0.0/16' of 'eks-use1'; an internal "
         "east-west gateway is reached over private routes, which need every cluster's node and pod ranges to be distinct: "
         "give this cluster its own range (or make both gateways 'public')",
-        "meshfleet:clusters[2] (gke-euw1).create.podsCidr: '10.8.0.0/14' overlaps 'eks-use1''s vpcCidr '10.10.0.0/16'; an internal "
+        "meshfleet:clusters[2] (gke-euw1).create.podsCidr: '10.8.0.0/14' overlaps the vpcCidr '10.10.0.0/16' of 'eks-use1'; an internal "
         "east-west gateway is reached over private routes, which need every cluster's node and pod ranges to be distinct: "
         "give this cluster its own range (or make both gateways 'public')",
-        "meshfleet:clusters[2] (gke-euw1).create.podsCidr: '10.8.0.0/14' overlaps 'eks-usw2''s vpcCidr '10.10.128.0/17'; an internal "
+        "meshfleet:clusters[2] (gke-euw1).create.podsCidr: '10.8.0.0/14' overlaps the vpcCidr '10.10.128.0/17' of 'eks-usw2'; an internal "
         "east-west gateway is reached over private routes, which need every cluster's node and pod ranges to be distinct: "
         "give this cluster its own range (or make both gateways 'public')",
     ]

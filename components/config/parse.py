@@ -370,7 +370,7 @@ def _check_private_ranges(root: Section, clusters: Mapping[str, ClusterSpec]) ->
                 if internal and other.name != cluster.name and network.overlaps(other_network):
                     root.problems.add(
                         f"{cluster.config_key}.create.{setting}",
-                        f"{quote(cidr)} overlaps {quote(other.name)}'s {other_setting} {quote(str(other_network))}; an internal "
+                        f"{quote(cidr)} overlaps the {other_setting} {quote(str(other_network))} of {quote(other.name)}; an internal "
                         "east-west gateway is reached over private routes, which need every cluster's node and pod ranges "
                         "to be distinct: give this cluster its own range (or make both gateways 'public')",
                     )

@@ -74,8 +74,8 @@ def test_dev_fleet_is_advised_not_blocked(dev: Simulation) -> None:
     report = evaluate(dev, DEV_CONFIG, stack="dev")
     assert report.mandatory == []
     assert messages(report, "control-plane-high-availability") == [
-        "advisory: the istio control plane of kind-east (revision 1-30-5) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more",
-        "advisory: the istio control plane of kind-west (revision 1-30-5) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more",
+        "advisory: the istio control plane of kind-east (revision 1-30-5) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more",
+        "advisory: the istio control plane of kind-west (revision 1-30-5) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more",
     ]
 
 
@@ -278,7 +278,7 @@ def test_strict_mtls_catches_a_cluster_without_any_mesh_wide_policy(prod: Simula
 def test_high_availability_catches_a_single_replica_control_plane() -> None:
     report = evaluate(with_mesh(controlPlane={"replicas": 1}), PROD_CONFIG)
     assert messages(report, "control-plane-high-availability") == [
-        f"mandatory: the istio control plane of {cluster} (revision 1-30-5) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more"
+        f"mandatory: the istio control plane of {cluster} (revision 1-30-5) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more"
         for cluster in ("eks-use1", "eks-usw2", "gke-euw1")
     ]
 
