@@ -100,6 +100,21 @@ def _tree(resources: list[Recorded]) -> list[str]:
     return lines
 
 
+SELF_REFERENCE = "meshfleet-deployed"
+"""The stack's reference to its own outputs (components/last_deployment.py)."""
+
+
+def legend(plan: Plan) -> list[str]:
+    """What the markers of the plan mean, and why a stack reads itself."""
+    lines = ["Legend: +  to create   >  to read (exists already; nothing is created or changed)"]
+    if any(r.read and r.name == SELF_REFERENCE and r.type == "pulumi:pulumi:StackReference" for r in plan.resources):
+        lines.append(
+            f"        > {SELF_REFERENCE} (a StackReference) is this stack reading its own outputs from its last deployment "
+            "(its root bundle, the clusters it meshed), so that a change builds on what is deployed; a first deployment has none"
+        )
+    return lines
+
+
 def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[str]:
     lines: list[str] = []
     for group, resources in plan.groups.items():

@@ -93,7 +93,7 @@ def run_program(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     secret_stack_outputs: Mapping[str, list[str]] | None = None,
     project: str = PROJECT,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, str], None] | None = None,
 ) -> Simulation:
     """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
 
@@ -179,7 +179,7 @@ def simulate(
     config_file: Path | None = None,
     project_dir: Path = PROJECT_DIR,
     then: Callable[[dict[str, Any]], None] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, str], None] | None = None,
 ) -> Simulation:
     """Run this project's `__main__.py` for `stack`, with the config of `config_file` (default:
     Pulumi.<stack>.yaml) updated by `config` per key. `then` runs after the program, with its globals
