@@ -17,7 +17,7 @@ from components.meshes.istio.locality import ServiceFailover, ServiceFailoverArg
 from components.simulation import PROJECT_DIR, Simulation, simulate
 from components.simulation.policy_check import PACK_DIR, evaluate, running_pack
 from tests.policies.helpers import messages, tampered
-from tests.support import prod_raw, simulated
+from tests.support import LINKERD, prod_raw, simulated
 
 PROD_CONFIG = json.loads((PACK_DIR / "config" / "prod.json").read_text())
 DEV_CONFIG = json.loads((PACK_DIR / "config" / "dev.json").read_text())
@@ -87,10 +87,17 @@ def test_first_preview_says_what_it_could_not_check_instead_of_failing() -> None
         "mesh-fleet-consistency",
         "remote-kubeconfigs-token-only",
         "east-west-gateway-not-public",
-        "ca-keys-only-in-secrets",
         "api-server-not-public",  # narrowed access holds the peers' NAT addresses, known once created
     }
     assert all(v.level == "advisory" for v in report.violations)
+
+
+def test_an_unknown_value_stops_the_ca_key_check_only_where_a_key_could_be() -> None:
+    """The gateways' unknown source ranges are CIDRs (prod above: the CA-key policy checks those charts);
+    an unknown PEM in a chart's values could be a key, so the policy says it could not check it."""
+    report = evaluate(simulated("linkerd", config_file=LINKERD, preview=True), PROD_CONFIG, preview=True)
+    unchecked = sorted({v.message.split(": ", 1)[1] for v in report.of("ca-keys-only-in-secrets")})
+    assert unchecked == ["string value at .values.identityTrustAnchorsPEM can't be known during preview"]
 
 
 # --- every policy catches its broken fleet -------------------------------------------------------------
