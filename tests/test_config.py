@@ -589,3 +589,6 @@ def test_fails_a_version_written_as_a_number_saying_to_quote_it() -> None:
     assert prod_problems(assign(["clusters", 1, "network"], 7)) == [
         "meshfleet:clusters[1] (eks-usw2).network: expected a string, got the number 7; quote it: network: '7'"
     ]
+    assert prod_problems(assign(["clusters", 0, "create", "nodes", "instanceTypes"], [8])) == [
+        "meshfleet:clusters[0] (eks-use1).create.nodes.instanceTypes: expected a list of non-empty strings, got the number 8 in it; quote it"
+    ]

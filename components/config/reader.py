@@ -155,7 +155,8 @@ class Section:
             return None
         bad = [v for v in value if not isinstance(v, str) or not v]
         if bad:
-            self.problem(name, f"expected a list of non-empty strings, got {quote(bad[0])} in it")
+            number = isinstance(bad[0], (int, float)) and not isinstance(bad[0], bool)
+            self.problem(name, f"expected a list of non-empty strings, got {_shown(bad[0])} in it" + ("; quote it" if number else ""))
             return None
         return tuple(value)
 
