@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from . import __version__, canary
@@ -33,7 +34,7 @@ PREVIEW_EXAMPLES = """examples:
   meshfleet preview --stack prod               Pulumi.prod.yaml (current directory first, then the checkout)
   meshfleet preview --stack dev --simulate-kubeconfig   without the kind clusters' kubeconfig
   meshfleet preview --config-file examples/stacks/Pulumi.linkerd.yaml   stack 'linkerd', from the file's name
-  meshfleet preview --stack prod --secret-file meshfleet:root-2027-cert=root.pem
+  meshfleet preview --stack prod --secret-file meshfleet:root-2027-cert=root.pem   when trust.roots names that key
 
 exit codes: 0 planned, 2 bad input (every configuration problem listed, with its key)"""
 
@@ -59,7 +60,11 @@ def preview(args: argparse.Namespace) -> int:
 
 def _command(commands: argparse._SubParsersAction, name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:  # type: ignore[type-arg]
     return commands.add_parser(  # type: ignore[no-any-return]
-        name, help=summary, description=description, epilog=examples, formatter_class=argparse.RawDescriptionHelpFormatter
+        name,
+        help=summary,
+        description=textwrap.fill(description, 100),  # the raw formatter keeps the examples' columns, and would not wrap this
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
 
