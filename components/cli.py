@@ -2,7 +2,9 @@
 credentials.
 
     meshfleet preview --stack prod    the offline plan of a stack, as a first `pulumi preview` shows it
-    meshfleet check --stack prod      the policy pack against what the stack would create
+    meshfleet preview --stack prod --state prod.json   the same against the stack's last deployment
+                                      (`pulumi stack export --file prod.json`): creates, updates, replaces, deletes
+    meshfleet check --stack prod      the policy pack against what the stack would create (`--state` too)
     meshfleet canary --config canary.yaml   one step of a metrics-gated canary (components/canary)
 
 `preview` and `check` run the real program (`__main__.py`) under the mock runtime (components/simulation);
@@ -18,7 +20,7 @@ import textwrap
 from collections.abc import Sequence
 
 from . import __version__, canary
-from .simulation.plan import build_plan, legend, render_plan
+from .simulation.plan import build_plan, render_plan
 from .simulation.policy_check import (
     CHECK_EXAMPLES,
     UsageError,
@@ -34,6 +36,7 @@ PREVIEW_EXAMPLES = """examples:
   meshfleet preview --stack prod               Pulumi.prod.yaml (current directory first, then the checkout)
   meshfleet preview --stack dev --simulate-kubeconfig   without the kind clusters' kubeconfig
   meshfleet preview --config-file examples/stacks/Pulumi.linkerd.yaml   stack 'linkerd', from the file's name
+  meshfleet preview --stack prod --state prod.json   against the last deployment (`pulumi stack export --file prod.json`)
   meshfleet preview --stack prod --secret-file meshfleet:root-2027-cert=root.pem   when trust.roots names that key
 
 exit codes: 0 planned, 2 bad input (every configuration problem listed, with its key)"""
@@ -47,14 +50,14 @@ exit codes: 0 advanced, 4 promoted (weight 100), 1 rolled back (weight 0), 3 hol
 
 def preview(args: argparse.Namespace) -> int:
     run = stack_run(args)
-    print(run.header("preview", "as a first `pulumi preview` shows it"))
+    against = f"against the state in {args.state}" if run.previous is not None else "as a first `pulumi preview` shows it"
+    print(run.header("preview", against))
     progress = Progress(run.clusters)
     progress.stage(f"running the program for stack {run.stack!r} ({len(progress.clusters)} clusters)")
     sim = run_stack(run, preview=True, progress=progress.planned)
     progress.stage(f"{len(sim.resources)} resources planned; drawing the plan")
     clusters = sim.exports.get("clusters") or {}
-    plan = build_plan(sim, list(clusters))
-    print("\n".join([*legend(plan), *render_plan(plan, clusters)]))
+    print("\n".join(render_plan(build_plan(sim, list(clusters), run.previous), clusters)))
     return 0
 
 
@@ -81,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         "preview",
         "the offline plan of a stack: components and resources per cluster, counts, unknowns",
         "Run the program (__main__.py) for a stack under Pulumi's mock runtime and print what a first `pulumi preview` "
-        "would show, per cluster: what is created (+) and read (>), the counts, and the values only `pulumi up` can know. "
+        "would show, per cluster: what is created (+) and read (>), the counts, and the values only `pulumi up` can know; "
+        "with --state, what changes against the stack's last deployment. "
         "No Pulumi CLI, cloud account or cluster is used. Progress goes to stderr, the plan to stdout.",
         PREVIEW_EXAMPLES,
     )

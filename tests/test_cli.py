@@ -68,10 +68,7 @@ def test_preview_shows_the_plan_per_cluster_with_counts_unknowns_and_progress(ca
     lines = result.out.splitlines()
     assert lines[0] == "meshfleet preview: Pulumi.prod.yaml as stack 'prod', as a first `pulumi preview` shows it; no credentials used"
     # What the markers mean, and why the stack reads itself.
-    assert lines[1] == "Legend: +  to create   >  to read (exists already; nothing is created or changed)"
-    assert lines[2].startswith(
-        "        > meshfleet-deployed (a StackReference) is this stack reading its own outputs from its last deployment"
-    )
+    assert lines[1] == "Legend: + create, > read (an object read, not managed, such as this stack's own last outputs)"
     sizes = {line.split()[1]: int(line.split(": ")[1].split()[0]) for line in lines if line.startswith("cluster ")}
     assert list(sizes) == PROD_CLUSTERS
     assert "cluster gke-euw1 (gcp, europe-west1, primary): " in result.out
@@ -89,12 +86,15 @@ def test_preview_shows_the_plan_per_cluster_with_counts_unknowns_and_progress(ca
     assert sorted(gateways.split(", ")) == [f"{c}-istio-eastwestgateway" for c in PROD_CLUSTERS]
     # Progress on stderr: the stage, then counted in resources (never timed) per cluster, so it shows on long runs.
     progress = result.err.splitlines()
+    [fleet_wide] = [int(line.split()[1]) for line in lines if line.startswith("fleet-wide: ")]
+    total = sum(sizes.values()) + fleet_wide  # what the plan lists is what the progress counted
     assert progress[0] == "meshfleet: running the program for stack 'prod' (3 clusters)"
-    assert [line.split(" (")[0] for line in progress[1:4]] == [f"  ... {n} resources planned" for n in (50, 100, 150)]
-    groups = [group.split() for group in progress[3].split(" (")[1].rstrip(")").split(", ")]
-    assert [name for name, _ in groups] == [*PROD_CLUSTERS, "fleet-wide"]  # the order SDK registers in varies, the sum not
-    assert sum(int(count) for _, count in groups) == 150
-    assert progress[4] == "meshfleet: 152 resources planned; drawing the plan"
+    assert progress[-1] == f"meshfleet: {total} resources planned; drawing the plan"
+    counted = progress[1:-1]
+    assert [line.split(" (")[0] for line in counted] == [f"  ... {n} resources planned" for n in range(50, total + 1, 50)]
+    groups = [group.split() for group in counted[-1].split(" (")[1].rstrip(")").split(", ")]
+    assert [name for name, _ in groups] == [*PROD_CLUSTERS, "fleet-wide"]  # the order the SDK registers in varies, the sum not
+    assert sum(int(count) for _, count in groups) == len(counted) * 50
 
 
 def test_preview_says_which_groups_of_objects_only_pulumi_up_makes() -> None:

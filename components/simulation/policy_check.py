@@ -41,6 +41,7 @@ from .mocks import simulated_kubeconfig
 from .progress import Progress
 from .recorder import SECRET_SIG, SIG_KEY, PropertyPath, Recorded
 from .runner import PROJECT, PROJECT_DIR, ProgramFailed, Simulation, exit_without_teardown, namespaced, simulate, stack_config
+from .state import Deployment, StateFileError, read_stack_export
 
 PACK_DIR = PROJECT_DIR / "policies"
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
@@ -340,6 +341,7 @@ CHECK_EXAMPLES = """examples:
   meshfleet check --stack dev --simulate-kubeconfig
   meshfleet check --config-file examples/stacks/Pulumi.linkerd.yaml --policy-config policies/config/prod.json
   meshfleet check --stack prod --preview       what a first `pulumi preview` can check (unknowns listed)
+  meshfleet check --stack prod --state prod.json   a preview against the last deployment (`pulumi stack export`)
 
 exit codes: 0 no mandatory violation, 1 a mandatory violation, 2 bad input"""
 
@@ -381,6 +383,12 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
         help="a secret config value read from a file, e.g. meshfleet:root-2027-cert=root.pem (kept out of shell history and ps)",
     )
     parser.add_argument("--simulate-kubeconfig", action="store_true", help="stand in a kubeconfig for the stack's kubeconfig contexts")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="the stack's last deployment, as `pulumi stack export --file FILE` writes it: plan and check a preview against it",
+    )
 
 
 def _shown(path: Path) -> str:
@@ -476,6 +484,8 @@ class StackRun:
     simulate_kubeconfig: bool
     stack_from: str = "--stack"
     """Where the stack name came from: '--stack', the config file's name, or the default."""
+    previous: Deployment | None = None
+    """The stack's last deployment (`--state`); None: a first preview."""
 
     @property
     def clusters(self) -> list[str]:
@@ -521,7 +531,13 @@ def stack_run(args: argparse.Namespace) -> StackRun:
     stack, config_file, stack_from = _stack_and_file(args)
     document = read_stack_file(config_file)
     secrets = parse_secrets(args.secret, document, config_file, args.secret_file)
-    return StackRun(stack, config_file, secrets, args.simulate_kubeconfig, stack_from)
+    previous = None
+    if getattr(args, "state", None) is not None:
+        try:
+            previous = read_stack_export(args.state, project=PROJECT, stack=stack)
+        except StateFileError as error:
+            raise UsageError(str(error)) from None
+    return StackRun(stack, config_file, secrets, args.simulate_kubeconfig, stack_from, previous)
 
 
 def run_stack(run: StackRun, *, preview: bool, progress: Callable[[int, str], None] | None = None) -> Simulation:
@@ -535,7 +551,14 @@ def run_stack(run: StackRun, *, preview: bool, progress: Callable[[int, str], No
             path.write_text(yaml.safe_dump(simulated_kubeconfig(contexts)))
             os.environ["KUBECONFIG"] = str(path)
         try:
-            return simulate(run.stack, config_file=run.config_file, secrets=run.secrets, preview=preview, progress=progress)
+            return simulate(
+                run.stack,
+                config_file=run.config_file,
+                secrets=run.secrets,
+                preview=preview,
+                progress=progress,
+                previous=run.previous,
+            )
         except ProgramFailed as failed:
             if not isinstance(failed.error, FleetConfigError):
                 raise UsageError(f"the program failed: {failed.error}") from None
@@ -587,10 +610,13 @@ def check(args: argparse.Namespace) -> int:
     run = stack_run(args)
     policy_file = args.policy_config or PACK_DIR / "config" / f"{run.stack}.json"
     policy_config = read_policy_config(policy_file)
-    print(run.header("policy check", f"{'first preview' if args.preview else 'pulumi up'}, policy config {_shown(policy_file)}"))
+    # Against a last deployment, the check is of the preview against it: what `pulumi preview` sends the pack.
+    preview = args.preview or run.previous is not None
+    mode = f"a preview against {_shown(args.state)}" if run.previous is not None else ("first preview" if preview else "pulumi up")
+    print(run.header("policy check", f"{mode}, policy config {_shown(policy_file)}"))
     progress = Progress(run.clusters)
     progress.stage(f"running the program for stack {run.stack!r} ({len(progress.clusters)} clusters)")
-    sim = run_stack(run, preview=args.preview, progress=progress.planned)
+    sim = run_stack(run, preview=preview, progress=progress.planned)
     to_check = progress.group_sizes(r.name for r in sim.resources if not (r.type.startswith("pulumi:providers:") or r.read))
     progress.stage(
         f"checking {sum(to_check.values())} of the {len(sim.resources)} planned resources against the policy pack "
@@ -601,7 +627,7 @@ def check(args: argparse.Namespace) -> int:
             sim,
             policy_config,
             stack=run.stack,
-            preview=args.preview,
+            preview=preview,
             progress=lambda done, total, name: progress.checked(done, total, name, to_check),
         )
     except PolicyConfigError as error:
