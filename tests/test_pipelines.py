@@ -214,6 +214,15 @@ def readme_commands() -> list[str]:
     return [*setup_and_tests, lint]
 
 
+def test_the_readme_installs_prometheus_with_the_line_ci_runs() -> None:
+    """As root (most containers and CI images, where `sudo` does not exist) or through sudo."""
+    readme = (PROJECT_DIR / "README.md").read_text()
+    fresh = readme.split("## On a fresh machine", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    [line] = [line.split("   #", 1)[0].strip() for line in fresh.splitlines() if "prometheus" in line]
+    assert line in (PROJECT_DIR / ".ci" / "run").read_text().splitlines()
+    assert "sudo apt-get" not in readme
+
+
 def test_ci_runs_the_readmes_set_up_tests_lint_and_type_checks() -> None:
     script = (PROJECT_DIR / ".ci" / "run").read_text().splitlines()
     assert "set -euo pipefail" in script  # a failing check fails the run

@@ -87,5 +87,7 @@ def read_operator_context(context: str) -> KubeconfigCluster:
         return read_cluster(path.read_text(), context)
     except FileNotFoundError:
         raise ExistingClusterError(f"context {context!r} needs a kubeconfig, and {path} does not exist") from None
+    except IsADirectoryError:
+        raise ExistingClusterError(f"context {context!r} needs a kubeconfig, and {path} is a directory, not a kubeconfig file") from None
     except KubeconfigError as error:
         raise ExistingClusterError(f"kubeconfig {path} {error}") from None

@@ -142,7 +142,7 @@ class ClusterSpec:
     create: EksSpec | GkeSpec | None = None
     existing: ExistingSpec | None = None
     config_key: str = ""
-    """Where this cluster sits in the config (`meshfleet:clusters[2]`), for messages about it."""
+    """Where this cluster sits in the config, with its name (`meshfleet:clusters[2] (gke-euw1)`), for messages about it."""
 
     @property
     def is_primary(self) -> bool:

@@ -76,8 +76,8 @@ def test_dev_fleet_is_advised_not_blocked(dev: Simulation) -> None:
     report = evaluate(dev, DEV_CONFIG, stack="dev")
     assert report.mandatory == []
     assert messages(report, "control-plane-high-availability") == [
-        "advisory: the istio control plane of kind-east (revision 1-30-5) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more",
-        "advisory: the istio control plane of kind-west (revision 1-30-5) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more",
+        "advisory: the istio control plane of kind-east (revision 1-30-5) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more",
+        "advisory: the istio control plane of kind-west (revision 1-30-5) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more",
     ]
 
 
@@ -89,10 +89,17 @@ def test_first_preview_says_what_it_could_not_check_instead_of_failing() -> None
         "mesh-fleet-consistency",
         "remote-kubeconfigs-token-only",
         "east-west-gateway-not-public",
-        "ca-keys-only-in-secrets",
         "api-server-not-public",  # narrowed access holds the peers' NAT addresses, known once created
     }
     assert all(v.level == "advisory" for v in report.violations)
+
+
+def test_an_unknown_value_stops_the_ca_key_check_only_where_a_key_could_be() -> None:
+    """The gateways' unknown source ranges are CIDRs (prod above: the CA-key policy checks those charts);
+    an unknown PEM in a chart's values could be a key, so the policy says it could not check it."""
+    report = evaluate(simulated("linkerd", config_file=LINKERD, preview=True), PROD_CONFIG, preview=True)
+    unchecked = sorted({v.message.split(": ", 1)[1] for v in report.of("ca-keys-only-in-secrets")})
+    assert unchecked == ["string value at .values.identityTrustAnchorsPEM can't be known during preview"]
 
 
 # --- every policy catches its broken fleet -------------------------------------------------------------
@@ -280,7 +287,7 @@ def test_strict_mtls_catches_a_cluster_without_any_mesh_wide_policy(prod: Simula
 def test_high_availability_catches_a_single_replica_control_plane() -> None:
     report = evaluate(with_mesh(controlPlane={"replicas": 1}), PROD_CONFIG)
     assert messages(report, "control-plane-high-availability") == [
-        f"mandatory: the istio control plane of {cluster} (revision 1-30-5) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more"
+        f"mandatory: the istio control plane of {cluster} (revision 1-30-5) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more"
         for cluster in ("eks-use1", "eks-usw2", "gke-euw1")
     ]
 
