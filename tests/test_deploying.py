@@ -33,12 +33,16 @@ def with_admins(clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return clusters
 
 
+STACK_FILES = sorted([*PROJECT_DIR.glob("Pulumi.*.yaml"), *(PROJECT_DIR / "examples" / "stacks").glob("Pulumi.*.yaml")])
+
+
 @pytest.fixture(scope="module")
-def runs(prod: Simulation, linkerd: Simulation, consul: Simulation, primary_remote: Simulation) -> list[Simulation]:
-    """The example stacks as they are, and prod with every optional cloud resource turned on."""
+def runs() -> list[Simulation]:
+    """Every stack file of the project and its examples as it is, and prod with every optional cloud
+    resource turned on (EKS access entries for admins)."""
+    stacks = [simulated(path.stem.removeprefix("Pulumi."), config_file=path) for path in STACK_FILES]
     clusters = yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text())["config"]["meshfleet:clusters"]
-    everything = simulated("prod", config={"meshfleet:clusters": with_admins(clusters)})
-    return [prod, linkerd, consul, primary_remote, everything]
+    return [*stacks, simulated("prod", config={"meshfleet:clusters": with_admins(clusters)})]
 
 
 def registered_cloud_types(runs: Iterable[Simulation]) -> set[str]:
@@ -65,6 +69,7 @@ def gcp_permissions() -> list[str]:
 
 
 def test_every_cloud_type_the_program_registers_has_its_permissions_listed(runs: list[Simulation]) -> None:
+    assert {"Pulumi.prod.yaml", "Pulumi.consul.yaml", "Pulumi.app-mesh-eks.yaml"} <= {p.name for p in STACK_FILES}
     types = registered_cloud_types(runs)
     assert {"aws:eks/accessEntry:AccessEntry", "aws:eks/cluster:Cluster", "gcp:container/nodePool:NodePool"} <= types
     unlisted = sorted(t for t in types if t not in AWS_ACTIONS and t not in GCP_PERMISSIONS)

@@ -68,6 +68,7 @@ app_up() {
   log "pulumi up: the shop, v1 and v2, 10% on v2"
   (
     cd "$APP"
+    pulumi install # the program's own venv (examples/app-team/requirements.txt: this checkout)
     pulumi stack init "$STACK" --secrets-provider passphrase
     pulumi config set --path 'pulumi:disable-default-providers[0]' kubernetes
     pulumi config set fleetStack "organization/meshfleet/$STACK"
