@@ -66,7 +66,7 @@ def test_fails_kubeconfig_for_an_adopted_cluster(dev: Simulation) -> None:
         (
             "2.0",
             "fleet stack 'acme/meshfleet/prod' publishes contract 2.0, but this reader understands 1.0 to 1.x; "
-            "use the meshfleet release that matches the fleet (components/contract.py)",
+            "use the meshfleet-contract release that matches the fleet (docs/contract.md)",
         ),
         (
             "1.x",

@@ -10,8 +10,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import LocalityFailover
-from components.contract import ClusterRecord, FleetContract
 from components.meshes import AccessRule, BlueGreen, Caller, HeaderMatch, HeaderRoute, ServiceAccessArgs, ServiceRoutingArgs, mesh_for
+from meshfleet_contract import ClusterRecord, FleetContract
 
 SERVICE = "shop"
 PORT = 80

@@ -148,7 +148,7 @@ def test_fails_on_an_incompatible_contract_version(prod: Simulation) -> None:
     assert isinstance(caught.value.error, ContractError)
     assert str(caught.value.error) == (
         "fleet stack 'acme/meshfleet/prod' publishes contract 2.0, but this reader understands 1.0 to 1.x; "
-        "use the meshfleet release that matches the fleet (components/contract.py)"
+        "use the meshfleet-contract release that matches the fleet (docs/contract.md)"
     )
     assert caught.value.resources == [r for r in caught.value.resources if r.type == "pulumi:pulumi:StackReference"]
 
