@@ -24,6 +24,7 @@ from meshfleet_contract import (
     IdentityRecord,
     LocalityRecord,
     MeshRecord,
+    TeamRecord,
     check_version,
     contract_outputs,
     parse_contract,
@@ -43,6 +44,7 @@ def stack_outputs(
     clusters: Mapping[str, Cluster],
     trust: FleetTrust,
     deployment: MeshDeployment,
+    teams: Mapping[str, Mapping[str, object]],
 ) -> dict[str, pulumi.Input[object]]:
     fleet = deployment.fleet_outputs()
     return contract_outputs(
@@ -80,6 +82,7 @@ def stack_outputs(
             for name, cluster in clusters.items()
         },
         root_ca_bundle=trust.bundle_pem,
+        teams=teams,
     )
 
 
@@ -91,6 +94,7 @@ __all__ = [
     "IdentityRecord",
     "LocalityRecord",
     "MeshRecord",
+    "TeamRecord",
     "check_version",
     "parse_contract",
     "read_fleet",

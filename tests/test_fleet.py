@@ -26,7 +26,7 @@ def test_prod_outputs_describe_every_cluster(prod: Simulation) -> None:
 
 
 def test_prod_outputs_describe_the_mesh(prod: Simulation) -> None:
-    assert prod.exports["contractVersion"] == "1.1"
+    assert prod.exports["contractVersion"] == "1.2"
     mesh = prod.exports["mesh"]
     assert set(mesh) == {key.name for key in MESH.at(parse_version(CONTRACT_VERSION))}
     assert mesh["injectionAnnotations"] == {}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 Version = tuple[int, int]
 
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "1.2"
 """The version this release writes and the newest minor its reader knows."""
 
 
@@ -141,6 +141,13 @@ CLUSTER = Record(
         Key("eastWestGatewayAddress", STRING, "the east-west load balancer's IP or hostname"),
     ),
 )
+TEAM = Record(
+    "Team",
+    (
+        Key("name", STRING, "the team's name in the fleet's `meshfleet:teams`"),
+        Key("namespaces", MapOf(Array(STRING)), "the team's namespaces in each cluster it works on, by cluster"),
+    ),
+)
 CONTRACT = Record(
     "FleetContract",
     (
@@ -148,10 +155,12 @@ CONTRACT = Record(
         Key("mesh", MESH, "the mesh the fleet runs"),
         Key("clusters", MapOf(CLUSTER), "every cluster of the fleet, by name"),
         Key("rootCaBundle", STRING, "PEM of every root the mesh trusts"),
+        # 1.2: teams as fleet config; older fleets declared none.
+        Key("teams", MapOf(TEAM), "the app teams of the fleet, by name, with their namespaces (no identities)", (1, 2), {}),
     ),
 )
 
-VERSIONS: tuple[str, ...] = ("1.0", "1.1")
+VERSIONS: tuple[str, ...] = ("1.0", "1.1", "1.2")
 """Every version of the contract, oldest first; the newest is CONTRACT_VERSION."""
 
 TOP_LEVEL_KEYS = tuple(key.name for key in CONTRACT.keys)

@@ -87,11 +87,20 @@ class ClusterRecord:
 
 
 @dataclass(frozen=True)
+class TeamRecord:
+    name: str
+    namespaces: dict[str, tuple[str, ...]]
+    """The team's namespaces in each cluster it works on, by cluster name."""
+
+
+@dataclass(frozen=True)
 class FleetContract:
     version: str
     mesh: MeshRecord
     clusters: dict[str, ClusterRecord]
     root_ca_bundle: str
+    teams: dict[str, TeamRecord]
+    """The app teams the fleet declares (contract 1.2; none for older fleets)."""
 
 
 def check_version(published: object, stack: str) -> Version:
@@ -191,6 +200,10 @@ def parse_contract(outputs: Mapping[str, Any], stack: str) -> FleetContract:
             for name, cluster in values["clusters"].items()
         },
         root_ca_bundle=values["rootCaBundle"],
+        teams={
+            name: TeamRecord(name=team["name"], namespaces={cluster: tuple(spaces) for cluster, spaces in team["namespaces"].items()})
+            for name, team in values["teams"].items()
+        },
     )
 
 

@@ -31,9 +31,17 @@ def key_problems(value: Any, shape: Shape, path: str) -> list[str]:
     return found
 
 
-def contract_outputs(mesh: Mapping[str, Any], clusters: Mapping[str, Mapping[str, Any]], root_ca_bundle: Any) -> dict[str, Any]:
+def contract_outputs(
+    mesh: Mapping[str, Any], clusters: Mapping[str, Mapping[str, Any]], root_ca_bundle: Any, teams: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
     """The stack outputs of a fleet, one per top-level key of the contract."""
-    outputs = {"contractVersion": CONTRACT_VERSION, "mesh": dict(mesh), "clusters": dict(clusters), "rootCaBundle": root_ca_bundle}
+    outputs = {
+        "contractVersion": CONTRACT_VERSION,
+        "mesh": dict(mesh),
+        "clusters": dict(clusters),
+        "rootCaBundle": root_ca_bundle,
+        "teams": dict(teams),
+    }
     found = key_problems(outputs, CONTRACT, "")
     if found:
         raise ContractDefinitionError("the fleet's outputs break the contract definition: " + "; ".join(found))

@@ -96,7 +96,7 @@ def test_the_writer_refuses_a_key_the_definition_does_not_have(prod: Simulation)
     clusters = copy.deepcopy(prod.exports["clusters"])
     clusters["gke-euw1"]["kubeconfig"] = "a credential"
     with pytest.raises(ContractDefinitionError) as caught:
-        contract_outputs(mesh, clusters, prod.exports["rootCaBundle"])
+        contract_outputs(mesh, clusters, prod.exports["rootCaBundle"], {})
     assert str(caught.value) == (
         f"the fleet's outputs break the contract definition: mesh.sidecars: not in contract {CONTRACT_VERSION}; mesh.mtls: missing; "
         f"clusters.gke-euw1.kubeconfig: not in contract {CONTRACT_VERSION}"

@@ -158,7 +158,7 @@ def test_fails_on_a_missing_key(prod: Simulation) -> None:
     del outputs["mesh"]["injectionLabel"]
     with pytest.raises(ProgramFailed) as caught:
         run_app(outputs)
-    assert str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes no mesh.injectionLabel, which contract 1.1 requires"
+    assert str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes no mesh.injectionLabel, which contract 1.2 requires"
 
 
 def test_fails_on_a_canary_weight_above_100(prod: Simulation) -> None:
