@@ -183,7 +183,8 @@ def engine_update(before: Simulation, after: Simulation) -> tuple[set[str], set[
     """(deleted from the cluster or cloud, dropped from state only) by the `pulumi up` that goes from `before`
     to `after`: the engine deletes what the program no longer registers, and for a resource marked
     retainOnDelete it removes it from the state without calling the provider's Delete
-    (pulumi/pulumi v3.272.0 pkg/resource/deploy/step.go, DeleteStep.Apply: `if !s.old.RetainOnDelete`)."""
+    (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply line 661: `else if s.old.RetainOnDelete { ... a
+    no-op }` before the provider's Delete; read at v3.259.0, the newest tag reachable here, not at the pinned 3.272.0)."""
     gone = [r for r in before.resources if r.urn not in {a.urn for a in after.resources} and r.custom]
     return {r.name for r in gone if not r.retain_on_delete}, {r.name for r in gone if r.retain_on_delete}
 
