@@ -14,13 +14,19 @@ const namespace = config.get("namespace") ?? "shop";
 
 // The outputs are plain values once the reference resolves; their shape is the schema's.
 async function readFleet(): Promise<FleetContract> {
-    const keys = ["contractVersion", "mesh", "clusters", "rootCaBundle"] as const;
+    const keys = ["contractVersion", "mesh", "clusters", "rootCaBundle", "teams"] as const;
     const values = await Promise.all(keys.map((key) => fleet.getOutputDetails(key)));
     const outputs = Object.fromEntries(keys.map((key, i) => [key, values[i].value])) as FleetContract;
     if (outputs.contractVersion?.split(".")[0] !== MAJOR) {
         throw new Error(`fleet stack publishes contract ${outputs.contractVersion}, but this program reads ${MAJOR}.x`);
     }
-    return outputs;
+    // Keys a later minor added read as their documented defaults: `teams` (1.2) is {} for older fleets.
+    return { ...outputs, teams: outputs.teams ?? {} };
+}
+
+// The platform may have made the namespace already (meshfleet:teams); two stacks must not both own it.
+function madeByFleet(contract: FleetContract, cluster: Cluster): boolean {
+    return Object.values(contract.teams).some((team) => (team.namespaces[cluster.name] ?? []).includes(namespace));
 }
 
 // Each cluster is reached with the team's own identity: `aws eks get-token` or gke-gcloud-auth-plugin;
@@ -47,6 +53,9 @@ function kubeconfig(cluster: Cluster): pulumi.Input<string> {
 export = async () => {
     const contract = await readFleet();
     for (const cluster of Object.values(contract.clusters)) {
+        if (madeByFleet(contract, cluster)) {
+            continue;
+        }
         const provider = new k8s.Provider(cluster.name, { kubeconfig: kubeconfig(cluster) });
         // The labels (Istio, Consul) or annotations (Linkerd) that put the namespace in the fleet's mesh.
         new k8s.core.v1.Namespace(
