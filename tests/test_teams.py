@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.config.teams import RESERVED_NAMESPACES
-from components.simulation import PROJECT_DIR, Simulation
+from components.simulation import PROJECT_DIR, Simulation, simulate
 from components.simulation.recorder import Recorded
 from meshfleet_contract import TeamRecord, parse_contract
 from tests.support import LINKERD, prod_problems, prod_raw, raw_config, simulated
@@ -179,18 +179,23 @@ def test_the_contract_lists_each_teams_namespaces_per_cluster(teams: Simulation)
 # --- removal: a second run without the team -----------------------------------------------------------
 
 
-def engine_update(before: Simulation, after: Simulation) -> tuple[set[str], set[str]]:
-    """(deleted from the cluster or cloud, dropped from state only) by the `pulumi up` that goes from `before`
-    to `after`: the engine deletes what the program no longer registers, and for a resource marked
-    retainOnDelete it removes it from the state without calling the provider's Delete
-    (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply line 661: `else if s.old.RetainOnDelete { ... a
-    no-op }` before the provider's Delete; read at v3.259.0, the newest tag reachable here, not at the pinned 3.272.0)."""
-    gone = [r for r in before.resources if r.urn not in {a.urn for a in after.resources} and r.custom]
-    return {r.name for r in gone if not r.retain_on_delete}, {r.name for r in gone if r.retain_on_delete}
+def engine_update(before: Simulation, *teams: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """(deleted from the cluster or cloud, dropped from the state only) by the `pulumi up` of the config with
+    `teams`, against the state `before` left: the engine deletes what the program no longer registers
+    (components/simulation/state.py, `GenerateDeletes`), and for a resource marked retainOnDelete it does
+    not call the provider's Delete (pulumi/pulumi pkg/resource/deploy/step.go, DeleteStep.Apply line 661:
+    `else if s.old.RetainOnDelete { ... a no-op }`; read at v3.259.0, the newest tag reachable here)."""
+    after = simulate("prod", config={"meshfleet:clusters": prod_clusters(), "meshfleet:teams": list(teams)}, previous=before.deployment())
+    gone = [r for r in after.deletes if r.custom]
+    return {_name(r.urn) for r in gone if not r.retain_on_delete}, {_name(r.urn) for r in gone if r.retain_on_delete}
+
+
+def _name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
 
 
 def test_removing_a_team_removes_its_grants_and_keeps_its_namespaces(teams: Simulation) -> None:
-    deleted, retained = engine_update(teams, prod_with_teams(SEARCH))
+    deleted, retained = engine_update(teams, SEARCH)
     assert deleted == {
         *(f"{c}-team-shop-eks-123456789012-shop-deployers{s}" for c in EKS for s in ("", "-edit")),
         "gke-euw1-team-shop-edit-shop",
@@ -200,7 +205,7 @@ def test_removing_a_team_removes_its_grants_and_keeps_its_namespaces(teams: Simu
 
 
 def test_removing_a_team_that_asked_for_it_deletes_its_namespaces(teams: Simulation) -> None:
-    deleted, retained = engine_update(teams, prod_with_teams(SHOP))
+    deleted, retained = engine_update(teams, SHOP)
     assert deleted == {"gke-euw1-team-search-ns-search", "gke-euw1-team-search-edit-search"}
     assert retained == set()
 
