@@ -16,6 +16,7 @@ from .contract import stack_outputs
 from .gateways.network_access import open_mesh_ports
 from .last_deployment import LastDeployment
 from .meshes import AVAILABLE, Mesh, MeshDeployment, mesh_rules
+from .teams import MeshMembership, build_teams
 from .trust import FleetTrust, FleetTrustArgs, ProvidedRoot
 
 PROJECT = "meshfleet"
@@ -83,7 +84,7 @@ def plan_fleet(config: pulumi.Config, env: Environment | None = None) -> FleetPl
     return FleetPlan(spec, mesh, kubeconfigs, roots)
 
 
-STRUCTURED_KEYS = ("mesh", "trust", "clusters", "gateway", "observability")
+STRUCTURED_KEYS = ("mesh", "trust", "clusters", "gateway", "observability", "teams")
 # Settings whose value names another `meshfleet:` key, one that holds a secret.
 SECRET_KEY_SETTINGS = ("certificateSecret", "privateKeySecret", "kubeconfigSecret")
 
@@ -144,5 +145,6 @@ class Fleet(pulumi.ComponentResource):
         self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api)
         open_mesh_ports(plan.mesh, self.clusters)
         self.mesh = plan.mesh.deploy(self.clusters, self.trust, last, child)
-        self.stack_outputs = stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh)
+        teams = build_teams(spec.teams, self.clusters, MeshMembership.of(self.mesh.fleet_outputs()), child)
+        self.stack_outputs = stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh, teams)
         self.register_outputs({key: value for key, value in self.stack_outputs.items()})

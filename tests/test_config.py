@@ -342,7 +342,7 @@ def test_fails_unknown_top_level_key_with_a_suggestion(key: str, meant: str) -> 
         simulate("prod", config={f"meshfleet:{key}": {"organization": "Example Corp"}})
     assert isinstance(caught.value.error, FleetConfigError)
     assert [str(p) for p in caught.value.error.problems] == [
-        f"meshfleet:{key}: unknown setting; did you mean {meant!r}? known settings: 'clusters', 'gateway', 'mesh', 'observability', 'trust'"
+        f"meshfleet:{key}: unknown setting; did you mean {meant!r}? known settings: 'clusters', 'gateway', 'mesh', 'observability', 'teams', 'trust'"
     ]
     assert caught.value.resources == []
 

@@ -20,6 +20,7 @@ from .observability import ObservabilitySpec, TracingRules, TracingSpec
 from .parse import Environment, MeshRules, RawConfig, parse_fleet
 from .problems import ConfigProblem, FleetConfigError, Problems
 from .reader import Section
+from .teams import TeamSpec
 
 __all__ = [
     "Cloud",
@@ -42,6 +43,7 @@ __all__ = [
     "RawConfig",
     "RootSpec",
     "Section",
+    "TeamSpec",
     "TracingRules",
     "TracingSpec",
     "TrustSpec",

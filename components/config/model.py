@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .observability import ObservabilitySpec
+
+if TYPE_CHECKING:
+    from .teams import TeamSpec
 
 Cloud = Literal["aws", "gcp", "existing"]
 Role = Literal["primary", "remote"]
@@ -80,6 +83,9 @@ class GkeSpec:
     api_access_cidrs: tuple[str, ...]
     """CIDRs allowed to reach the control plane endpoint. Default: 0.0.0.0/0; when narrowed and the
     mesh's control planes read their peers' APIs, the other clusters' egress addresses are added."""
+    rbac_security_group: str | None = None
+    """`gke-security-groups@<domain>`: turns on Google Groups for RBAC, which a team's `group:` identities
+    need on this cluster. Default: off (RBAC sees users and service accounts only)."""
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,8 @@ class FleetSpec:
     """Keyed by cluster name, in config order."""
     observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
     """`meshfleet:observability`. Default: everything off."""
+    teams: tuple[TeamSpec, ...] = ()
+    """`meshfleet:teams`: each app team's namespaces and edit rights in them. Default: none."""
 
     @property
     def primaries(self) -> list[ClusterSpec]:

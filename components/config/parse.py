@@ -38,6 +38,7 @@ from .observability import TracingRules, parse_observability
 from .pem import root_certificate_problems
 from .problems import Problems
 from .reader import DNS_SUBDOMAIN, EXACT_VERSION, LABEL_VALUE, Section, choice_list, quote
+from .teams import parse_teams
 
 STACK_NAME = re.compile(r"^([\w.-]+/){0,2}[\w.-]+$")
 
@@ -80,6 +81,7 @@ class RawConfig:
     clusters: object
     gateway: object
     observability: object = None
+    teams: object = None
 
 
 def parse_fleet(raw: RawConfig, meshes: Mapping[str, MeshRules], env: Environment, problems: Problems) -> FleetSpec:
@@ -98,7 +100,8 @@ def parse_fleet(raw: RawConfig, meshes: Mapping[str, MeshRules], env: Environmen
     observability = parse_observability(
         Section(raw.observability, "meshfleet:observability", problems), mesh.type, (rules.tracing if rules else None) or TracingRules()
     )
-    return FleetSpec(mesh=mesh, trust=trust, clusters=clusters, observability=observability)
+    teams = parse_teams(Section({"teams": raw.teams}, "meshfleet:", problems), clusters)
+    return FleetSpec(mesh=mesh, trust=trust, clusters=clusters, observability=observability, teams=teams)
 
 
 # --- mesh -------------------------------------------------------------------------------------------
@@ -474,7 +477,19 @@ def _create(s: Section, cloud: str | None, name: str | None) -> EksSpec | GkeSpe
             kubeconfig_role_arn=c.string("kubeconfigRoleArn"),
         )
     if cloud == "gcp":
-        c.reject_unknown(["project", "releaseChannel", "subnetCidr", "podsCidr", "servicesCidr", "masterCidr", "nodes", "apiAccessCidrs"])
+        c.reject_unknown(
+            [
+                "project",
+                "releaseChannel",
+                "subnetCidr",
+                "podsCidr",
+                "servicesCidr",
+                "masterCidr",
+                "nodes",
+                "apiAccessCidrs",
+                "rbacSecurityGroup",
+            ]
+        )
         if name is not None and (len(name) > 40 or not name[0].isalpha()):
             s.problem("name", f"{quote(name)} cannot name a GKE cluster: at most 40 characters, starting with a letter")
         master = c.cidr("masterCidr", "172.16.0.0/28")
@@ -496,6 +511,7 @@ def _create(s: Section, cloud: str | None, name: str | None) -> EksSpec | GkeSpe
             master_cidr=master,
             nodes=_nodes(c.section("nodes"), "e2-standard-4"),
             api_access_cidrs=c.cidrs("apiAccessCidrs", ("0.0.0.0/0",)) or ("0.0.0.0/0",),
+            rbac_security_group=_rbac_security_group(c),
         )
     return None
 
@@ -517,6 +533,16 @@ def _check_distinct_ranges(c: Section, ranges: Mapping[str, str]) -> None:
                 )
                 break
         seen.append((setting, network))
+
+
+def _rbac_security_group(c: Section) -> str | None:
+    group = c.string("rbacSecurityGroup")
+    if group is not None and not re.match(r"^gke-security-groups@[^@\s]+\.[^@\s]+$", group):
+        c.problem(
+            "rbacSecurityGroup", f"{quote(group)} is not a Google Groups for RBAC group; GKE requires 'gke-security-groups@<your domain>'"
+        )
+        return None
+    return group
 
 
 def _existing(s: Section, env: Environment) -> ExistingSpec:

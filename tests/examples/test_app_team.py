@@ -137,7 +137,7 @@ def test_fails_on_an_incompatible_contract_version(prod: Simulation) -> None:
     assert isinstance(caught.value.error, ContractError)
     assert str(caught.value.error) == (
         "fleet stack 'acme/meshfleet/prod' publishes contract 2.0, but this reader understands 1.0 to 1.x; "
-        "use the meshfleet release that matches the fleet (components/contract.py)"
+        "use the meshfleet-contract release that matches the fleet (docs/contract.md)"
     )
     assert caught.value.resources == [r for r in caught.value.resources if r.type == "pulumi:pulumi:StackReference"]
 
@@ -147,7 +147,7 @@ def test_fails_on_a_missing_key(prod: Simulation) -> None:
     del outputs["mesh"]["injectionLabel"]
     with pytest.raises(ProgramFailed) as caught:
         run_app(outputs)
-    assert str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes no mesh.injectionLabel, which contract 1.1 requires"
+    assert str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes no mesh.injectionLabel, which contract 1.2 requires"
 
 
 def test_fails_on_a_canary_weight_above_100(prod: Simulation) -> None:

@@ -35,6 +35,7 @@ POLICIES = [
     "remote-kubeconfigs-token-only",
     "api-server-not-public",
     "default-deny-keeps-mesh-traffic",
+    "cluster-admin-only-platform",
 ]
 
 
