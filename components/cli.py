@@ -3,10 +3,10 @@ credentials.
 
     meshfleet preview --stack prod    the offline plan of a stack, as a first `pulumi preview` shows it
     meshfleet check --stack prod      the policy pack against what the stack would create
-    meshfleet canary --config canary.yaml   one step of a metrics-gated canary (components/canary)
+    meshfleet canary --config canary.yaml   a metrics-gated canary step, or every step (components/canary)
 
 `preview` and `check` run the real program (`__main__.py`) under the mock runtime (components/simulation);
-`canary` reads Prometheus and writes the app stack's canary weight with `pulumi config set`. Bad input
+`canary` reads Prometheus and records its decision in the app stack (its `canary` output). Bad input
 prints one line and exits 2.
 """
 
@@ -48,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_stack_arguments(policy)
     add_check_arguments(policy)
     policy.set_defaults(run=check)
-    gate = commands.add_parser("canary", help="advance, promote or roll back a canary on Prometheus metrics (exit 0, 4, 1; 3 hold)")
+    gate = commands.add_parser(
+        "canary",
+        help="advance, promote or roll back a canary on Prometheus metrics (exit 0, 4, 1; 5 not recorded)",
+        epilog=canary.EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     canary.add_arguments(gate)
     gate.set_defaults(run=canary.run)
     return parser

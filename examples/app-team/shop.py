@@ -39,6 +39,8 @@ class ShopArgs:
     """Blue-green: the version that takes all traffic while every version stays deployed. Default: none,
     `weights` split the traffic."""
     replicas: int = 2
+    canary_serves: bool = True
+    """False once a rollout is promoted or rolled back: the canary runs no pod and no header route reaches it."""
 
 
 class Shop(pulumi.ComponentResource):
@@ -71,7 +73,7 @@ class Shop(pulumi.ComponentResource):
                 f"{name}-{version}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{SERVICE}-{version}", namespace=args.namespace, labels=labels),
                 spec=k8s.apps.v1.DeploymentSpecArgs(
-                    replicas=args.replicas,
+                    replicas=args.replicas if version != CANARY or args.canary_serves else 0,
                     selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                     template=k8s.core.v1.PodTemplateSpecArgs(
                         # Some meshes tell versions apart by annotation too (Consul's service metadata).
@@ -109,7 +111,7 @@ class Shop(pulumi.ComponentResource):
                     namespace=args.namespace,
                     weights={} if args.live else args.weights,
                     blue_green=BlueGreen(versions=tuple(args.images), active=args.live) if args.live else None,
-                    header_routes=[HeaderRoute(CANARY, [CANARY_HEADER])],
+                    header_routes=[HeaderRoute(CANARY, [CANARY_HEADER])] if args.canary_serves else [],
                     failover=[LocalityFailover(source, target) for source, target in args.fleet.mesh.locality.failover],
                     port=PORT,
                     # Where this routing lives and where every cluster runs: meshes that fail over to named
