@@ -6,4 +6,15 @@ from .command import add_arguments, main, run
 from .gate import EXIT_CODES, Decision, Outcome, run_gate
 from .rollout import RolloutIntent, RolloutPosition, rollout_position
 
-__all__ = ["EXIT_CODES", "Decision", "Outcome", "RolloutIntent", "RolloutPosition", "add_arguments", "main", "rollout_position", "run", "run_gate"]
+__all__ = [
+    "EXIT_CODES",
+    "Decision",
+    "Outcome",
+    "RolloutIntent",
+    "RolloutPosition",
+    "add_arguments",
+    "main",
+    "rollout_position",
+    "run",
+    "run_gate",
+]

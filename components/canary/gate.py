@@ -107,7 +107,9 @@ def cluster_tests(settings: CanarySettings, cluster: str, values: Mapping[str, f
         tests.append(Test(cluster, "canary available replicas", ready, bool(ready), f"{_show(ready)} (needs 1 or more)"))
     requests, errors = values["canary requests"], values["canary error rate"]
     enough = requests is not None and requests >= t.min_requests
-    tests.append(Test(cluster, "canary requests", requests, enough, f"{_show(requests)} ({'>=' if enough else '<'} minRequests {t.min_requests})"))
+    tests.append(
+        Test(cluster, "canary requests", requests, enough, f"{_show(requests)} ({'>=' if enough else '<'} minRequests {t.min_requests})")
+    )
     bad = errors is None or errors > t.max_error_rate
     tests.append(Test(cluster, "canary error rate", errors, not bad, f"{_show(errors)} ({'>' if bad else '<='} {t.max_error_rate:g})"))
     callers = values["callers' error rate to the canary"]
@@ -120,7 +122,11 @@ def cluster_tests(settings: CanarySettings, cluster: str, values: Mapping[str, f
         return tests
     if t.max_latency_ms is not None:
         bad = canary > t.max_latency_ms
-        tests.append(Test(cluster, f"canary {latency}", canary, not bad, f"{_show(canary)} ({'>' if bad else '<='} maxLatencyMs {t.max_latency_ms:g})"))
+        tests.append(
+            Test(
+                cluster, f"canary {latency}", canary, not bad, f"{_show(canary)} ({'>' if bad else '<='} maxLatencyMs {t.max_latency_ms:g})"
+            )
+        )
     if t.max_latency_ratio is not None:
         if stable is None:
             tests.append(Test(cluster, f"canary/stable {latency}", None, True, "not compared: no stable latency in this cluster"))

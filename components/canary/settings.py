@@ -36,7 +36,7 @@ class Thresholds:
     """Highest canary/stable ratio of that percentile. Default: 1.5 unless maxLatencyMs is set."""
     max_latency_ms: float | None
     """Highest absolute latency of that percentile. Default: none."""
-    min_latency_difference_ms: float = 25.0
+    min_latency_difference_ms: float = 50.0
     """The ratio fails only when the canary is also this much slower (coarse buckets jump by tens of ms)."""
 
 
@@ -129,7 +129,7 @@ KEYS = [
 
 def parse_settings(raw: object, problems: Problems, *, prometheus: str | None = None) -> CanarySettings | None:
     s = Section(raw, "canary", problems)
-    s.reject_unknown(KEYS)
+    s.reject_unknown([*KEYS, "weightKey"])
     if "weightKey" in s.raw:
         s.problem("weightKey", "is gone: the gate records its decisions in the app stack's `canary` output (docs/app-teams.md)")
     mesh = s.choice("mesh", tuple(SIGNALS), required=True)
@@ -305,5 +305,5 @@ def _thresholds(s: Section) -> Thresholds | None:
         latency_percentile=int(percentile),
         max_latency_ratio=1.5 if ratio is None and absolute is None else ratio,
         max_latency_ms=absolute,
-        min_latency_difference_ms=25.0 if difference is None else difference,
+        min_latency_difference_ms=50.0 if difference is None else difference,
     )

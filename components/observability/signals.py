@@ -45,7 +45,9 @@ class CallerSide:
             if label:
                 matchers.append(f'{label}="{value}"')
         if self.version_label:
-            matchers.append(f'{self.version_label}=~"{version}|{self.unattributed}"' if self.unattributed else f'{self.version_label}="{version}"')
+            matchers.append(
+                f'{self.version_label}=~"{version}|{self.unattributed}"' if self.unattributed else f'{self.version_label}="{version}"'
+            )
         if error is not None:
             matchers.append(f'{error[0]}=~"{error[1]}"')
         return "{" + ", ".join(matchers) + "}"
