@@ -9,6 +9,7 @@ import base64
 import io
 import json
 import re
+import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,9 +21,11 @@ import yaml
 
 from components.canary import main
 from components.canary.prometheus import Prometheus, PrometheusError
+from components.simulation import PROJECT_DIR, Simulation
+from tests.examples.test_app_team import run_app
 
 from . import mesh_exporter, prometheus_server
-from .fake_pulumi import CANARY_IMAGE, FakePulumi, rollout_outputs
+from .fake_pulumi import CANARY_IMAGE, STABLE_IMAGE, FakePulumi, rollout_outputs
 
 STACK = "acme/shop/prod"
 MESHES = mesh_exporter.MESHES
@@ -315,3 +318,36 @@ def test_fails_in_ci_without_prometheus_and_says_how_to_install_it(monkeypatch: 
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match=r"apt-get update && apt-get install -y prometheus"):
         prometheus_server.prometheus_binary()
+
+
+# --- the gate and the real app program together --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("scenario", "weight", "phase"), [("healthy", 50, "promoted"), ("failing", 10, "rolled-back")])
+def test_a_recorded_decision_survives_a_plain_pulumi_up_of_the_real_app(
+    prod: Simulation, prometheus: str, tmp_path: Path, scenario: str, weight: int, phase: str
+) -> None:
+    """The gate records through `pulumi up` of examples/app-team (under the mock runtime); a plain `pulumi
+    up` afterwards, with the committed config (canaryWeight 10), keeps what was recorded."""
+    state = tmp_path / "app-stack"
+    state.mkdir()
+    (state / "fleet.json").write_text(json.dumps(prod.exports))
+    first = run_app(prod.exports, decision=json.dumps({"phase": "progressing", "weight": weight, "canaryImage": CANARY_IMAGE}))
+    (state / "outputs.json").write_text(json.dumps(first.exports))
+    binary = tmp_path / "pulumi"
+    binary.write_text(f'#!/bin/sh\ncd {PROJECT_DIR} && exec {sys.executable} -m tests.canary.app_pulumi {state} "$@"\n')
+    binary.chmod(0o755)
+    config = canary_file(tmp_path, "istio", scenario, prometheus, clusters=list(mesh_exporter.CLUSTERS))
+    out = io.StringIO()
+    code = main(["--config", config, "--pulumi", str(binary)], out, io.StringIO())
+    assert code == (4 if phase == "promoted" else 1), out.getvalue()
+    recorded_outputs = json.loads((state / "outputs.json").read_text())
+    assert recorded_outputs["canary"]["phase"] == phase
+    plain = run_app(prod.exports, last=recorded_outputs)
+    routes = plain.named("gke-euw1-routing-routes").inputs["spec"]["http"]
+    assert [(r["destination"]["subset"], r["weight"]) for r in routes[-1]["route"]] == [("v1", 100), ("v2", 0)]
+    assert len(routes) == 1  # no header route to the canary
+    stable = plain.named("gke-euw1-v1").inputs["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert stable == (CANARY_IMAGE if phase == "promoted" else STABLE_IMAGE)
+    assert plain.named("gke-euw1-v2").inputs["spec"]["replicas"] == 0
+    assert plain.exports["canary"] == recorded_outputs["canary"]
