@@ -107,9 +107,9 @@ def failed_lines(out: str) -> set[str]:
 
 
 def about_ten_percent(line: str, prefix: str) -> bool:
-    """Whole-number counters: a 10% error rate reads between 9.9% and 10% in a short window."""
+    """Whole-number counters and scrape timing: a 10% error rate reads within 0.1 point of it."""
     found = re.match(re.escape(prefix) + r"(\S+) \(> 0\.02\)$", line)
-    return bool(found) and 0.099 <= float(found[1]) <= 0.1  # type: ignore[index]
+    return bool(found) and 0.099 <= float(found[1]) <= 0.101  # type: ignore[index]
 
 
 def test_one_bad_cluster_is_named_and_the_others_pass(prometheus: str, tmp_path: Path) -> None:
