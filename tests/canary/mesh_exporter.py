@@ -23,6 +23,7 @@ Each pod also serves series the gate must NOT read, all failing: the shop's own 
 
 from __future__ import annotations
 
+import ssl
 import sys
 import threading
 import time
@@ -263,9 +264,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def on_loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """Serve `handler` on 127.0.0.1 until the block ends; yields `host:port`."""
+def on_loopback(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve `handler` on 127.0.0.1 (over TLS with `tls`) until the block ends; yields `host:port`."""
     server = _Server(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"127.0.0.1:{server.server_address[1]}"

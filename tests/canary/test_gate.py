@@ -6,9 +6,12 @@ tests/examples/test_app_team.py shows the real program keeping a recorded decisi
 from __future__ import annotations
 
 import base64
+import datetime
 import io
+import ipaddress
 import json
 import re
+import ssl
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +21,10 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from components.canary import main
 from components.canary.prometheus import Prometheus, PrometheusError
@@ -230,6 +237,57 @@ def test_basic_auth_from_a_file_and_credentials_in_the_url_are_never_printed(pro
     assert code == 1
     assert "refused the query: HTTP 401 unauthorized" in out
     assert PASSWORD not in out and "wrong" not in out
+
+
+def tls_server_context(directory: Path) -> ssl.SSLContext:
+    """A private CA (written to `directory/ca.pem`) and a server certificate it signed for 127.0.0.1."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "private prometheus ca")])
+
+    def certificate(subject: x509.Name, key: ec.EllipticCurvePrivateKey, ca: bool) -> x509.CertificateBuilder:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+
+    ca = certificate(ca_name, ca_key, True).sign(ca_key, hashes.SHA256())
+    server = (
+        certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), server_key, False)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (directory / "server.pem").write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    (directory / "server-key.pem").write_bytes(
+        server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "server.pem", directory / "server-key.pem")
+    return context
+
+
+def test_an_https_prometheus_behind_a_private_ca(prometheus: str, tmp_path: Path) -> None:
+    class Forward(mesh_exporter.Handler):
+        def do_GET(self) -> None:
+            with urllib.request.urlopen(prometheus + self.path, timeout=10) as response:
+                self.answer(200, response.read())
+
+    with mesh_exporter.on_loopback(Forward, tls_server_context(tmp_path)) as address:
+        url = f"https://{address}"
+        config = canary_file(tmp_path, "linkerd", "healthy", url, prometheusAuth={"caFile": str(tmp_path / "ca.pem")})
+        code, out, err, _ = gate(tmp_path, config)
+        assert (code, err) == (0, ""), out
+        # Without the CA the certificate is not trusted: failed checks, rolled back, the reason printed.
+        code, out, _, _ = gate(tmp_path, canary_file(tmp_path, "linkerd", "healthy", url))
+    assert code == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in out
 
 
 def test_an_unset_token_variable_is_bad_input(prometheus: str, tmp_path: Path) -> None:
