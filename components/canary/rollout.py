@@ -30,8 +30,8 @@ class RolloutIntent:
     stable_image: str
     canary_image: str
     first_weight: int
-    """The canary's weight when this canary image is first deployed: 0 deploys it without traffic, 100
-    promotes it at once (by hand)."""
+    """The canary's weight when this canary image is first deployed: 0 deploys it without live traffic (a
+    dark phase the gate can analyse: header routes, a mirror), 100 promotes it at once (by hand)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.first_weight <= 100:
@@ -53,8 +53,14 @@ class RolloutPosition:
 
     @property
     def canary_serves(self) -> bool:
-        """Whether the canary runs and is routable (header routes included)."""
-        return self.phase == "progressing" and self.weight > 0
+        """Whether the canary runs and is routable (header routes included): while its rollout progresses,
+        at weight 0 too (a dark phase: header-routed or mirrored requests only, as a blue-green preview)."""
+        return self.phase == "progressing"
+
+    @property
+    def dark(self) -> bool:
+        """Running without live traffic: the phase a mirror copies requests into, or a blue-green preview."""
+        return self.phase == "progressing" and self.weight == 0
 
     def weights(self, stable: str, canary: str) -> dict[str, int]:
         return {stable: 100 - self.weight, canary: self.weight} if self.phase == "progressing" else {stable: 100, canary: 0}

@@ -18,6 +18,8 @@ namespace = config.get("namespace") or "shop"
 intent = RolloutIntent(config.require("stableImage"), config.require("canaryImage"), config.get_int("canaryWeight") or 0)
 # Blue-green instead of a canary: every version deployed, all traffic on this one; switching is this value.
 live = config.get("liveVersion")
+# While the canary takes no live traffic (weight 0), copy the stable's requests to it (Istio only).
+mirror = config.get_bool("canaryMirror") or False
 
 
 def deploy(position: RolloutPosition | None) -> dict[str, int]:
@@ -42,6 +44,7 @@ def deploy(position: RolloutPosition | None) -> dict[str, int]:
                 weights=weights,
                 live=live,
                 canary_serves=position is None or position.canary_serves,
+                mirror=mirror and position is not None and position.dark,
             ),
             pulumi.ResourceOptions(providers=[provider]),
         )

@@ -11,7 +11,17 @@ import pulumi_kubernetes as k8s
 
 from components.config import LocalityFailover
 from components.contract import ClusterRecord, FleetContract
-from components.meshes import AccessRule, BlueGreen, Caller, HeaderMatch, HeaderRoute, ServiceAccessArgs, ServiceRoutingArgs, mesh_for
+from components.meshes import (
+    AccessRule,
+    BlueGreen,
+    Caller,
+    HeaderMatch,
+    HeaderRoute,
+    Mirror,
+    ServiceAccessArgs,
+    ServiceRoutingArgs,
+    mesh_for,
+)
 
 SERVICE = "shop"
 PORT = 80
@@ -41,6 +51,8 @@ class ShopArgs:
     replicas: int = 2
     canary_serves: bool = True
     """False once a rollout is promoted or rolled back: the canary runs no pod and no header route reaches it."""
+    mirror: bool = False
+    """Copy every request of the split to the canary (its answers are dropped): a dark phase to analyse."""
 
 
 class Shop(pulumi.ComponentResource):
@@ -112,6 +124,7 @@ class Shop(pulumi.ComponentResource):
                     weights={} if args.live else args.weights,
                     blue_green=BlueGreen(versions=tuple(args.images), active=args.live) if args.live else None,
                     header_routes=[HeaderRoute(CANARY, [CANARY_HEADER])] if args.canary_serves else [],
+                    mirror=Mirror(CANARY) if args.mirror else None,
                     failover=[LocalityFailover(source, target) for source, target in args.fleet.mesh.locality.failover],
                     port=PORT,
                     # Where this routing lives and where every cluster runs: meshes that fail over to named

@@ -166,6 +166,18 @@ def test_the_last_step_promotes(prometheus: str, tmp_path: Path) -> None:
     assert pulumi.recorded == [recorded("promoted", 100, 0)]
 
 
+@pytest.mark.parametrize(("scenario", "code", "phase", "weight"), [("healthy", 4, "promoted", 100), ("failing", 1, "rolled-back", 0)])
+def test_a_blue_green_switch_is_gated_from_the_dark_phase(
+    prometheus: str, tmp_path: Path, scenario: str, code: int, phase: str, weight: int
+) -> None:
+    """At weight 0 the canary takes header-routed or mirrored requests only; `steps: [100]` switches all
+    traffic at once when it passes (Flagger's blue/green), or leaves it on the stable version."""
+    config = canary_file(tmp_path, "istio", scenario, prometheus, steps=[100])
+    found, out, _, pulumi = gate(tmp_path, config, 0)
+    assert found == code, out
+    assert pulumi.recorded == [recorded(phase, weight, 0 if code == 4 else 2)]
+
+
 def test_failed_checks_carry_over_from_the_recorded_position(prometheus: str, tmp_path: Path) -> None:
     pulumi = FakePulumi(tmp_path, {STACK: rollout_outputs(50, CLUSTERS, failed_checks=1)})
     out = io.StringIO()

@@ -178,6 +178,21 @@ def test_a_gate_decision_survives_the_next_plain_pulumi_up(
     assert plain.exports["weights"] == gated.exports["weights"]
 
 
+def test_a_dark_phase_mirrors_the_stables_requests_to_the_canary_until_the_gate_advances(prod: Simulation) -> None:
+    """canaryWeight 0 with canaryMirror: the canary runs and takes a copy of every request (its answers
+    dropped), for the gate to analyse before it takes live traffic."""
+    dark = run_app(prod.exports, canaryWeight=0, canaryMirror=True)
+    split_route = dark.named("gke-euw1-routing-routes").inputs["spec"]["http"][-1]
+    assert [(r["destination"]["subset"], r["weight"]) for r in split_route["route"]] == [("v1", 100), ("v2", 0)]
+    assert (split_route["mirror"]["subset"], split_route["mirrorPercentage"]) == ("v2", {"value": 100.0})
+    assert images_and_replicas(dark) == {"v1": (STABLE_IMAGE, 2), "v2": (CANARY_IMAGE, 2)}
+    assert (dark.exports["canary"]["phase"], dark.exports["canary"]["weight"]) == ("progressing", 0)
+    decision = json.dumps({"phase": "progressing", "weight": 10, "canaryImage": CANARY_IMAGE})
+    live = run_app(prod.exports, last=dark.exports, decision=decision, canaryWeight=0, canaryMirror=True)
+    assert "mirror" not in live.named("gke-euw1-routing-routes").inputs["spec"]["http"][-1]
+    assert split(live) == [("v1", 90), ("v2", 10)]
+
+
 def test_a_new_canary_image_starts_a_new_rollout_at_the_configs_weight(prod: Simulation) -> None:
     decision = json.dumps({"phase": "rolled-back", "weight": 0, "canaryImage": CANARY_IMAGE})
     rolled_back = run_app(prod.exports, decision=decision)
