@@ -12,7 +12,6 @@ import ipaddress
 import json
 import re
 import ssl
-import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,12 +25,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from components.canary import main
+from components.canary import main, run_gate
+from components.canary.command import load
 from components.canary.prometheus import Prometheus, PrometheusError
-from components.simulation import PROJECT_DIR, Simulation
+from components.simulation import Simulation
 from tests.examples.test_app_team import run_app
 
 from . import mesh_exporter, prometheus_server
+from .app_pulumi import AppProgramStack
 from .fake_pulumi import CANARY_IMAGE, STABLE_IMAGE, FakePulumi, rollout_outputs
 
 STACK = "acme/shop/prod"
@@ -397,21 +398,15 @@ def test_fails_in_ci_without_prometheus_and_says_how_to_install_it(monkeypatch: 
 def test_a_recorded_decision_survives_a_plain_pulumi_up_of_the_real_app(
     prod: Simulation, prometheus: str, tmp_path: Path, scenario: str, weight: int, phase: str
 ) -> None:
-    """The gate records through `pulumi up` of examples/app-team (under the mock runtime); a plain `pulumi
-    up` afterwards, with the committed config (canaryWeight 10), keeps what was recorded."""
-    state = tmp_path / "app-stack"
-    state.mkdir()
-    (state / "fleet.json").write_text(json.dumps(prod.exports))
+    """The gate records through `pulumi up` of examples/app-team (under the mock runtime, in this process);
+    a plain `pulumi up` afterwards, with the committed config (canaryWeight 10), keeps what was recorded."""
     first = run_app(prod.exports, decision=json.dumps({"phase": "progressing", "weight": weight, "canaryImage": CANARY_IMAGE}))
-    (state / "outputs.json").write_text(json.dumps(first.exports))
-    binary = tmp_path / "pulumi"
-    binary.write_text(f'#!/bin/sh\ncd {PROJECT_DIR} && exec {sys.executable} -m tests.canary.app_pulumi {state} "$@"\n')
-    binary.chmod(0o755)
-    config = canary_file(tmp_path, "istio", scenario, prometheus, clusters=list(mesh_exporter.CLUSTERS))
-    out = io.StringIO()
-    code = main(["--config", config, "--pulumi", str(binary)], out, io.StringIO())
-    assert code == (4 if phase == "promoted" else 1), out.getvalue()
-    recorded_outputs = json.loads((state / "outputs.json").read_text())
+    stack = AppProgramStack(STACK, prod.exports, first.exports)
+    # The example fleet's cluster names are not the exporter's: the file names the clusters to judge.
+    settings = load(canary_file(tmp_path, "istio", scenario, prometheus, clusters=list(mesh_exporter.CLUSTERS)), None)
+    outcome = run_gate(settings, Prometheus(settings.prometheus), stack, io.StringIO(), sleep=lambda _: None)
+    assert (outcome.decision.exit_code, outcome.not_recorded) == (4 if phase == "promoted" else 1, [])
+    recorded_outputs = stack.last_outputs
     assert recorded_outputs["canary"]["phase"] == phase
     plain = run_app(prod.exports, last=recorded_outputs)
     routes = plain.named("gke-euw1-routing-routes").inputs["spec"]["http"]
