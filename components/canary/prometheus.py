@@ -65,11 +65,11 @@ class Prometheus:
         self.headers: dict[str, str] = dict(auth.headers)
         token = _read_secret("prometheusAuth bearer token", auth.bearer_token_env, auth.bearer_token_file)
         password = _read_secret("prometheusAuth.basicAuth password", auth.password_env, auth.password_file)
+        basic = (auth.username, password or "") if auth.username is not None else userinfo
         if token is not None:
             self.headers["Authorization"] = f"Bearer {token}"
-        elif auth.username is not None or userinfo is not None:
-            user, secret = (auth.username or "", password or "") if auth.username is not None else userinfo  # type: ignore[misc]
-            self.headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+        elif basic is not None:
+            self.headers["Authorization"] = "Basic " + base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode()
         self.context: ssl.SSLContext | None = None
         if auth.ca_file is not None:
             try:

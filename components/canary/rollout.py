@@ -78,23 +78,24 @@ class RolloutPosition:
 
 def rollout_position(intent: RolloutIntent, last: Mapping[str, Any] | None, decision: str | None) -> RolloutPosition:
     """Pure: the position this deployment applies. Raises ValueError for a decision about another rollout."""
-    same = bool(last) and last.get("canaryImage") == intent.canary_image and last.get("baseImage") == intent.stable_image  # type: ignore[union-attr]
+    same = last is not None and last.get("canaryImage") == intent.canary_image and last.get("baseImage") == intent.stable_image
     if decision:
         try:
             given = json.loads(decision)
             phase, weight, image = given["phase"], int(given["weight"]), given["canaryImage"]
             failed = int(given.get("failedChecks", 0))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise ValueError(f"{DECISION_ENV} is not a gate's decision: {decision[:200]}") from None
-        if image != intent.canary_image or phase not in PHASES:
+        if phase not in PHASES or not 0 <= weight <= 100:
+            raise ValueError(f"{DECISION_ENV} is not a gate's decision: {decision[:200]}")
+        if image != intent.canary_image:
             raise ValueError(
                 f"{DECISION_ENV} decides {phase!r} for canary image {image!r}, but the config's canaryImage is "
                 f"{intent.canary_image!r}: the decision is about another rollout; nothing is applied"
             )
         stable = intent.canary_image if phase == "promoted" else intent.stable_image
         return RolloutPosition(phase, weight, stable, intent.canary_image, intent.stable_image, failed)
-    if same:
-        assert last is not None
+    if same and last is not None:
         return RolloutPosition(
             str(last["phase"]),
             int(last["weight"]),
