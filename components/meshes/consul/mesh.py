@@ -15,6 +15,7 @@ from ... import naming
 from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
+from ...last_deployment import LastDeployment
 from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
@@ -30,8 +31,7 @@ class ConsulMeshArgs:
     settings: ConsulSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
-    peered: pulumi.Input[frozenset[str]] = frozenset()
-    """The clusters the stack's last deployment peered: a preview reads the tokens of their pairs only."""
+    last: LastDeployment
 
 
 class ConsulCluster(pulumi.ComponentResource):
@@ -63,7 +63,7 @@ class ConsulMesh(MeshDeployment):
         for acceptor in self.clusters:
             dialers = [d for a, d in pairs if a == acceptor]
             if dialers:
-                tokens = discovery.accept(self._side(acceptor), dialers, generation, args.peered)
+                tokens = discovery.accept(self._side(acceptor), dialers, generation)
                 self.tokens.update({(acceptor, d): token for d, token in tokens.items()})
         for dialer in self.clusters:
             dialed = {a: token for (a, d), token in self.tokens.items() if d == dialer}
@@ -93,7 +93,7 @@ class ConsulMesh(MeshDeployment):
             pulumi.ResourceOptions(parent=node),
         )
         release = node.control_plane.release
-        node.gateway = MeshGateway(spec, release, pulumi.ResourceOptions(parent=node))
+        node.gateway = MeshGateway(spec, release, args.last.gateway_address(spec.name, "consul"), pulumi.ResourceOptions(parent=node))
         # Every Consul custom resource passes the connect injector's webhook (failurePolicy Fail), which
         # runs in the release: nothing below may be created before it.
         after_release = pulumi.ResourceOptions(parent=node, depends_on=[release])

@@ -12,6 +12,7 @@ from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
 from ...k8s import ReaderCredentials
+from ...last_deployment import LastDeployment
 from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
@@ -27,6 +28,7 @@ class LinkerdMeshArgs:
     settings: LinkerdSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
+    last: LastDeployment
 
 
 class LinkerdCluster(pulumi.ComponentResource):
@@ -75,6 +77,7 @@ class LinkerdMesh(MeshDeployment):
                 allowed_sources=sources,
                 linked=[name for name in args.fleet.clusters if name != spec.name],
                 after=node.control_plane.releases,
+                published_address=args.last.gateway_address(spec.name, "linkerd"),
             ),
             child,
         )
@@ -108,10 +111,12 @@ class LinkerdMesh(MeshDeployment):
                 targets,
                 trust_domain,
                 generation,
+                args.settings.remote_discovery,
                 [node.control_plane.namespace, node.gateway.namespace, node.gateway.release],
                 in_source,
             )
-            discovery.restart_destination(source, generation, [node.control_plane.control_plane, links], in_source)
+            if args.settings.remote_discovery:
+                discovery.restart_destination(source, generation, [node.control_plane.control_plane, *links], in_source)
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}
