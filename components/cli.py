@@ -5,10 +5,10 @@ credentials.
     meshfleet preview --stack prod --state prod.json   the same against the stack's last deployment
                                       (`pulumi stack export --file prod.json`): creates, updates, replaces, deletes
     meshfleet check --stack prod      the policy pack against what the stack would create (`--state` too)
-    meshfleet canary --config canary.yaml   one step of a metrics-gated canary (components/canary)
+    meshfleet canary --config canary.yaml   a metrics-gated canary step, or every step (components/canary)
 
 `preview` and `check` run the real program (`__main__.py`) under the mock runtime (components/simulation);
-`canary` reads Prometheus and writes the app stack's canary weight with `pulumi config set`. Bad input
+`canary` reads Prometheus and records its decision in the app stack (its `canary` output). Bad input
 prints one line and exits 2.
 """
 
@@ -41,11 +41,14 @@ PREVIEW_EXAMPLES = """examples:
 
 exit codes: 0 planned, 2 bad input (every configuration problem listed, with its key)"""
 
-CANARY_EXAMPLES = """examples:
+CANARY_EXAMPLES = (
+    """examples:
   meshfleet canary --config canary.yaml        one step: advance, promote, hold or roll back
   meshfleet canary --config canary.yaml --prometheus http://127.0.0.1:9090 --cwd examples/app-team
 
-exit codes: 0 advanced, 4 promoted (weight 100), 1 rolled back (weight 0), 3 hold (too little traffic to judge), 2 bad input"""
+"""
+    + canary.EXIT_CODES
+)
 
 
 def preview(args: argparse.Namespace) -> int:
@@ -106,10 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     gate = _command(
         commands,
         "canary",
-        "advance, promote or roll back a canary on Prometheus metrics (exit 0 advance, 4 promote, 1 roll back, 3 hold)",
-        "One step of a metrics-gated canary (docs/app-teams.md, 'Metrics-gated canaries'): read the canary's and the "
-        "stable version's success rate and latency from Prometheus, then write the app stack's canary weight with "
-        "`pulumi config set`.",
+        "advance, promote or roll back a canary on Prometheus metrics (exit 0, 4, 1; 5 not recorded)",
+        "A metrics-gated canary (docs/app-teams.md, 'Metrics-gated canaries'): per cluster serving the canary, "
+        "several checks of its success rate, latency and readiness in Prometheus; the decision is recorded where the "
+        "app stack's next `pulumi up` reads it.",
         CANARY_EXAMPLES,
     )
     canary.add_arguments(gate)

@@ -87,3 +87,15 @@ def test_consul_takes_a_sampling_rate() -> None:
     raw = with_observability(raw_config(CONSUL), {"tracing": {"endpoint": ENDPOINT, "samplingPercent": 10}})
     spec, _ = validate_fleet(RawConfig(**raw), FakeEnvironment())
     assert spec.observability.tracing == TracingSpec(ENDPOINT, 10.0, None)
+
+
+def test_fails_on_a_short_collector_host_on_istio() -> None:
+    """istiod would find no such service and leave tracing out of every proxy without an error."""
+    for endpoint in ("otel-collector:4317", "otel-collector.observability:4317", "otel-collector.observability.svc:4317"):
+        raw = with_observability(prod_raw(), {"tracing": {"endpoint": endpoint}})
+        assert problems_of(raw) == [
+            f"{KEY}.tracing.endpoint: {endpoint!r} is a short host; istiod looks the collector up by its exact host and, not "
+            "finding it, silently configures no tracing: write the collector's Service as <name>.<namespace>.svc.cluster.local:<port>"
+        ]
+    spec, _ = validate_fleet(RawConfig(**with_observability(prod_raw(), {"tracing": {"endpoint": ENDPOINT}})), FakeEnvironment())
+    assert spec.observability.tracing == TracingSpec(ENDPOINT, None, None)

@@ -298,7 +298,7 @@ def test_prometheus_scrapes_each_meshs_proxies_as_the_fleets_pod_monitor_would(m
     assert copied["app"] == "__meta_kubernetes_pod_label_app" and copied["version"] == "__meta_kubernetes_pod_label_version"
     assert (
         copied["namespace"] == "__meta_kubernetes_namespace"
-        and copied["cluster"] == load_canary(str(E2E / f"canary-{mesh}.yaml"), None).cluster
+        and (copied["cluster"],) == load_canary(str(E2E / f"canary-{mesh}.yaml"), None).clusters
     )
 
 
@@ -319,7 +319,7 @@ def test_the_prometheus_configuration_passes_promtool(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mesh", MESHES)
 def test_the_canary_files_are_settings_the_gate_accepts_for_the_shops_stack(mesh: str) -> None:
     settings = load_canary(str(E2E / f"canary-{mesh}.yaml"), None)
-    assert (settings.mesh, settings.stack, settings.weight_key) == (mesh, f"e2e-{mesh}", "shop:canaryWeight")
+    assert (settings.mesh, settings.stack) == (mesh, f"e2e-{mesh}")
     assert (settings.service, settings.namespace, settings.stable, settings.canary) == ("shop", "shop", "v1", "v2")
     # run.sh expects the gate to advance from the app's 10% to 50%
     assert settings.steps[:2] == (10, 50) and "canaryWeight 10" in SCRIPT.read_text()

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from components.canary import Decision
+from components.canary.gate import NOT_RECORDED_EXIT
 from components.simulation import PROJECT_DIR
 from components.simulation.policy_check import build_parser
 
@@ -181,8 +182,9 @@ def test_canary_gates_each_step_with_the_deploy_oidc_credentials() -> None:
         Decision.ADVANCE.exit_code,
         Decision.PROMOTE.exit_code,
         Decision.ROLLBACK.exit_code,
-        Decision.HOLD.exit_code,
+        NOT_RECORDED_EXIT,
     ]
+    assert "--all-steps" in script
     assert '*) exit "$code"' in script
     assert 'venv/bin/python -m components.canary --config "$CANARY_FILE"' in script
     inputs = canary["on"]["workflow_dispatch"]["inputs"]

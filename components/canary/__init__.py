@@ -1,7 +1,20 @@
-"""Canaries gated by metrics: read the canary's and the stable version's golden signals from Prometheus,
-then advance, promote or roll back the app stack's canary weight (docs/app-teams.md)."""
+"""Canaries gated by metrics: analyse the canary against the stable version on Prometheus' numbers, cluster
+by cluster, and record each decision in the app stack's own output, which its next deployment continues
+from (docs/app-teams.md). `rollout` is the program side: what an app program deploys for a position."""
 
 from .command import add_arguments, main, run
-from .gate import Decision, Verdict, decide, run_gate
+from .gate import EXIT_CODES, Decision, Outcome, run_gate
+from .rollout import RolloutIntent, RolloutPosition, rollout_position
 
-__all__ = ["Decision", "Verdict", "add_arguments", "decide", "main", "run", "run_gate"]
+__all__ = [
+    "EXIT_CODES",
+    "Decision",
+    "Outcome",
+    "RolloutIntent",
+    "RolloutPosition",
+    "add_arguments",
+    "main",
+    "rollout_position",
+    "run",
+    "run_gate",
+]

@@ -1,7 +1,6 @@
-"""`python -m components.canary --config canary.yaml`: one step of a metrics-gated canary.
+"""`python -m components.canary --config canary.yaml`: a metrics-gated canary step (or every step).
 
-Exit codes: 0 advanced, 4 promoted (weight 100), 1 rolled back (weight 0), 3 held (too little traffic),
-2 bad input or nothing reachable (one line on stderr, nothing changed).
+Exit codes: see `--help` (components/canary/gate.py EXIT_CODES).
 """
 
 import sys

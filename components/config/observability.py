@@ -64,6 +64,8 @@ class TracingRules:
     sampling_refusal: str | None = None
     """Why `tracing.samplingPercent` is refused on this mesh; None where the mesh takes one."""
     needs_collector_identity: bool = False
+    exact_host: str | None = None
+    """Why the collector must be named by its full host on this mesh; None where a short name resolves."""
 
 
 def parse_observability(s: Section, mesh_name: str, rules: TracingRules) -> ObservabilitySpec:
@@ -134,6 +136,15 @@ def _tracing(s: Section, mesh_name: str, rules: TracingRules) -> TracingSpec | N
             s.problem(
                 "endpoint",
                 f"{quote(endpoint)} names no namespace; on {mesh_name} write the collector's Service as <name>.<namespace>[.svc.cluster.local]:<port>",
+            )
+            endpoint = None
+    if rules.exact_host is not None and endpoint is not None:
+        host = endpoint.rsplit(":", 1)[0]
+        if len(host.split(".")) < 3 or host.endswith(".svc"):
+            s.problem(
+                "endpoint",
+                f"{quote(endpoint)} is a short host; {rules.exact_host}: write the collector's Service as "
+                "<name>.<namespace>.svc.cluster.local:<port>",
             )
             endpoint = None
     if endpoint is None:

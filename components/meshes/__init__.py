@@ -8,7 +8,7 @@ from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPo
 from .consul import Consul
 from .istio import Istio
 from .linkerd import Linkerd
-from .routing import BlueGreen, HeaderMatch, HeaderRoute, Mirror, Retries, ServiceRoutingArgs
+from .routing import BlueGreen, HeaderMatch, HeaderRoute, Ingress, Mirror, Retries, ServiceRoutingArgs
 
 AVAILABLE: dict[str, type[Mesh]] = {Istio.type: Istio, Linkerd.type: Linkerd, Consul.type: Consul}
 
@@ -38,6 +38,7 @@ __all__ = [
     "HeaderMatch",
     "HeaderRoute",
     "IdentitySupport",
+    "Ingress",
     "LocalitySupport",
     "Mesh",
     "MeshDeployment",

@@ -81,6 +81,21 @@ class BlueGreen:
 
 
 @dataclass(frozen=True)
+class Ingress:
+    """Requests entering through an ingress gateway for `hosts` follow this routing too (weights, header
+    routes, mirror), not only the mesh's own callers."""
+
+    gateway: str
+    """The gateway resource as `<namespace>/<name>` (Istio: a `networking.istio.io` Gateway)."""
+    hosts: Sequence[str]
+    """The external host names the gateway serves for this service, e.g. `shop.example.com`."""
+
+
+INGRESS_HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+GATEWAY_REF = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
 class Retries:
     """Retry policy for the service's requests."""
 
@@ -154,6 +169,9 @@ class ServiceRoutingArgs(ServicePods):
     and Linkerd; Envoy's 15s route timeout on Consul)."""
     retries: Retries | None = None
     """Default: the mesh's own (Istio retries twice on connection failures; Linkerd and Consul do not retry)."""
+    ingress: Ingress | None = None
+    """Bind the routing to an ingress gateway as well as the mesh. Default: the mesh's callers only (on
+    Istio, a gateway's own routes decide for traffic entering through it)."""
 
     def __post_init__(self) -> None:
         problems = [f"{version}: {weight} is not a percentage" for version, weight in self.weights.items() if not 0 <= weight <= 100]
@@ -197,6 +215,16 @@ class ServiceRoutingArgs(ServicePods):
             problems.append(f"timeout {self.timeout!r} is not a duration such as '500ms', '10s', '1m' or '1h'")
         if self.retries is not None:
             problems += _retry_problems(self.retries)
+        if self.ingress is not None:
+            if not GATEWAY_REF.match(self.ingress.gateway):
+                problems.append(f"ingress.gateway {self.ingress.gateway!r} is not '<namespace>/<name>'")
+            if not self.ingress.hosts:
+                problems.append("ingress.hosts is empty; name the host names the gateway serves for the service")
+            problems += [
+                f"ingress.hosts {host!r} is not a DNS name (a leading '*.' allowed)"
+                for host in self.ingress.hosts
+                if not INGRESS_HOST.match(host)
+            ]
         return problems
 
     @property

@@ -17,6 +17,7 @@ from .signals import CLUSTER_LABEL, SERVICE_LABEL, VERSION_LABEL
 
 API_VERSION = "monitoring.coreos.com/v1"
 POD_MONITOR = "meshfleet-mesh-proxies"
+GATEWAY_POD_MONITOR = "meshfleet-mesh-gateways"
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,9 @@ class ScrapeTarget:
 
     namespace: str
     """The mesh's own namespace, where its PodMonitor lives."""
-    port: str
-    """Name of the proxy container's metrics port."""
+    port: str | int
+    """Name of the proxy container's metrics port, or its number where the container does not name it
+    (written as `targetPort`)."""
     path: str
     selector: Mapping[str, Any]
     """A label selector matching every meshed pod."""
@@ -38,7 +40,7 @@ def pod_monitor_spec(cluster: str, target: ScrapeTarget) -> dict[str, Any]:
         "namespaceSelector": {"any": True},
         "podMetricsEndpoints": [
             {
-                "port": target.port,
+                ("port" if isinstance(target.port, str) else "targetPort"): target.port,
                 "path": target.path,
                 "relabelings": [
                     {"action": "replace", "targetLabel": CLUSTER_LABEL, "replacement": cluster},

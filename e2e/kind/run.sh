@@ -165,7 +165,10 @@ canary_step() {
   local code=0
   (cd "$ROOT" && venv/bin/python -m components.canary --config "$HERE/canary-$MESH.yaml" --cwd "$APP") || code=$?
   [ "$code" = 0 ] || fail "the canary gate did not advance (exit $code; components/canary/gate.py)"
-  [ "$(cd "$APP" && pulumi config get canaryWeight)" = 50 ] || fail "the gate did not set canaryWeight to 50"
+  # The gate records its decision with a `pulumi up` of the app (docs/app-teams.md): the stack's `canary`
+  # output holds the position, and a plain `pulumi up` continues from it.
+  [ "$(cd "$APP" && pulumi stack output canary --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["weight"])')" = 50 ] ||
+    fail "the gate did not record the canary at 50%"
   (cd "$APP" && pulumi up --yes --skip-preview)
   [ "$(cd "$APP" && pulumi stack output weights --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["v2"])')" = 50 ] ||
     fail "the shop does not route 50% to v2 after pulumi up"

@@ -10,7 +10,17 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import LocalityFailover
-from components.meshes import AccessRule, BlueGreen, Caller, HeaderMatch, HeaderRoute, ServiceAccessArgs, ServiceRoutingArgs, mesh_for
+from components.meshes import (
+    AccessRule,
+    BlueGreen,
+    Caller,
+    HeaderMatch,
+    HeaderRoute,
+    Mirror,
+    ServiceAccessArgs,
+    ServiceRoutingArgs,
+    mesh_for,
+)
 from meshfleet_contract import ClusterRecord, FleetContract
 
 SERVICE = "shop"
@@ -39,6 +49,10 @@ class ShopArgs:
     """Blue-green: the version that takes all traffic while every version stays deployed. Default: none,
     `weights` split the traffic."""
     replicas: int = 2
+    canary_serves: bool = True
+    """False once a rollout is promoted or rolled back: the canary runs no pod and no header route reaches it."""
+    mirror: bool = False
+    """Copy every request of the split to the canary (its answers are dropped): a dark phase to analyse."""
 
 
 class Shop(pulumi.ComponentResource):
@@ -79,7 +93,7 @@ class Shop(pulumi.ComponentResource):
                 f"{name}-{version}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{SERVICE}-{version}", namespace=args.namespace, labels=labels),
                 spec=k8s.apps.v1.DeploymentSpecArgs(
-                    replicas=args.replicas,
+                    replicas=args.replicas if version != CANARY or args.canary_serves else 0,
                     selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                     template=k8s.core.v1.PodTemplateSpecArgs(
                         # Some meshes tell versions apart by annotation too (Consul's service metadata).
@@ -117,7 +131,8 @@ class Shop(pulumi.ComponentResource):
                     namespace=args.namespace,
                     weights={} if args.live else args.weights,
                     blue_green=BlueGreen(versions=tuple(args.images), active=args.live) if args.live else None,
-                    header_routes=[HeaderRoute(CANARY, [CANARY_HEADER])],
+                    header_routes=[HeaderRoute(CANARY, [CANARY_HEADER])] if args.canary_serves else [],
+                    mirror=Mirror(CANARY) if args.mirror else None,
                     failover=[LocalityFailover(source, target) for source, target in args.fleet.mesh.locality.failover],
                     port=PORT,
                     # Where this routing lives and where every cluster runs: meshes that fail over to named

@@ -51,23 +51,20 @@ def _free_port() -> int:
 
 
 def scrape_config(exporter: str) -> dict[str, object]:
-    """One job per pod, labelled as meshfleet's PodMonitor relabels a meshed pod (observability/scrape.py)."""
+    """A job per mesh and cluster (every meshed pod, labelled as meshfleet's PodMonitor labels them,
+    observability/scrape.py) and one per cluster for kube-state-metrics, each with its `cluster` label."""
     jobs = []
-    for mesh in mesh_exporter.MESHES:
-        for app in mesh_exporter.APPS:
-            for version in mesh_exporter.VERSIONS:
-                jobs.append(
-                    {
-                        "job_name": f"{mesh}-{app}-{version}",
-                        "metrics_path": f"/{mesh}/{app}/{version}",
-                        "static_configs": [
-                            {
-                                "targets": [exporter],
-                                "labels": {"cluster": f"{mesh}-west", "namespace": "shop", "app": app, "version": version},
-                            }
-                        ],
-                    }
-                )
+    for source in (*mesh_exporter.MESHES, "ksm"):
+        for cluster in mesh_exporter.CLUSTERS:
+            jobs.append(
+                {
+                    "job_name": f"{source}-{cluster}",
+                    "metrics_path": f"/{source}/{cluster}",
+                    # The series carry their pods' namespace, app and version, as relabelled from the pods.
+                    "honor_labels": True,
+                    "static_configs": [{"targets": [exporter], "labels": {"cluster": cluster}}],
+                }
+            )
     return {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}, "scrape_configs": jobs}
 
 

@@ -4,22 +4,48 @@ from the real outputs of the fleet's stacks."""
 from __future__ import annotations
 
 import copy
+import json
+import os
+import runpy
+import sys
 from typing import Any
 
 import pytest
 import yaml
 
+from components.canary.state import DECISION_ENV
 from components.contract import ContractError
-from components.simulation import PROJECT_DIR, ProgramFailed, Simulation
-from tests.examples import run_app_program
+from components.simulation import PROJECT_DIR, ProgramFailed, Simulation, run_program, stack_config
 from tests.meshes.helpers import depends_on
 
 APP = PROJECT_DIR / "examples" / "app-team"
 FLEET = "acme/meshfleet/prod"
+OWN = "organization/shop/prod"
+"""The app stack itself, whose last outputs the program reads (components/last_deployment.py)."""
 
 
-def run_app(fleet_outputs: dict[str, Any], **config: Any) -> Simulation:
-    return run_app_program(APP, FLEET, fleet_outputs, **config)
+def run_app(fleet_outputs: dict[str, Any], *, last: dict[str, Any] | None = None, decision: str | None = None, **config: Any) -> Simulation:
+    """One `pulumi up` of the app: `last` is what its previous one exported, `decision` the gate's
+    MESHFLEET_CANARY_DECISION (only the gate's own deployments carry one)."""
+    values = stack_config(APP / "Pulumi.prod.yaml")
+    values.update({f"shop:{key}": value for key, value in config.items()})
+    if str(APP) not in sys.path:
+        sys.path.insert(0, str(APP))
+    previous = os.environ.pop(DECISION_ENV, None)
+    if decision is not None:
+        os.environ[DECISION_ENV] = decision
+    try:
+        return run_program(
+            lambda: runpy.run_path(str(APP / "__main__.py"), run_name="__main__"),
+            stack="prod",
+            project="shop",
+            config=values,
+            stack_outputs={FLEET: fleet_outputs, OWN: last or {}},
+        )
+    finally:
+        os.environ.pop(DECISION_ENV, None)
+        if previous is not None:
+            os.environ[DECISION_ENV] = previous
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +119,93 @@ def test_routing_splits_traffic_by_config_and_fails_over_by_locality(app: Simula
     assert app.exports["weights"] == {"v1": 90, "v2": 10}
 
 
-def test_promoting_the_canary_is_a_config_change(prod: Simulation) -> None:
+def split(app: Simulation, cluster: str = "gke-euw1") -> list[tuple[str, int]]:
+    routes = app.named(f"{cluster}-routing-routes").inputs["spec"]["http"][-1]["route"]
+    return [(r["destination"]["subset"], r["weight"]) for r in routes]
+
+
+def images_and_replicas(app: Simulation, cluster: str = "gke-euw1") -> dict[str, tuple[str, int]]:
+    found = {}
+    for version in ("v1", "v2"):
+        spec = app.named(f"{cluster}-{version}").inputs["spec"]
+        found[version] = (spec["template"]["spec"]["containers"][0]["image"], spec["replicas"])
+    return found
+
+
+STABLE_IMAGE, CANARY_IMAGE = "ghcr.io/stefanprodan/podinfo:6.7.1", "ghcr.io/stefanprodan/podinfo:6.8.0"
+
+
+def test_the_rollouts_position_is_exported_for_the_next_run(app: Simulation) -> None:
+    assert app.exports["canary"] == {
+        "phase": "progressing",
+        "weight": 10,
+        "stableImage": STABLE_IMAGE,
+        "canaryImage": CANARY_IMAGE,
+        "baseImage": STABLE_IMAGE,
+        "failedChecks": 0,
+    }
+
+
+def test_promoting_by_config_makes_the_canary_the_stable_and_scales_the_old_one_down(prod: Simulation) -> None:
     app = run_app(prod.exports, canaryWeight=100)
-    routes = app.named("gke-euw1-routing-routes").inputs["spec"]["http"][-1]["route"]
-    assert [(r["destination"]["subset"], r["weight"]) for r in routes] == [("v1", 0), ("v2", 100)]
+    assert split(app) == [("v1", 100), ("v2", 0)]
+    assert images_and_replicas(app) == {"v1": (CANARY_IMAGE, 2), "v2": (CANARY_IMAGE, 0)}
+    # Nobody reaches a canary that runs no pod: the header route is gone with it.
+    assert len(app.named("gke-euw1-routing-routes").inputs["spec"]["http"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("phase", "weight", "expected_images"),
+    [
+        ("promoted", 100, {"v1": (CANARY_IMAGE, 2), "v2": (CANARY_IMAGE, 0)}),
+        ("rolled-back", 0, {"v1": (STABLE_IMAGE, 2), "v2": (CANARY_IMAGE, 0)}),
+        ("progressing", 50, {"v1": (STABLE_IMAGE, 2), "v2": (CANARY_IMAGE, 2)}),
+    ],
+)
+def test_a_gate_decision_survives_the_next_plain_pulumi_up(
+    prod: Simulation, phase: str, weight: int, expected_images: dict[str, tuple[str, int]]
+) -> None:
+    """The gate records by running the deployment with its decision; the next plain `pulumi up` (same
+    committed config, canaryWeight 10, no decision) reads the recorded output and stays there."""
+    decision = json.dumps({"phase": phase, "weight": weight, "failedChecks": 1, "canaryImage": CANARY_IMAGE})
+    gated = run_app(prod.exports, decision=decision)
+    assert gated.exports["canary"]["phase"] == phase
+    plain = run_app(prod.exports, last=gated.exports)
+    for cluster in CLUSTERS:
+        assert split(plain, cluster) == ([("v1", 50), ("v2", 50)] if phase == "progressing" else [("v1", 100), ("v2", 0)])
+        assert images_and_replicas(plain, cluster) == expected_images
+    assert plain.exports["canary"] == gated.exports["canary"]
+    assert plain.exports["weights"] == gated.exports["weights"]
+
+
+def test_a_dark_phase_mirrors_the_stables_requests_to_the_canary_until_the_gate_advances(prod: Simulation) -> None:
+    """canaryWeight 0 with canaryMirror: the canary runs and takes a copy of every request (its answers
+    dropped), for the gate to analyse before it takes live traffic."""
+    dark = run_app(prod.exports, canaryWeight=0, canaryMirror=True)
+    split_route = dark.named("gke-euw1-routing-routes").inputs["spec"]["http"][-1]
+    assert [(r["destination"]["subset"], r["weight"]) for r in split_route["route"]] == [("v1", 100), ("v2", 0)]
+    assert (split_route["mirror"]["subset"], split_route["mirrorPercentage"]) == ("v2", {"value": 100.0})
+    assert images_and_replicas(dark) == {"v1": (STABLE_IMAGE, 2), "v2": (CANARY_IMAGE, 2)}
+    assert (dark.exports["canary"]["phase"], dark.exports["canary"]["weight"]) == ("progressing", 0)
+    decision = json.dumps({"phase": "progressing", "weight": 10, "canaryImage": CANARY_IMAGE})
+    live = run_app(prod.exports, last=dark.exports, decision=decision, canaryWeight=0, canaryMirror=True)
+    assert "mirror" not in live.named("gke-euw1-routing-routes").inputs["spec"]["http"][-1]
+    assert split(live) == [("v1", 90), ("v2", 10)]
+
+
+def test_a_new_canary_image_starts_a_new_rollout_at_the_configs_weight(prod: Simulation) -> None:
+    decision = json.dumps({"phase": "rolled-back", "weight": 0, "canaryImage": CANARY_IMAGE})
+    rolled_back = run_app(prod.exports, decision=decision)
+    fixed = run_app(prod.exports, last=rolled_back.exports, canaryImage="ghcr.io/stefanprodan/podinfo:6.8.1")
+    assert split(fixed) == [("v1", 90), ("v2", 10)]
+    assert fixed.exports["canary"]["phase"] == "progressing"
+
+
+def test_a_decision_about_another_rollout_is_refused(prod: Simulation) -> None:
+    decision = json.dumps({"phase": "promoted", "weight": 100, "canaryImage": "ghcr.io/stefanprodan/podinfo:6.0.0"})
+    with pytest.raises(ProgramFailed) as caught:
+        run_app(prod.exports, decision=decision)
+    assert "the decision is about another rollout; nothing is applied" in str(caught.value.error)
 
 
 def test_routing_lives_where_control_planes_read_config(primary_remote: Simulation) -> None:
@@ -153,7 +262,7 @@ def test_fails_on_a_missing_key(prod: Simulation) -> None:
 def test_fails_on_a_canary_weight_above_100(prod: Simulation) -> None:
     with pytest.raises(ProgramFailed) as caught:
         run_app(prod.exports, canaryWeight=120)
-    assert str(caught.value.error) == "routing for shop: v1: -20 is not a percentage; v2: 120 is not a percentage"
+    assert str(caught.value.error) == "canaryWeight 120 is not a percentage (0 to 100)"
 
 
 # --- the same program on a Linkerd fleet -------------------------------------------------------------
@@ -195,10 +304,13 @@ def test_on_linkerd_versions_are_split_by_an_http_route_over_per_version_service
     assert not [r for r in linkerd_app.resources if ".istio.io/" in r.type]
 
 
-def test_on_linkerd_promoting_the_canary_is_the_same_config_change(linkerd: Simulation) -> None:
-    app = run_app(linkerd.exports, canaryWeight=100)
-    backends = app.named("gke-usc1-routing-routes").inputs["spec"]["rules"][-1]["backendRefs"]
-    assert [(b["name"], b["weight"]) for b in backends] == [("shop-v1", 0), ("shop-v2", 100)]
+def test_on_linkerd_a_rolled_back_canary_stays_rolled_back_after_a_plain_pulumi_up(linkerd: Simulation) -> None:
+    decision = json.dumps({"phase": "rolled-back", "weight": 0, "canaryImage": CANARY_IMAGE})
+    plain = run_app(linkerd.exports, last=run_app(linkerd.exports, decision=decision).exports)
+    route = plain.named("gke-usc1-routing-routes").inputs["spec"]
+    assert [(b["name"], b["weight"]) for b in route["rules"][-1]["backendRefs"]] == [("shop-v1", 100), ("shop-v2", 0)]
+    assert len(route["rules"]) == 1  # no header route to a canary without pods
+    assert plain.named("gke-usc1-v2").inputs["spec"]["replicas"] == 0
 
 
 def test_on_linkerd_the_shop_admits_only_its_own_clusters_storefront_through_a_server_and_a_route(linkerd_app: Simulation) -> None:

@@ -3,9 +3,12 @@ service's routing in one message, before any mesh writes anything."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from components.meshes import BlueGreen, HeaderMatch, HeaderRoute, Mirror, Retries, ServiceRoutingArgs
+from components.meshes import BlueGreen, HeaderMatch, HeaderRoute, Ingress, Mirror, Retries, ServiceRoutingArgs
+from tests.meshes.helpers import service_routing
 
 
 def problem(**kwargs: object) -> str:
@@ -93,3 +96,25 @@ def test_fails_regular_expressions_the_meshes_engines_do_not_have() -> None:
         "(Istio, Consul) and Rust's regex (Linkerd) do not have; header_routes[0].headers[1].value '(a)\\\\1' uses look-around "
         "or a back-reference, which RE2 (Istio, Consul) and Rust's regex (Linkerd) do not have"
     )
+
+
+def test_fails_an_ingress_binding_without_a_gateway_reference_or_hosts() -> None:
+    bad = Ingress(gateway="ingress", hosts=["Shop.Example.com", "shop..example.com"])
+    assert problem(weights={"v1": 100}, ingress=bad) == (
+        "routing for shop: ingress.gateway 'ingress' is not '<namespace>/<name>'; "
+        "ingress.hosts 'Shop.Example.com' is not a DNS name (a leading '*.' allowed); "
+        "ingress.hosts 'shop..example.com' is not a DNS name (a leading '*.' allowed)"
+    )
+    assert problem(weights={"v1": 100}, ingress=Ingress("istio-system/ingress", [])) == (
+        "routing for shop: ingress.hosts is empty; name the host names the gateway serves for the service"
+    )
+
+
+@pytest.mark.parametrize("mesh", ["linkerd", "consul"])
+def test_on_linkerd_and_consul_an_ingress_binding_changes_no_object(mesh: str) -> None:
+    """Their routing applies to every caller of the service, gateways included (docs/app-teams.md)."""
+    args = ServiceRoutingArgs(service="shop", namespace="shop", weights={"v1": 90, "v2": 10})
+    bound = replace(args, ingress=Ingress("ingress/public", ["shop.example.com"]))
+    assert [(r.type, r.inputs) for r in service_routing(mesh, bound).resources] == [
+        (r.type, r.inputs) for r in service_routing(mesh, args).resources
+    ]

@@ -139,6 +139,36 @@ def test_every_cluster_gets_a_pod_monitor_that_labels_series_with_the_cluster(
 
 
 @pytest.mark.parametrize(
+    ("fixture", "endpoint", "selector"),
+    [
+        # Gateways carry no tlsMode label (the gateway injection template); the chart labels them `istio: <name>`.
+        ("istio", {"port": "http-envoy-prom"}, {"matchExpressions": [{"key": "istio", "operator": "Exists"}]}),
+        # The mesh gateway is not injected and serves 20200 without naming the port.
+        ("consul_observed", {"targetPort": 20200}, {"matchLabels": {"component": "mesh-gateway"}}),
+    ],
+)
+def test_gateways_are_scraped_with_the_cluster_label(
+    request: pytest.FixtureRequest, fixture: str, endpoint: dict[str, Any], selector: dict[str, Any]
+) -> None:
+    sim: Simulation = request.getfixturevalue(fixture)
+    monitors = [r for r in sim.resources if r.type.endswith(":PodMonitor") and r.name.endswith("-gateway-monitor")]
+    assert len(monitors) == len(sim.of_type(TELEMETRY_COMPONENT)) > 0
+    for monitor in monitors:
+        cluster = monitor.name.removesuffix("-gateway-monitor")
+        assert monitor.inputs["metadata"]["name"] == "meshfleet-mesh-gateways"
+        path = "/stats/prometheus" if "port" in endpoint else "/metrics"
+        assert monitor.inputs["spec"] == {
+            "selector": selector,
+            "namespaceSelector": {"any": True},
+            "podMetricsEndpoints": [{**endpoint, "path": path, "relabelings": relabelings(cluster)}],
+        }, monitor.urn
+
+
+def test_linkerds_gateway_is_a_meshed_pod_and_needs_no_monitor_of_its_own(linkerd_observed: Simulation) -> None:
+    assert [r.name for r in linkerd_observed.resources if r.name.endswith("-gateway-monitor")] == []
+
+
+@pytest.mark.parametrize(
     ("fixture", "requests", "latency"),
     [
         ("istio", "istio_requests_total", "istio_request_duration_milliseconds_bucket"),
@@ -202,6 +232,8 @@ def test_consul_turns_on_the_charts_metrics_and_envoys_tracing_and_access_logs(c
         chart_values = chart.inputs["values"]
         assert chart_values["global"]["metrics"] == {"enabled": True, "enableGatewayMetrics": True}, chart.urn
         assert chart_values["connectInject"]["metrics"] == {"defaultEnabled": True}, chart.urn
+        # Not inherited from global.metrics.enabled towards the chart's http://prometheus-server.
+        assert chart_values["ui"] == {"metrics": {"enabled": False}}, chart.urn
         spec = custom(consul_observed, f"{cluster}-proxydefaults", "ProxyDefaults").inputs["spec"]
         assert spec["accessLogs"] == {"enabled": True, "type": "stdout"}
         config = {key: json.loads(value) for key, value in spec["config"].items()}
@@ -216,7 +248,7 @@ def test_consul_turns_on_the_charts_metrics_and_envoys_tracing_and_access_logs(c
 def test_the_primary_remote_example_observes_every_cluster_and_configures_tracing_on_its_primary(primary_remote: Simulation) -> None:
     clusters = ("gke-usc1", "eks-use1", "gke-euw4")
     assert sorted(r.name for r in primary_remote.resources if r.type.endswith(":PodMonitor")) == sorted(
-        f"{c}-pod-monitor" for c in clusters
+        f"{c}-{monitor}" for c in clusters for monitor in ("pod-monitor", "gateway-monitor")
     )
     assert sorted(r.name for r in primary_remote.of_type(CONFIGMAP)) == sorted(f"{c}-golden-signals-dashboard" for c in clusters)
     # Remotes take their mesh config from the primary's istiod: one Telemetry, in the primary.

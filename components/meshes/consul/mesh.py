@@ -119,7 +119,7 @@ class ConsulMesh(MeshDeployment):
         )
         node.exports = discovery.exported_services(spec.name, peers, [release], pulumi.ResourceOptions(parent=node))
         mesh_telemetry(
-            MeshTelemetryArgs(spec, args.fleet.observability, "consul", values.SCRAPE_TARGET, [release]),
+            MeshTelemetryArgs(spec, args.fleet.observability, "consul", values.SCRAPE_TARGET, [release], values.GATEWAY_SCRAPE_TARGET),
             pulumi.ResourceOptions(parent=node),
         )
         node.register_outputs({"gateway_address": node.gateway.address, "datacenter": values.datacenter(spec)})

@@ -9,6 +9,9 @@ charts/consul/templates/crd-servicerouters.yaml): `routes[].match.http.header[]`
 regex}, `routes[].destination` {serviceSubset, requestTimeout, numRetries, retryOn, retryOnStatusCodes}.
 There is no per-try timeout (only `requestTimeout`, retries included, and `idleTimeout`) and no request
 mirroring in ServiceRouter, ServiceSplitter or ServiceResolver, so those are refused.
+
+An `ingress` binding writes nothing: these config entries are the service's discovery chain, which
+Consul's ingress and API gateways resolve for their upstream like every sidecar does.
 """
 
 from __future__ import annotations

@@ -133,6 +133,10 @@ def consul_values(
         # /metrics) and carry the prometheus.io annotations (connectInject.metrics, global.metrics).
         values["global"]["metrics"] = {"enabled": True, "enableGatewayMetrics": True}
         values["connectInject"]["metrics"] = {"defaultEnabled": True}
+        # ui.metrics.enabled "-" follows global.metrics.enabled and points the UI at the chart's default
+        # baseURL http://prometheus-server (values.yaml, templates/server-config-configmap.yaml): a
+        # Prometheus the fleet does not run. Off, said explicitly; the gate and dashboards read Prometheus.
+        values["ui"] = {"metrics": {"enabled": False}}
     return values
 
 
@@ -194,6 +198,12 @@ SCRAPE_TARGET = ScrapeTarget(
     port="prometheus",
     path="/metrics",
     selector={"matchLabels": {"consul.hashicorp.com/connect-inject-status": "injected"}},
+)
+# The mesh gateway is not injected: the chart labels it `component: mesh-gateway` and, with
+# enableGatewayMetrics, serves /metrics on 20200 without naming the port (v2.0.3
+# templates/mesh-gateway-deployment.yaml: prometheus.io/port "20200", ports: only `gateway`).
+GATEWAY_SCRAPE_TARGET = ScrapeTarget(
+    namespace=NAMESPACE, port=20200, path="/metrics", selector={"matchLabels": {"component": "mesh-gateway"}}
 )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import pulumi
 
 from ...clusters import Cluster
-from ...config import ClusterSpec, FleetSpec, MeshRules, Section
+from ...config import ClusterSpec, FleetSpec, MeshRules, Section, TracingRules
 from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
 from ..access import ServiceAccessArgs
@@ -39,6 +39,12 @@ class Istio(Mesh):
         example_version=DEFAULT_VERSION,
         label=f"Istio {VERSION_LINE}",
         kubernetes_minors=KUBERNETES_MINORS,
+        tracing=TracingRules(
+            # istiod finds the collector by its exact host or <namespace>/<host> (pilot/pkg/model/telemetry_logging.go
+            # LookupCluster, 1.30.3) and otherwise leaves tracing out of every proxy's config, logging only
+            # "could not find cluster for tracing provider" (pilot/pkg/networking/core/tracing.go otelConfig).
+            exact_host="istiod looks the collector up by its exact host and, not finding it, silently configures no tracing"
+        ),
     )
     ports = MeshPorts(
         webhooks=(values.WEBHOOK_PORT,),

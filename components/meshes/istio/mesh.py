@@ -113,7 +113,8 @@ class IstioMesh(MeshDeployment):
                     opts=pulumi.ResourceOptions(parent=node, depends_on=releases),
                 )
         mesh_telemetry(
-            MeshTelemetryArgs(spec, args.fleet.observability, "istio", values.SCRAPE_TARGET, releases), pulumi.ResourceOptions(parent=node)
+            MeshTelemetryArgs(spec, args.fleet.observability, "istio", values.SCRAPE_TARGET, releases, values.GATEWAY_SCRAPE_TARGET),
+            pulumi.ResourceOptions(parent=node),
         )
         return node
 

@@ -8,7 +8,7 @@ failover policy share one rule, built by ServiceFailover.
 Every VirtualService field written here is in the pinned CRD (istio/istio 1.30.3
 manifests/charts/base/files/crd-all.gen.yaml, `networking.istio.io/v1` `spec.http[]`: `match[].headers`
 {exact,prefix,regex}, `route[].destination`, `mirror`, `mirrorPercentage.value`, `timeout`,
-`retries.{attempts,retryOn,perTryTimeout}`).
+`retries.{attempts,retryOn,perTryTimeout}`; `spec.gateways` and `spec.hosts` for an ingress binding).
 """
 
 from __future__ import annotations
@@ -76,7 +76,13 @@ def virtual_service_spec(args: ServiceRoutingArgs) -> dict[str, Any]:
         split["mirrorPercentage"] = {"value": args.mirror.percent}
     split.update(request_policy(args))
     # Istio tries the http routes in order: header routes before the split that takes everything else.
-    return {"hosts": [args.host], "http": [*(header_route(args, route) for route in args.header_routes), split]}
+    spec: dict[str, Any] = {"hosts": [args.host], "http": [*(header_route(args, route) for route in args.header_routes), split]}
+    if args.ingress is not None:
+        # Bound to the gateway and, with the reserved name `mesh`, still to every sidecar: without `mesh` in
+        # an explicit list the routes would leave the mesh's own callers (VirtualService `gateways`).
+        spec["hosts"] = [args.host, *args.ingress.hosts]
+        spec["gateways"] = [args.ingress.gateway, "mesh"]
+    return spec
 
 
 class ServiceRouting(pulumi.ComponentResource):

@@ -94,6 +94,16 @@ SCRAPE_TARGET = ScrapeTarget(
     path="/stats/prometheus",
     selector={"matchExpressions": [{"key": "security.istio.io/tlsMode", "operator": "Exists"}]},
 )
+# Gateways are injected with the gateway template, which adds no tlsMode label (1.30.3
+# istio-discovery/files/gateway-injection-template.yaml); the gateway chart labels them `istio: <name>`
+# (gateway/templates/_helpers.tpl selectorLabels) and names 15090 `http-envoy-prom` (deployment.yaml).
+# istiod carries `istio: pilot` but no such port, so it is not scraped.
+GATEWAY_SCRAPE_TARGET = ScrapeTarget(
+    namespace=NAMESPACE,
+    port="http-envoy-prom",
+    path="/stats/prometheus",
+    selector={"matchExpressions": [{"key": "istio", "operator": "Exists"}]},
+)
 
 
 def telemetry_spec(observability: ObservabilitySpec) -> dict[str, Any] | None:

@@ -14,6 +14,10 @@ v1beta3; policy-controller/k8s/index/src/outbound/index/http.rs):
   try) and `retry.linkerd.io/http` (status conditions: `5xx`, `gateway-error`, codes and ranges);
 - no request mirroring: the HTTPRoute has no RequestMirror filter and the controller refuses the
   Gateway API one ("RequestMirror filter is not supported").
+
+An `ingress` binding writes nothing: the route's parent is the Service, so the outbound proxy of every
+meshed caller applies it, a meshed ingress controller's too, provided the controller sends to the
+Service rather than to its endpoints (nginx: `nginx.ingress.kubernetes.io/service-upstream: "true"`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.meshes import BlueGreen, HeaderMatch, HeaderRoute, Mirror, Retries, ServiceRoutingArgs, mesh_for
+from components.meshes import BlueGreen, HeaderMatch, HeaderRoute, Ingress, Mirror, Retries, ServiceRoutingArgs, mesh_for
 from components.simulation import Simulation
 from tests.meshes.helpers import depends_on, service_routing
 
@@ -39,6 +39,22 @@ def test_without_the_new_options_the_virtual_service_is_the_plain_split() -> Non
         "hosts": [HOST],
         "http": [{"route": [{"destination": to("v1"), "weight": 90}, {"destination": to("v2"), "weight": 10}]}],
     }
+
+
+def test_an_ingress_binding_applies_the_weights_and_header_routes_at_the_gateway_and_in_the_mesh() -> None:
+    args = replace(
+        CANARY,
+        header_routes=[HeaderRoute("v2", [HeaderMatch("x-canary", "true")])],
+        ingress=Ingress("istio-ingress/public", ["shop.example.com"]),
+    )
+    _, spec = routes(args)
+    # One VirtualService for both: `mesh` keeps the sidecars' routing when gateways are named.
+    assert spec["gateways"] == ["istio-ingress/public", "mesh"]
+    assert spec["hosts"] == [HOST, "shop.example.com"]
+    assert spec["http"] == [
+        {"match": [{"headers": {"x-canary": {"exact": "true"}}}], "route": [{"destination": to("v2")}]},
+        {"route": [{"destination": to("v1"), "weight": 90}, {"destination": to("v2"), "weight": 10}]},
+    ]
 
 
 def test_header_routes_come_first_and_every_route_gets_the_timeout_and_retries() -> None:
