@@ -42,7 +42,8 @@ class ConsulCluster(pulumi.ComponentResource):
     mesh_entry: k8s.apiextensions.CustomResource
     proxy_defaults: k8s.apiextensions.CustomResource
     intentions: k8s.apiextensions.CustomResource
-    exports: k8s.apiextensions.CustomResource
+    exports: k8s.apiextensions.CustomResource | None
+    """None without peers: the webhook refuses an export with no consumer."""
 
     def __init__(self, name: str, opts: pulumi.ResourceOptions) -> None:
         super().__init__("meshfleet:consul:Cluster", name, None, opts)
@@ -117,7 +118,9 @@ class ConsulMesh(MeshDeployment):
             values.default_intentions_spec([values.peer_name(p) for p in peers], values.mesh_default_action(args.fleet.mesh)),
             after_release,
         )
-        node.exports = discovery.exported_services(spec.name, peers, [release], pulumi.ResourceOptions(parent=node))
+        # No peers, nothing to export to: the webhook refuses a service without a consumer
+        # (exportedservices_types.go ExportedService.validate), which would fail a one-cluster fleet's `up`.
+        node.exports = discovery.exported_services(spec.name, peers, [release], pulumi.ResourceOptions(parent=node)) if peers else None
         mesh_telemetry(
             MeshTelemetryArgs(spec, args.fleet.observability, "consul", values.SCRAPE_TARGET, [release]),
             pulumi.ResourceOptions(parent=node),
