@@ -144,7 +144,7 @@ class Fleet(pulumi.ComponentResource):
             FleetTrustArgs(spec.trust, profiles, plan.provided_roots, last.output("rootCaBundle"), plan.mesh.standby_intermediates),
             child,
         )
-        self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api)
+        self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api, plan.mesh.cluster_needs())
         open_mesh_ports(plan.mesh, self.clusters)
         self.mesh = plan.mesh.deploy(self.clusters, self.trust, last, child)
         self.stack_outputs = stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh)

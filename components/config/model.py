@@ -102,6 +102,9 @@ class ExistingSpec:
     """Service annotations that make a load balancer internal on this cluster's platform; `{}` when every
     load balancer there is private already (kind, MetalLB on a private range). Required when the
     cluster's gateway exposure is internal: meshfleet cannot tell an adopted cluster's platform."""
+    storage_class: str | None = None
+    """The StorageClass that volumes the mesh claims name (Consul's servers); it must exist and its provisioner
+    run in the cluster. Default: none named, so the cluster's default StorageClass (docs/consul.md, "What a cluster must provide")."""
 
     @property
     def source(self) -> str:

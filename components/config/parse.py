@@ -483,7 +483,16 @@ def _create(s: Section, cloud: str | None, name: str | None) -> EksSpec | GkeSpe
 
 def _existing(s: Section, env: Environment) -> ExistingSpec:
     s.reject_unknown(
-        ["context", "kubeconfigSecret", "stackReference", "stackOutput", "apiServer", "egressCidrs", "internalLoadBalancerAnnotations"]
+        [
+            "context",
+            "kubeconfigSecret",
+            "stackReference",
+            "stackOutput",
+            "apiServer",
+            "egressCidrs",
+            "internalLoadBalancerAnnotations",
+            "storageClass",
+        ]
     )
     sources = [name for name in ("context", "kubeconfigSecret", "stackReference") if s.has(name)]
     if len(sources) != 1:
@@ -509,7 +518,15 @@ def _existing(s: Section, env: Environment) -> ExistingSpec:
         api_server=api_server,
         egress_cidrs=s.cidrs("egressCidrs") or (),
         internal_load_balancer_annotations=_annotations(s, "internalLoadBalancerAnnotations"),
+        storage_class=_storage_class(s),
     )
+
+
+def _storage_class(s: Section) -> str | None:
+    name = s.string("storageClass")
+    if name is not None and (len(name) > 253 or not DNS_SUBDOMAIN.match(name)):
+        s.problem("storageClass", f"{quote(name)} is not a StorageClass name (lowercase letters, digits, '-' and '.', at most 253)")
+    return name
 
 
 def _annotations(s: Section, name: str) -> dict[str, str] | None:

@@ -26,7 +26,7 @@ from typing import ClassVar
 
 import pulumi
 
-from ..clusters import Cluster
+from ..clusters import Cluster, ClusterNeeds
 from ..config import ClusterSpec, FleetSpec, MeshRules, Section
 from ..last_deployment import LastDeployment
 from ..trust import CaProfile, FleetTrust
@@ -130,6 +130,10 @@ class Mesh(ABC):
         """Pod annotations that one version's pods need so that `service_routing` tells the versions
         apart, beside the `version_label` pod label every mesh reads. Default: none."""
         return {}
+
+    def cluster_needs(self) -> ClusterNeeds:
+        """What every cluster must provide this mesh: created clusters are given it. Default: nothing."""
+        return ClusterNeeds()
 
     def serves_remotes(self, cluster: ClusterSpec) -> bool:
         return bool(self.fleet.remotes_of(cluster.name))

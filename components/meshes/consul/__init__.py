@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import pulumi
 
-from ...clusters import Cluster
+from ...clusters import Cluster, ClusterNeeds
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
@@ -72,6 +72,11 @@ class Consul(Mesh):
     @classmethod
     def from_config(cls, fleet: FleetSpec, settings: Section) -> Consul:
         return cls(fleet, parse_settings(fleet, settings))
+
+    def cluster_needs(self) -> ClusterNeeds:
+        # Servers claim volumes (server-statefulset.yaml volumeClaimTemplates, always); the injector watches the
+        # Gateway API kinds, whose CRDs the cluster serves unless the chart installs them.
+        return ClusterNeeds(volumes=True, gateway_api_crds=not self.settings.install_gateway_api_crds)
 
     def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:
         # The CA of Consul's agent TLS in this datacenter (servers' RPC, HTTPS and gRPC; peering runs under the Connect CA).

@@ -1,4 +1,5 @@
-"""The `mesh.consul` block: the peering-token generation, and the free edition's limits.
+"""The `mesh.consul` block: the peering-token generation, who installs the Gateway API CRDs, and the free
+edition's limits.
 
 meshfleet runs Consul's free edition (consul-k8s 2.0.3). The Enterprise-only features a user might reach
 for are named here so that asking for one is a clear error instead of a setting Helm or Consul ignores.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...config import FleetSpec, Section
+from ...config import EksSpec, FleetSpec, Section
 from ...config.reader import EXACT_VERSION, quote
 from ...k8s import ChartRef
 
@@ -32,13 +33,16 @@ class ConsulSettings:
     """Version of the consul chart (mesh.version)."""
     peering_token_generation: int
     """Bumping it makes every PeeringAcceptor issue a new token, which the program hands to the dialers."""
+    install_gateway_api_crds: bool = False
+    """`mesh.consul.installGatewayApiCrds`: whether the chart installs the Gateway API CRDs
+    (`global.installK8sNetworkingCRDs`). Default: no, every cluster must serve them (docs/consul.md)."""
 
     def chart(self) -> ChartRef:
         return ChartRef(REPOSITORY, CHART, self.version)
 
 
 def parse_settings(fleet: FleetSpec, s: Section) -> ConsulSettings:
-    s.reject_unknown(["peeringTokenGeneration", *ENTERPRISE_ONLY])
+    s.reject_unknown(["peeringTokenGeneration", "installGatewayApiCrds", *ENTERPRISE_ONLY])
     for key, feature in ENTERPRISE_ONLY.items():
         if s.has(key):
             s.problem(
@@ -68,7 +72,25 @@ def parse_settings(fleet: FleetSpec, s: Section) -> ConsulSettings:
             "`<cluster-id>.consul` itself; remove the setting",
         )
     generation = s.integer("peeringTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
-    return ConsulSettings(version=version, peering_token_generation=generation)
+    install_crds = s.boolean("installGatewayApiCrds", False)
+    if s.raw.get("installGatewayApiCrds") in (None, False):  # a mistyped value is its own problem
+        _check_gateway_api_crds(fleet, s)
+    return ConsulSettings(version=version, peering_token_generation=generation, install_gateway_api_crds=install_crds)
+
+
+def _check_gateway_api_crds(fleet: FleetSpec, s: Section) -> None:
+    """The connect injector watches Gateway API kinds whether or not the chart installs their CRDs, and exits
+    when they are not served (docs/consul.md, "What a cluster must provide"). GKE installs them for a cluster the stack
+    creates; EKS has no such option, and meshfleet does not install cluster-wide CRDs behind the chart's back."""
+    eks = sorted(name for name, cluster in fleet.clusters.items() if isinstance(cluster.create, EksSpec))
+    if eks:
+        s.problem(
+            "installGatewayApiCrds",
+            f"is false (its default), and EKS serves no Gateway API CRDs on the clusters this stack creates there "
+            f"({', '.join(eks)}), which Consul's connect injector watches: it would exit and the release fail. Set it to "
+            "true to have the chart install them (removing the mesh then deletes every Gateway and HTTPRoute of those "
+            "clusters; `helm install` fails where they exist already), or adopt the clusters once they serve them",
+        )
 
 
 __all__ = ["DEFAULT_VERSION", "ENTERPRISE_ONLY", "ConsulSettings", "parse_settings"]

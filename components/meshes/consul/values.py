@@ -82,8 +82,11 @@ def consul_values(
     sources: pulumi.Input[list[str]] | None,
     ca_file_pem: pulumi.Input[str],
     observability: ObservabilitySpec | None = None,
+    storage_class: str | None = None,
+    install_gateway_api_crds: bool = False,
 ) -> dict[str, Any]:
-    """`ca_file_pem`: what `consul-ca-cert` holds as `tls.crt`, the agent TLS CA file (signing CA first)."""
+    """`ca_file_pem`: what `consul-ca-cert` holds as `tls.crt`, the agent TLS CA file (signing CA first).
+    `storage_class`: the StorageClass the servers' volume claims name (None: the cluster's default class)."""
     replicas = mesh.control_plane_replicas
     rollout = ca_rollout_annotations(ca_file_pem)
     values: dict[str, Any] = {
@@ -92,8 +95,9 @@ def consul_values(
             "datacenter": datacenter(cluster),
             "tls": {
                 "enabled": True,
-                # tls-init signs the servers' certificates with the cluster's intermediate, read from Secrets
-                # the program made before the release (templates/tls-init-job.yaml needs both names).
+                # tls-init signs the servers' certificates with the cluster's intermediate: with both names set
+                # the chart mounts the two Secrets, made before the release, and passes them as -ca/-key files
+                # (templates/tls-init-job.yaml:91-94); with one missing it would look up or make a CA itself.
                 "caCert": {"secretName": CA_CERT_SECRET, "secretKey": "tls.crt"},
                 "caKey": {"secretName": CA_KEY_SECRET, "secretKey": "tls.key"},
             },
@@ -108,9 +112,13 @@ def consul_values(
             # The servers' gossip is encrypted with a key a pre-install job writes into a Secret in the
             # cluster (templates/gossip-encryption-autogenerate-job.yaml): it never passes through Pulumi.
             "gossipEncryption": {"autoGenerate": True},
+            **gateway_api_values(install_gateway_api_crds),
         },
         "server": {
             "replicas": replicas,
+            # Every server claims a volume (server-statefulset.yaml volumeClaimTemplates); a claim naming no
+            # class gets the cluster's default, and stays Pending where there is none (docs/consul.md, "What a cluster must provide").
+            **({"storageClass": storage_class} if storage_class else {}),
             # With one server the chart's budget is maxUnavailable 0, which blocks every node drain
             # (_helpers.tpl consul.server.pdb.maxUnavailable); above one it is maxUnavailable 1.
             "disruptionBudget": {"enabled": replicas > 1},
@@ -125,6 +133,7 @@ def consul_values(
             "namespaceSelector": yaml.safe_dump({"matchLabels": dict(INJECTION_LABEL)}),
             # It bakes the CA file it read at start into every pod it injects (CONSUL_CACERT_PEM).
             "annotations": rollout,
+            **injector_availability(replicas),
         },
         "meshGateway": {**mesh_gateway_values(cluster, sources), "annotations": rollout},
     }
@@ -134,6 +143,31 @@ def consul_values(
         values["global"]["metrics"] = {"enabled": True, "enableGatewayMetrics": True}
         values["connectInject"]["metrics"] = {"defaultEnabled": True}
     return values
+
+
+def gateway_api_values(install: bool) -> dict[str, Any]:
+    """Who installs the Gateway API CRDs (`mesh.consul.installGatewayApiCrds`). The chart's default installs
+    them cluster-wide (`global.installK8sNetworkingCRDs`, crd-*-external.yaml), which fails where they exist
+    and deletes every Gateway and HTTPRoute of the cluster with the release. Off, the cluster serves them; and
+    the injector is told not to watch TCPRoute (`global.crds.enableTcpRoute` renders `-enabe-tcp-route`,
+    connect-inject-deployment.yaml :312-318), an experimental-channel kind a standard install does not serve."""
+    if install:
+        return {"installK8sNetworkingCRDs": True}
+    return {"installK8sNetworkingCRDs": False, "crds": {"enableTcpRoute": False}}
+
+
+INJECTOR_HA_REPLICAS = 2
+
+
+def injector_availability(server_replicas: int) -> dict[str, Any]:
+    """The connect injector runs like the servers: alone in a one-server test fleet, without a disruption budget
+    (for one replica the chart renders `maxUnavailable: 0`, which blocks every node drain); otherwise two
+    replicas (its webhooks admit every injected pod and Consul resource, failurePolicy Fail) and a budget of
+    one. `maxUnavailable` is written out: the chart computes `(n/2)-1` for any other count but 3, which is 0
+    for two replicas (_helpers.tpl `consul.pdb.connectInject.maxUnavailable`, v2.0.3 lines 326-338)."""
+    if server_replicas == 1:
+        return {"replicas": 1, "disruptionBudget": {"enabled": False}}
+    return {"replicas": INJECTOR_HA_REPLICAS, "disruptionBudget": {"enabled": True, "maxUnavailable": 1}}
 
 
 def mesh_gateway_values(cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None) -> dict[str, Any]:

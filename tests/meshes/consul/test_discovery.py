@@ -150,7 +150,7 @@ def test_nothing_the_injector_admits_comes_before_its_release_or_the_mesh_entry(
 
 def test_reissuing_every_peering_token_is_a_config_change(consul: Simulation) -> None:
     mesh = raw_config(CONSUL)["mesh"]
-    mesh["consul"] = {"peeringTokenGeneration": 2}
+    mesh["consul"]["peeringTokenGeneration"] = 2
     sim = simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh})
     accept = acceptor_of(sim, "eks-use1", "gke-usc1")
     assert accept.inputs["metadata"]["annotations"] == {
