@@ -139,6 +139,7 @@ class Fleet(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         profiles = {name: profile for name, c in spec.clusters.items() if (profile := plan.mesh.ca_profile(c)) is not None}
         last = LastDeployment(child)
+        plan.mesh.check_last_deployment(last)  # before anything else is registered
         self.trust = FleetTrust(
             "trust",
             FleetTrustArgs(spec.trust, profiles, plan.provided_roots, last.output("rootCaBundle"), plan.mesh.standby_intermediates),
@@ -147,5 +148,5 @@ class Fleet(pulumi.ComponentResource):
         self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api, plan.mesh.cluster_needs())
         open_mesh_ports(plan.mesh, self.clusters)
         self.mesh = plan.mesh.deploy(self.clusters, self.trust, last, child)
-        self.stack_outputs = stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh)
+        self.stack_outputs = {**stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh), **self.mesh.state_outputs()}
         self.register_outputs({key: value for key, value in self.stack_outputs.items()})

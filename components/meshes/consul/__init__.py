@@ -28,7 +28,7 @@ from . import values
 from .access import ACCESS, ServiceAccess
 from .mesh import ConsulMesh, ConsulMeshArgs
 from .routing import ServiceRouting
-from .settings import DEFAULT_VERSION, VERSION_LINE, ConsulSettings, parse_settings
+from .settings import DEFAULT_VERSION, GENERATION_OUTPUT, VERSION_LINE, ConsulSettings, check_deployed_generation, parse_settings
 
 
 class Consul(Mesh):
@@ -72,6 +72,9 @@ class Consul(Mesh):
     @classmethod
     def from_config(cls, fleet: FleetSpec, settings: Section) -> Consul:
         return cls(fleet, parse_settings(fleet, settings))
+
+    def check_last_deployment(self, last: LastDeployment) -> None:
+        check_deployed_generation(self.settings, last.value(GENERATION_OUTPUT))
 
     def cluster_needs(self) -> ClusterNeeds:
         # Servers claim volumes (server-statefulset.yaml volumeClaimTemplates, always); the injector watches the

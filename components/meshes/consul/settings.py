@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...config import EksSpec, FleetSpec, Section
+from ...config import EksSpec, FleetSpec, Problems, Section
 from ...config.reader import EXACT_VERSION, quote
 from ...k8s import ChartRef
 
@@ -93,4 +93,25 @@ def _check_gateway_api_crds(fleet: FleetSpec, s: Section) -> None:
         )
 
 
-__all__ = ["DEFAULT_VERSION", "ENTERPRISE_ONLY", "ConsulSettings", "parse_settings"]
+GENERATION_OUTPUT = "consulPeeringTokenGeneration"
+"""The stack output (outside the contract) recording the generation a deployment used."""
+
+
+def check_deployed_generation(settings: ConsulSettings, deployed: object) -> None:
+    """Refuse a `peeringTokenGeneration` below the one the last deployment used. The acceptor controller only
+    ever raises `status.latestPeeringVersion` (updateStatus, peering_acceptor_controller.go:262-271) and makes no
+    token for a lower annotation (shouldGenerateToken :232-240): every acceptor's wait would time out."""
+    if not isinstance(deployed, int | float) or settings.peering_token_generation >= deployed:
+        return  # a first deployment, or one from before the output existed: nothing to compare with
+    problems = Problems()
+    used = int(deployed)
+    problems.add(
+        "meshfleet:mesh.consul.peeringTokenGeneration",
+        f"{settings.peering_token_generation} is lower than {used}, which the last deployment used: an acceptor's status "
+        f"keeps the highest version it reached, so a lower one is never reported and every acceptor would be waited for "
+        f"until `pulumi up` times out. Set {used} to keep the current tokens, or {used + 1} to re-issue them",
+    )
+    problems.raise_if_any()
+
+
+__all__ = ["DEFAULT_VERSION", "ENTERPRISE_ONLY", "GENERATION_OUTPUT", "ConsulSettings", "check_deployed_generation", "parse_settings"]

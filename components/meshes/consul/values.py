@@ -47,6 +47,11 @@ file. Each reads that file only at start (no `auto_reload_config` outside Vault,
 the injector reads it once, inject-connect/command.go), so a new file must restart them; and changing a
 release value is what makes Helm run tls-init (a pre-upgrade hook) to re-issue the servers' certificates."""
 
+WAIT_FOR = "pulumi.com/waitFor"
+SYNCED = "condition=Synced"
+"""Every Consul custom resource's controller reports `Synced` once Consul has it (config entries:
+controllers/configentries/configentry_controller.go:261-268 `syncSuccessful`; api/v1alpha1/status.go:19)."""
+
 PEERING_TOKEN_LABEL = "consul.hashicorp.com/peering-token"
 PEERING_VERSION_ANNOTATION = "consul.hashicorp.com/peering-version"
 PEERING_TOKEN_KEY = "data"
@@ -63,8 +68,12 @@ def peer_name(cluster: str) -> str:
     return cluster
 
 
-def peering_token_secret(peer: str) -> str:
-    return f"peering-token-{peer}"
+def peering_token_secret(peer: str, generation: int = 1) -> str:
+    """The token Secret named after `peer`. An acceptor's names its token generation (the first keeps the plain
+    name): a Secret name an acceptor never wrote makes its controller generate a token whatever its status says,
+    which is what recovers an acceptor whose status write failed (docs/consul.md, "Peering, without the CLI").
+    The dialer's copy keeps the plain name."""
+    return f"peering-token-{peer}" if generation == 1 else f"peering-token-{peer}-{generation}"
 
 
 def ca_file_digest(ca_file_pem: str) -> str:
