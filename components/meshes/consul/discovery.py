@@ -48,8 +48,9 @@ class PeeringSide:
     parent: pulumi.Resource
     """The cluster's own component: a peering's objects live in two clusters, each side under its own."""
     after: Sequence[pulumi.Resource]
-    """What must exist first: the release whose injector admits the CRs, and the `Mesh` entry
-    (peering through mesh gateways), which upstream applies before any acceptor or dialer."""
+    """What must exist first: the release whose injector admits the CRs, and the `Mesh` entry (peering through
+    mesh gateways), awaited until it is in Consul, as upstream's acceptance test waits for the entry in Consul
+    before any acceptor (acceptance/tests/peering/peering_connect_test.go:164-180)."""
 
 
 def pairs(clusters: Sequence[str]) -> list[tuple[str, str]]:
