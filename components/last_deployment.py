@@ -26,3 +26,16 @@ class LastDeployment:
 
         details = _sync_await(self._reference.get_output_details(key))
         return details.value if details.value is not None else details.secret_value
+
+    def gateway_address(self, cluster: str, mesh_type: str) -> pulumi.Output[str | None]:
+        """The east-west gateway address the last deployment published for `cluster` (contract `clusters.<name>.
+        eastWestGatewayAddress`), when it ran `mesh_type` there; None on a first deployment or for a new cluster."""
+
+        def published(values: list[Any]) -> str | None:
+            mesh, clusters = values
+            if (mesh or {}).get("type") != mesh_type:
+                return None
+            address = ((clusters or {}).get(cluster) or {}).get("eastWestGatewayAddress")
+            return str(address) if address else None
+
+        return pulumi.Output.unsecret(pulumi.Output.all(self.output("mesh"), self.output("clusters")).apply(published))

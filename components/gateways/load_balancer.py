@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi.output import UNKNOWN
 
 from ..clusters import Cluster
 from ..config import Cloud, ClusterSpec, Exposure
@@ -77,13 +78,25 @@ def sources_are_known(cluster: Cluster, clusters: Mapping[str, Cluster]) -> bool
     return bool(cluster.spec.gateway.source_ranges) or any(p.has_known_egress for p in peers)
 
 
-def gateway_address(resource_name: str, release: k8s.helm.v3.Release, service: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+def gateway_address(
+    resource_name: str,
+    release: k8s.helm.v3.Release,
+    service: str,
+    published: pulumi.Input[str | None],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Output[str]:
     """The IP or hostname of the LoadBalancer Service `service` that a chart release made.
 
-    The Service is read after the release (Helm waits for the load balancer's address). Its id comes
-    from the release's status, which is unknown in preview, so a brand-new stack's preview skips the
-    read instead of failing on a missing Service.
+    `pulumi up` reads the Service after the release (Helm waits for the load balancer's address). A preview
+    reads nothing: it takes the address the last deployment published (`published`), the one a kept
+    Service still has, and leaves it unknown for a cluster new to the mesh. A read would make the preview
+    depend on the release's status, unknown whenever a preview updates the release with a value not yet
+    known (a new peer's address in its allow-list), which would show every Link or remote secret naming this
+    gateway as changed when `pulumi up` keeps them; and a read of an unreachable cluster fails the whole
+    preview (pulumi-kubernetes provider.go Read at v4.32.0), where its other resources only warn.
     """
+    if pulumi.runtime.is_dry_run():
+        return pulumi.Output.from_input(published).apply(lambda address: address if address else cast(str, UNKNOWN))
     read = k8s.core.v1.Service.get(
         resource_name,
         release.status.apply(lambda status: f"{status.namespace}/{service}"),

@@ -30,6 +30,8 @@ class MulticlusterGatewayArgs:
     """The clusters this one links to: one service-mirror controller each."""
     after: Sequence[pulumi.Resource]
     """The control plane releases: the gateway's proxy is injected by the control plane."""
+    published_address: pulumi.Input[str | None]
+    """The address the last deployment published, which a preview shows (`gateway_address`)."""
 
 
 class MulticlusterGateway(pulumi.ComponentResource):
@@ -61,6 +63,7 @@ class MulticlusterGateway(pulumi.ComponentResource):
             naming.child(cluster.name, values.GATEWAY_NAME, "service"),
             self.release,
             values.GATEWAY_NAME,
+            args.published_address,
             pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"address": self.address})

@@ -12,6 +12,7 @@ from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
 from ...k8s import ReaderCredentials
+from ...last_deployment import LastDeployment
 from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
@@ -27,6 +28,7 @@ class LinkerdMeshArgs:
     settings: LinkerdSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
+    last: LastDeployment
 
 
 class LinkerdCluster(pulumi.ComponentResource):
@@ -75,6 +77,7 @@ class LinkerdMesh(MeshDeployment):
                 allowed_sources=sources,
                 linked=[name for name in args.fleet.clusters if name != spec.name],
                 after=node.control_plane.releases,
+                published_address=args.last.gateway_address(spec.name, "linkerd"),
             ),
             child,
         )
