@@ -93,11 +93,13 @@ def test_peers_never_read_each_others_api_so_narrowed_api_access_admits_no_peer(
 
 
 def test_first_preview_of_a_new_stack_lists_everything_up_makes_with_what_is_unknown(consul: Simulation) -> None:
-    """Before the clusters exist nothing can be read: the gateway Service's and the peering tokens' reads wait
-    (their ids unknown), and the token copies hold an unknown token. Every resource `pulumi up` makes is still
-    listed, each peering's acceptor, copy and dialer among them, as a create."""
+    """Before the clusters exist nothing can be read: the peering tokens' reads wait (their ids unknown), the
+    token copies hold an unknown token, and no gateway Service is read (a preview shows the address the last
+    deployment published). Every resource `pulumi up` makes is still listed, each peering's acceptor, copy and
+    dialer among them, as a create."""
     sim = simulated("consul", config_file=CONSUL, preview=True)
-    assert sorted((r.type, r.name) for r in sim.resources) == sorted((r.type, r.name) for r in consul.resources)
+    made = [r for r in consul.resources if not (r.read and r.type == "kubernetes:core/v1:Service")]
+    assert sorted((r.type, r.name) for r in sim.resources) == sorted((r.type, r.name) for r in made)
     assert {op for urn, op in sim.steps().items()} <= {"create", "read"}
     unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
     assert len(sim.of_type("kubernetes:consul.hashicorp.com/v1alpha1:PeeringAcceptor")) == 3
