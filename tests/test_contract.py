@@ -17,7 +17,7 @@ STACK = "acme/meshfleet/prod"
 
 def test_prod_outputs_read_back_as_typed_records(prod: Simulation) -> None:
     fleet = parse_contract(prod.exports, STACK)
-    assert fleet.version == CONTRACT_VERSION == "1.1"
+    assert fleet.version == CONTRACT_VERSION == "1.2"
     assert (fleet.mesh.type, fleet.mesh.version, fleet.mesh.mesh_id, fleet.mesh.trust_domain) == (
         "istio",
         "1.30.5",
@@ -66,7 +66,7 @@ def test_fails_kubeconfig_for_an_adopted_cluster(dev: Simulation) -> None:
         (
             "2.0",
             "fleet stack 'acme/meshfleet/prod' publishes contract 2.0, but this reader understands 1.0 to 1.x; "
-            "use the meshfleet release that matches the fleet (components/contract.py)",
+            "use the meshfleet-contract release that matches the fleet (docs/contract.md)",
         ),
         (
             "1.x",
@@ -92,7 +92,7 @@ def test_a_newer_minor_version_is_accepted(prod: Simulation) -> None:
 def test_a_1_0_stack_reads_with_the_defaults_of_the_keys_1_1_added(prod: Simulation) -> None:
     outputs: dict[str, Any] = copy.deepcopy(prod.exports)
     outputs["contractVersion"] = "1.0"
-    del outputs["mesh"]["injectionAnnotations"], outputs["mesh"]["identity"]
+    del outputs["mesh"]["injectionAnnotations"], outputs["mesh"]["identity"], outputs["teams"]
     old = parse_contract(outputs, STACK).mesh
     assert old.injection_annotations == {}
     assert old.identity == IdentityRecord(True, "workload certificates chain to the fleet's root bundle (contract 1.0 fleets run Istio)")
@@ -101,7 +101,8 @@ def test_a_1_0_stack_reads_with_the_defaults_of_the_keys_1_1_added(prod: Simulat
 
 def test_fails_a_1_1_stack_without_a_key_1_1_added(prod: Simulation) -> None:
     outputs: dict[str, Any] = copy.deepcopy(prod.exports)
-    del outputs["mesh"]["injectionAnnotations"]
+    outputs["contractVersion"] = "1.1"
+    del outputs["mesh"]["injectionAnnotations"], outputs["teams"]
     with pytest.raises(ContractError) as caught:
         parse_contract(outputs, STACK)
     assert str(caught.value) == "fleet stack 'acme/meshfleet/prod' publishes no mesh.injectionAnnotations, which contract 1.1 requires"
@@ -112,7 +113,7 @@ def test_fails_missing_key(prod: Simulation) -> None:
     del outputs["clusters"]["gke-euw1"]["apiEndpoint"]
     with pytest.raises(ContractError) as caught:
         parse_contract(outputs, STACK)
-    assert str(caught.value) == "fleet stack 'acme/meshfleet/prod' publishes no clusters.gke-euw1.apiEndpoint, which contract 1.1 requires"
+    assert str(caught.value) == "fleet stack 'acme/meshfleet/prod' publishes no clusters.gke-euw1.apiEndpoint, which contract 1.2 requires"
 
 
 def read(outputs: dict[str, Any], secret: list[str] | None = None) -> FleetContract:
@@ -134,7 +135,7 @@ def test_fails_read_of_a_contract_key_published_as_a_secret(prod: Simulation) ->
     with pytest.raises(ProgramFailed) as caught:
         read(prod.exports, secret=["clusters"])
     assert (
-        str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes 'clusters' as a secret; contract 1.1 keys carry no secrets"
+        str(caught.value.error) == "fleet stack 'acme/meshfleet/prod' publishes 'clusters' as a secret; contract 1.2 keys carry no secrets"
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from components import contract
 from components.simulation import Simulation
+from meshfleet_contract.definition import CLUSTER, CONTRACT_VERSION, MESH, parse_version
 from tests.tls_tools import load_cert, load_certs
 
-CLUSTER_KEYS = set(contract.CLUSTER_KEYS)
+CLUSTER_KEYS = {key.name for key in CLUSTER.at(parse_version(CONTRACT_VERSION))}
 
 
 def test_prod_outputs_describe_every_cluster(prod: Simulation) -> None:
@@ -26,9 +26,9 @@ def test_prod_outputs_describe_every_cluster(prod: Simulation) -> None:
 
 
 def test_prod_outputs_describe_the_mesh(prod: Simulation) -> None:
-    assert prod.exports["contractVersion"] == "1.1"
+    assert prod.exports["contractVersion"] == "1.2"
     mesh = prod.exports["mesh"]
-    assert set(mesh) == set(contract.MESH_KEYS)
+    assert set(mesh) == {key.name for key in MESH.at(parse_version(CONTRACT_VERSION))}
     assert mesh["injectionAnnotations"] == {}
     assert mesh["identity"]["sharedRoot"] is True
     assert {k: mesh[k] for k in ("type", "version", "meshId", "trustDomain", "topology", "mtls")} == {

@@ -6,6 +6,7 @@ import re
 import tomllib
 
 import components
+import meshfleet_contract
 from components.contract import CONTRACT_VERSION
 from components.simulation import PROJECT_DIR
 
@@ -24,6 +25,32 @@ def test_pyproject_reads_the_version_from_the_package() -> None:
     assert "version" in project["project"]["dynamic"] and "version" not in project["project"]
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "components.__version__"}
     assert f"meshfleet@v{components.__version__}`" in README  # how app teams pin the release
+
+
+# A pin of a release in a requirements line or a doc: `meshfleet@v1.1.0`, `meshfleet@v1.1.0#subdirectory=contract`.
+RELEASE_PIN = re.compile(r"meshfleet@v(\d+\.\d+\.\d+)")
+
+
+def test_one_version_names_the_release_everywhere() -> None:
+    """The fleet, the contract package, the fleet's pin of it, the CHANGELOG and every pin in the docs and
+    the examples name one release; the docs name the contract version the release writes."""
+    version = components.__version__
+    assert meshfleet_contract.__version__ == version
+    project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
+    assert f"meshfleet-contract=={version}" in project["project"]["dependencies"]
+    contract_project = tomllib.loads((PROJECT_DIR / "contract" / "pyproject.toml").read_text())
+    assert contract_project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "meshfleet_contract.__version__"}
+    assert contract_project["project"]["dependencies"] == ["pulumi>=3.272.0,<4"]  # the Pulumi SDK, nothing else
+    places = [PROJECT_DIR / "README.md", *PROJECT_DIR.glob("docs/*.md"), *PROJECT_DIR.glob("examples/*/requirements.txt")]
+    places += [p for p in PROJECT_DIR.glob("examples/*/README.md")]
+    pins = {(path.relative_to(PROJECT_DIR).as_posix(), pin) for path in places for pin in RELEASE_PIN.findall(path.read_text())}
+    assert pins, "no pins found"
+    assert sorted(p for p in pins if p[1] != version) == []
+    contract_doc = (PROJECT_DIR / "docs" / "contract.md").read_text()
+    assert f'CONTRACT_VERSION = "{CONTRACT_VERSION}"' in contract_doc
+    assert f"Publishes **contract {CONTRACT_VERSION}**." in contract_doc
+    assert set(re.findall(r"contract v?(\d+\.\d+)\b", README)) == {CONTRACT_VERSION}
+    assert f"contract/schema/v{CONTRACT_VERSION}.json" in (PROJECT_DIR / "examples" / "app-team-ts" / "README.md").read_text()
 
 
 def test_readme_links_stay_inside_the_repository() -> None:
@@ -79,3 +106,14 @@ def test_docs_sections_cited_in_the_repository_exist() -> None:
         if heading not in headings:
             missing.append(f"{source}: docs/{page}, {heading!r}")
     assert missing == []
+
+
+def test_the_project_file_names_every_mesh_this_release_runs() -> None:
+    """`Pulumi.yaml` is what `pulumi new` and the Pulumi console show about the project."""
+    import yaml
+
+    from components.meshes import AVAILABLE, PLANNED
+
+    description = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["description"]
+    assert all(mesh.capitalize() in description for mesh in AVAILABLE), description
+    assert "planned" not in description or PLANNED, description

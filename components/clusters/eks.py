@@ -166,6 +166,9 @@ class EksCluster(pulumi.ComponentResource):
             opts=self._opts,
         )
         self._security_group_id = eks.vpc_config.cluster_security_group_id
+        # For access entries made elsewhere (components/teams.py): the cluster's name as an output, and its region's provider.
+        self.eks_name: pulumi.Output[str] = eks.name
+        self.aws_provider = aws_provider
 
         ca_data = eks.certificate_authority.data
         kubeconfig = pulumi.Output.all(eks.endpoint, ca_data, eks.name).apply(

@@ -117,6 +117,10 @@ class GkeCluster(pulumi.ComponentResource):
             initial_node_count=1,
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=settings.release_channel),
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(workload_pool=f"{settings.project}.svc.id.goog"),
+            # Google Groups for RBAC: app teams' `group:` identities (meshfleet:teams) bind by group.
+            authenticator_groups_config=gcp.container.ClusterAuthenticatorGroupsConfigArgs(security_group=settings.rbac_security_group)
+            if settings.rbac_security_group
+            else None,
             private_cluster_config=gcp.container.ClusterPrivateClusterConfigArgs(
                 enable_private_nodes=True, enable_private_endpoint=False, master_ipv4_cidr_block=settings.master_cidr
             ),

@@ -8,7 +8,6 @@ Linkerd service mirror refuse exec plugins), and app teams' programs (their own 
 from __future__ import annotations
 
 import base64
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,49 +16,24 @@ from typing import Any
 
 import yaml
 
-EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
+# The exec-plugin builders are the contract package's, so app teams' kubeconfigs and the fleet's are one code.
+from meshfleet_contract.kubeconfig import eks_kubeconfig, gke_kubeconfig, single_cluster_kubeconfig
 
-
-def _kubeconfig(name: str, server: str, ca_data: str, user: Mapping[str, Any]) -> str:
-    """A single-cluster kubeconfig whose cluster, user and context are all called `name`.
-
-    `ca_data` is the base64 of the API server's CA bundle (kubeconfig `certificate-authority-data`).
-    """
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
-        "users": [{"name": name, "user": dict(user)}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-        "current-context": name,
-    }
-    return json.dumps(config, indent=2)
-
-
-def eks_kubeconfig(name: str, server: str, ca_data: str, cluster_name: str, region: str, role_arn: str | None = None) -> str:
-    """Authenticates with `aws eks get-token`, as pulumi-eks does (pulumi-eks#362)."""
-    args = ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"]
-    if role_arn:
-        args += ["--role-arn", role_arn]
-    return _kubeconfig(name, server, ca_data, {"exec": {"apiVersion": EXEC_API_VERSION, "command": "aws", "args": args}})
-
-
-def gke_kubeconfig(name: str, server: str, ca_data: str) -> str:
-    """Authenticates with `gke-gcloud-auth-plugin` (pulumi/examples gcp-py-gke)."""
-    user = {
-        "exec": {
-            "apiVersion": EXEC_API_VERSION,
-            "command": "gke-gcloud-auth-plugin",
-            "installHint": "Install gke-gcloud-auth-plugin: https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl",
-            "provideClusterInfo": True,
-        }
-    }
-    return _kubeconfig(name, server, ca_data, user)
+__all__ = [
+    "KubeconfigCluster",
+    "KubeconfigError",
+    "data_to_pem",
+    "eks_kubeconfig",
+    "gke_kubeconfig",
+    "pem_to_data",
+    "read_cluster",
+    "token_kubeconfig",
+]
 
 
 def token_kubeconfig(name: str, server: str, ca_data: str, token: str) -> str:
     """Inline bearer token and nothing else: no exec or auth-provider plugins, no client keys or files."""
-    return _kubeconfig(name, server, ca_data, {"token": token})
+    return single_cluster_kubeconfig(name, server, ca_data, {"token": token})
 
 
 def pem_to_data(pem: str) -> str:

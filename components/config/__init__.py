@@ -1,5 +1,6 @@
 """Fleet configuration: the typed model, its parser and the error that lists every problem."""
 
+from .keys import check_config_keys
 from .model import (
     Cloud,
     ClusterSpec,
@@ -19,6 +20,7 @@ from .observability import ObservabilitySpec, TracingRules, TracingSpec
 from .parse import Environment, MeshRules, RawConfig, parse_fleet
 from .problems import ConfigProblem, FleetConfigError, Problems
 from .reader import Section
+from .teams import TeamSpec
 
 __all__ = [
     "Cloud",
@@ -41,8 +43,10 @@ __all__ = [
     "RawConfig",
     "RootSpec",
     "Section",
+    "TeamSpec",
     "TracingRules",
     "TracingSpec",
     "TrustSpec",
+    "check_config_keys",
     "parse_fleet",
 ]

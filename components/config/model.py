@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .observability import ObservabilitySpec
+
+if TYPE_CHECKING:
+    from .teams import TeamSpec
 
 Cloud = Literal["aws", "gcp", "existing"]
 Role = Literal["primary", "remote"]
@@ -80,6 +83,9 @@ class GkeSpec:
     api_access_cidrs: tuple[str, ...]
     """CIDRs allowed to reach the control plane endpoint. Default: 0.0.0.0/0; when narrowed and the
     mesh's control planes read their peers' APIs, the other clusters' egress addresses are added."""
+    rbac_security_group: str | None = None
+    """`gke-security-groups@<domain>`: turns on Google Groups for RBAC, which a team's `group:` identities
+    need on this cluster. Default: off (RBAC sees users and service accounts only)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,10 @@ class ExistingSpec:
     """Service annotations that make a load balancer internal on this cluster's platform; `{}` when every
     load balancer there is private already (kind, MetalLB on a private range). Required when the
     cluster's gateway exposure is internal: meshfleet cannot tell an adopted cluster's platform."""
+    api_server_ca: str | None = None
+    """PEM of the CA(s) that sign the certificate `api_server` presents, which the peers' reader
+    kubeconfigs trust. Default: the kubeconfig's CA (right when `api_server` is the same API server
+    behind another name)."""
     storage_class: str | None = None
     """The StorageClass that volumes the mesh claims name (Consul's servers); it must exist and its provisioner
     run in the cluster. Default: none named, so the cluster's default StorageClass (docs/consul.md, "What a cluster must provide")."""
@@ -141,7 +151,7 @@ class ClusterSpec:
     create: EksSpec | GkeSpec | None = None
     existing: ExistingSpec | None = None
     config_key: str = ""
-    """Where this cluster sits in the config (`meshfleet:clusters[2]`), for messages about it."""
+    """Where this cluster sits in the config, with its name (`meshfleet:clusters[2] (gke-euw1)`), for messages about it."""
 
     @property
     def is_primary(self) -> bool:
@@ -221,6 +231,8 @@ class FleetSpec:
     """Keyed by cluster name, in config order."""
     observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
     """`meshfleet:observability`. Default: everything off."""
+    teams: tuple[TeamSpec, ...] = ()
+    """`meshfleet:teams`: each app team's namespaces and edit rights in them. Default: none."""
 
     @property
     def primaries(self) -> list[ClusterSpec]:

@@ -10,8 +10,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import LocalityFailover
-from components.contract import ClusterRecord, FleetContract
 from components.meshes import AccessRule, BlueGreen, Caller, HeaderMatch, HeaderRoute, ServiceAccessArgs, ServiceRoutingArgs, mesh_for
+from meshfleet_contract import ClusterRecord, FleetContract
 
 SERVICE = "shop"
 PORT = 80
@@ -46,17 +46,25 @@ class Shop(pulumi.ComponentResource):
         super().__init__("shop:index:Shop", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         mesh = mesh_for(args.fleet.mesh.type)
-        # The fleet says which labels (Istio, Consul) or annotations (Linkerd) put a namespace in its mesh.
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.namespace,
-                labels=args.fleet.mesh.injection_label or None,
-                annotations=args.fleet.mesh.injection_annotations or None,
-            ),
-            opts=child,
+        # The platform may have made the namespace for the team already (meshfleet:teams, listed in the contract),
+        # in the mesh; two stacks must not both own it. Otherwise the shop makes it, with the labels (Istio,
+        # Consul) or annotations (Linkerd) the fleet says put a namespace in its mesh.
+        made_by_fleet = any(args.namespace in team.namespaces.get(args.cluster.name, ()) for team in args.fleet.teams.values())
+        namespace = (
+            None
+            if made_by_fleet
+            else k8s.core.v1.Namespace(
+                f"{name}-namespace",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=args.namespace,
+                    labels=args.fleet.mesh.injection_label or None,
+                    annotations=args.fleet.mesh.injection_annotations or None,
+                ),
+                opts=child,
+            )
         )
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        waits: list[pulumi.Resource] = [namespace] if namespace else []
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=waits)
         # One identity per service, shared by its versions: the mesh's workload identity is the service
         # account (Istio, Linkerd), and Consul with ACLs only lets a pod register as the service its
         # service account names (connect-init: "service account name ... doesn't match Consul service name").
@@ -88,7 +96,7 @@ class Shop(pulumi.ComponentResource):
                         ),
                     ),
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, account]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*waits, account]),
             )
         k8s.core.v1.Service(
             f"{name}-service",
@@ -139,6 +147,6 @@ class Shop(pulumi.ComponentResource):
                     # The routing above declares the protocol http (Consul's method and path rules need it).
                     http_protocol=True,
                 ),
-                pulumi.ResourceOptions(parent=self, depends_on=[namespace, routing]),
+                pulumi.ResourceOptions(parent=self, depends_on=[*waits, routing]),
             )
         self.register_outputs({"weights": args.weights})

@@ -2,6 +2,7 @@
 
 from .access import default_deny_keeps_mesh_traffic
 from .api_access import api_server_not_public
+from .cluster_admin import cluster_admin_only_platform
 from .control_plane import control_plane_high_availability
 from .credentials import remote_kubeconfigs_token_only
 from .exposure import east_west_gateway_not_public
@@ -22,6 +23,7 @@ POLICIES = [
     remote_kubeconfigs_token_only,
     api_server_not_public,
     default_deny_keeps_mesh_traffic,
+    cluster_admin_only_platform,
 ]
 
 __all__ = ["POLICIES"]
