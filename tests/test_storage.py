@@ -155,6 +155,6 @@ def test_fails_a_storage_class_that_is_no_kubernetes_name() -> None:
     raw = raw_config(DEV)
     raw["clusters"][0]["existing"]["storageClass"] = "Fast SSD"
     assert problems_of(raw, FakeEnvironment()) == [
-        "meshfleet:clusters[0].existing.storageClass: 'Fast SSD' is not a StorageClass name (lowercase letters, digits, '-' and '.', "
+        "meshfleet:clusters[0] (kind-west).existing.storageClass: 'Fast SSD' is not a StorageClass name (lowercase letters, digits, '-' and '.', "
         "at most 253)"
     ]
