@@ -137,14 +137,15 @@ class Fleet(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         profiles = {name: profile for name, c in spec.clusters.items() if (profile := plan.mesh.ca_profile(c)) is not None}
         last = LastDeployment(child)
+        plan.mesh.check_last_deployment(last)  # before anything else is registered
         self.trust = FleetTrust(
             "trust",
             FleetTrustArgs(spec.trust, profiles, plan.provided_roots, last.output("rootCaBundle"), plan.mesh.standby_intermediates),
             child,
         )
-        self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api)
+        self.clusters = build_clusters(spec, plan.kubeconfig_secrets, child, plan.mesh.ports.peers_read_api, plan.mesh.cluster_needs())
         open_mesh_ports(plan.mesh, self.clusters)
         self.mesh = plan.mesh.deploy(self.clusters, self.trust, last, child)
         teams = build_teams(spec.teams, self.clusters, MeshMembership.of(self.mesh.fleet_outputs()), child)
-        self.stack_outputs = stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh, teams)
+        self.stack_outputs = {**stack_outputs(spec, plan.mesh, self.clusters, self.trust, self.mesh, teams), **self.mesh.state_outputs()}
         self.register_outputs({key: value for key, value in self.stack_outputs.items()})

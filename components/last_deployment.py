@@ -19,6 +19,14 @@ class LastDeployment:
     def output(self, key: str) -> pulumi.Output[Any]:
         return self._reference.get_output(key)
 
+    def value(self, key: str) -> Any:
+        """The output's plain value, read now (as the SDK's synchronous calls wait for the engine): for checks
+        that must refuse a change before the resources it would touch are registered. None if unpublished."""
+        from pulumi.runtime.sync_await import _sync_await
+
+        details = _sync_await(self._reference.get_output_details(key))
+        return details.value if details.value is not None else details.secret_value
+
     def clusters_on(self, mesh_type: str) -> pulumi.Output[frozenset[str]]:
         """The clusters the last deployment ran `mesh_type` on (the `clusters` and `mesh.type` outputs of the
         contract): none on a first deployment, or when the stack ran another mesh."""

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import pulumi
 
 from ..config import ClusterSpec, EksSpec, FleetSpec, GkeSpec
-from .base import Cluster, MeshFirewall
+from .base import NO_NEEDS, Cluster, ClusterNeeds, MeshFirewall
 from .eks import EksCluster
 from .existing import ExistingCluster
 from .gke import GkeCluster
@@ -19,6 +19,7 @@ def build_clusters(
     kubeconfig_secrets: Mapping[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
     peers_read_api: bool = True,
+    needs: ClusterNeeds = NO_NEEDS,
 ) -> dict[str, Cluster]:
     """Every cluster, side by side: none waits for another.
 
@@ -35,7 +36,7 @@ def build_clusters(
             peers, resolvers[name] = pulumi.deferred_output()  # type: ignore[assignment]  # generic T is not inferred
         else:
             peers = pulumi.Output.from_input([])
-        clusters[name] = _build(cluster, peers, kubeconfig_secrets, opts)
+        clusters[name] = _build(cluster, peers, kubeconfig_secrets, opts, needs)
     # Gathered once for the fleet: a gather of the peers per cluster is N² Output operations, which
     # cost a 100-cluster evaluation more CPU than all its resources' own registrations.
     if resolvers:
@@ -54,12 +55,13 @@ def _build(
     peer_egress: pulumi.Output[list[str]],
     kubeconfig_secrets: Mapping[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
+    needs: ClusterNeeds,
 ) -> Cluster:
     if isinstance(cluster.create, EksSpec):
-        return EksCluster(cluster, peer_egress, opts).cluster
+        return EksCluster(cluster, peer_egress, opts, needs).cluster
     if isinstance(cluster.create, GkeSpec):
-        return GkeCluster(cluster, peer_egress, opts).cluster
-    return ExistingCluster(cluster, kubeconfig_secrets.get(cluster.name), opts).cluster
+        return GkeCluster(cluster, peer_egress, opts, needs).cluster
+    return ExistingCluster(cluster, kubeconfig_secrets.get(cluster.name), opts, needs).cluster
 
 
-__all__ = ["Cluster", "MeshFirewall", "build_clusters"]
+__all__ = ["Cluster", "ClusterNeeds", "MeshFirewall", "build_clusters"]

@@ -26,6 +26,21 @@ class MeshFirewall(Protocol):
 
 
 @dataclass(frozen=True)
+class ClusterNeeds:
+    """What the fleet's mesh needs of every cluster it runs on: a created cluster is given it, an adopted one
+    must have it (docs/consul.md, "What a cluster must provide")."""
+
+    volumes: bool = False
+    """Dynamically provisioned volumes (Consul's servers run as a StatefulSet with volume claims). Default: none."""
+    gateway_api_crds: bool = False
+    """The Gateway API's standard CRDs, served by the cluster (Consul's connect injector watches them when its
+    chart does not install them). Default: not needed."""
+
+
+NO_NEEDS = ClusterNeeds()
+
+
+@dataclass(frozen=True)
 class Cluster:
     spec: ClusterSpec
     provider: k8s.Provider
@@ -45,6 +60,11 @@ class Cluster:
     firewall: MeshFirewall | None
     """None for adopted clusters: their network belongs to someone else."""
     component: pulumi.Resource
+    storage_class: str | None = None
+    """The StorageClass the mesh's volume claims name (ClusterNeeds.volumes); None: the cluster's default class."""
+    prerequisites: tuple[pulumi.Resource, ...] = ()
+    """What the mesh's control plane waits for: what the cluster was given for ClusterNeeds (a volume
+    provisioner and its StorageClass), or the reads proving an adopted cluster has it."""
 
     def peer_source_cidrs(self, internal: bool) -> pulumi.Output[list[str]]:
         """Addresses this cluster's traffic comes from as a peer sees it, over private links or the internet."""

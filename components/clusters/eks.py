@@ -14,8 +14,9 @@ import pulumi_aws as aws
 
 from .. import naming
 from ..config import ClusterSpec, EksSpec
-from .base import Cluster, api_access_cidrs, cluster_provider
+from .base import NO_NEEDS, Cluster, ClusterNeeds, api_access_cidrs, cluster_provider
 from .kubeconfig import data_to_pem, eks_kubeconfig
+from .storage import EKS_STORAGE_CLASS, eks_storage
 from .subnets import plan_zone_subnets
 
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -46,6 +47,7 @@ class EksCluster(pulumi.ComponentResource):
         spec: ClusterSpec,
         peer_egress_cidrs: pulumi.Input[Sequence[str]],
         opts: pulumi.ResourceOptions | None = None,
+        needs: ClusterNeeds = NO_NEEDS,
     ) -> None:
         super().__init__("meshfleet:clusters:EksCluster", spec.name, None, opts)
         assert isinstance(spec.create, EksSpec)
@@ -172,9 +174,11 @@ class EksCluster(pulumi.ComponentResource):
         kubeconfig = pulumi.Output.all(eks.endpoint, ca_data, eks.name).apply(
             lambda a: eks_kubeconfig(spec.name, a[0], a[1], a[2], spec.region, settings.kubeconfig_role_arn)
         )
+        provider = cluster_provider(self, spec.name, kubeconfig, eks.arn, nodes)
+        storage = eks_storage(spec.name, eks.name, nodes, provider, self._opts) if needs.volumes else ()
         self.cluster = Cluster(
             spec=spec,
-            provider=cluster_provider(self, spec.name, kubeconfig, eks.arn, nodes),
+            provider=provider,
             endpoint=eks.endpoint,
             ca_certificate_pem=ca_data.apply(data_to_pem),
             egress_cidrs=pulumi.Output.all(*nat_ips).apply(lambda ips: [f"{ip}/32" for ip in ips]),
@@ -182,6 +186,8 @@ class EksCluster(pulumi.ComponentResource):
             has_known_egress=True,
             firewall=self,
             component=self,
+            storage_class=EKS_STORAGE_CLASS if needs.volumes else None,
+            prerequisites=storage,
         )
         self.register_outputs({"endpoint": eks.endpoint, "arn": eks.arn, "kubeconfig": pulumi.Output.secret(kubeconfig)})
 

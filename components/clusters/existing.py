@@ -14,8 +14,9 @@ import pulumi_kubernetes as k8s
 
 from .. import naming
 from ..config import ClusterSpec, ExistingSpec
-from .base import Cluster
+from .base import NO_NEEDS, Cluster, ClusterNeeds
 from .kubeconfig import KubeconfigCluster, KubeconfigError, operator_kubeconfig_path, read_cluster
+from .storage import existing_prerequisites
 
 
 class ExistingClusterError(pulumi.RunError):
@@ -26,7 +27,11 @@ class ExistingCluster(pulumi.ComponentResource):
     cluster: Cluster
 
     def __init__(
-        self, spec: ClusterSpec, kubeconfig_secret: pulumi.Input[str] | None = None, opts: pulumi.ResourceOptions | None = None
+        self,
+        spec: ClusterSpec,
+        kubeconfig_secret: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        needs: ClusterNeeds = NO_NEEDS,
     ) -> None:
         super().__init__("meshfleet:clusters:ExistingCluster", spec.name, None, opts)
         assert spec.existing is not None
@@ -48,6 +53,7 @@ class ExistingCluster(pulumi.ComponentResource):
         endpoint = described.apply(lambda d: settings.api_server or d.server)
         # The CA of the endpoint the peers dial: what their reader kubeconfigs trust.
         ca_pem = described.apply(lambda d: settings.api_server_ca or d.ca_pem or "")
+        prerequisites = existing_prerequisites(spec.name, needs, settings.storage_class, provider, self)
         self.cluster = Cluster(
             spec=spec,
             provider=provider,
@@ -58,6 +64,8 @@ class ExistingCluster(pulumi.ComponentResource):
             has_known_egress=bool(settings.egress_cidrs),
             firewall=None,
             component=self,
+            storage_class=settings.storage_class if needs.volumes else None,
+            prerequisites=prerequisites,
         )
         self.register_outputs({"endpoint": endpoint})
 

@@ -9,8 +9,9 @@ import pulumi_gcp as gcp
 
 from .. import naming
 from ..config import ClusterSpec, GkeSpec
-from .base import Cluster, api_access_cidrs, cluster_provider
+from .base import NO_NEEDS, Cluster, ClusterNeeds, api_access_cidrs, cluster_provider
 from .kubeconfig import data_to_pem, gke_kubeconfig
+from .storage import GKE_STORAGE_CLASS
 
 # Least privilege for the nodes' service account: GKE's documented minimum for node service accounts
 # (logs, metrics, autoscaling metrics: "Configure GKE node service accounts"; it replaces the four roles
@@ -19,6 +20,21 @@ NODE_ROLES = [
     "roles/container.defaultNodeServiceAccount",
     "roles/artifactregistry.reader",
 ]
+
+
+def _addons(needs: ClusterNeeds) -> gcp.container.ClusterAddonsConfigArgs | None:
+    """The persistent disk CSI driver (GKE's `standard-rwo` StorageClass) for a mesh that claims volumes."""
+    if not needs.volumes:
+        return None
+    return gcp.container.ClusterAddonsConfigArgs(
+        gce_persistent_disk_csi_driver_config=gcp.container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(enabled=True)
+    )
+
+
+def _gateway_api(needs: ClusterNeeds) -> gcp.container.ClusterGatewayApiConfigArgs | None:
+    """The Gateway API's standard CRDs, which GKE installs and upgrades itself (its managed Gateway API), for a
+    mesh that needs them served and does not install them."""
+    return gcp.container.ClusterGatewayApiConfigArgs(channel="CHANNEL_STANDARD") if needs.gateway_api_crds else None
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -31,6 +47,7 @@ class GkeCluster(pulumi.ComponentResource):
         spec: ClusterSpec,
         peer_egress_cidrs: pulumi.Input[Sequence[str]],
         opts: pulumi.ResourceOptions | None = None,
+        needs: ClusterNeeds = NO_NEEDS,
     ) -> None:
         super().__init__("meshfleet:clusters:GkeCluster", spec.name, None, opts)
         assert isinstance(spec.create, GkeSpec)
@@ -114,6 +131,8 @@ class GkeCluster(pulumi.ComponentResource):
                     ]
                 )
             ),
+            addons_config=_addons(needs),
+            gateway_api_config=_gateway_api(needs),
             opts=self._opts,
         )
         self._master_cidr = settings.master_cidr
@@ -148,6 +167,7 @@ class GkeCluster(pulumi.ComponentResource):
             has_known_egress=True,
             firewall=self,
             component=self,
+            storage_class=GKE_STORAGE_CLASS if needs.volumes else None,
         )
         self.register_outputs({"endpoint": endpoint, "id": gke.id, "kubeconfig": pulumi.Output.secret(kubeconfig)})
 

@@ -112,6 +112,9 @@ class ExistingSpec:
     """PEM of the CA(s) that sign the certificate `api_server` presents, which the peers' reader
     kubeconfigs trust. Default: the kubeconfig's CA (right when `api_server` is the same API server
     behind another name)."""
+    storage_class: str | None = None
+    """The StorageClass that volumes the mesh claims name (Consul's servers); it must exist and its provisioner
+    run in the cluster. Default: none named, so the cluster's default StorageClass (docs/consul.md, "What a cluster must provide")."""
 
     @property
     def source(self) -> str:

@@ -556,6 +556,7 @@ def _existing(s: Section, env: Environment) -> ExistingSpec:
             "apiServerCa",
             "egressCidrs",
             "internalLoadBalancerAnnotations",
+            "storageClass",
         ]
     )
     sources = [name for name in ("context", "kubeconfigSecret", "stackReference") if s.has(name)]
@@ -589,7 +590,15 @@ def _existing(s: Section, env: Environment) -> ExistingSpec:
         api_server_ca=api_server_ca,
         egress_cidrs=s.cidrs("egressCidrs") or (),
         internal_load_balancer_annotations=_annotations(s, "internalLoadBalancerAnnotations"),
+        storage_class=_storage_class(s),
     )
+
+
+def _storage_class(s: Section) -> str | None:
+    name = s.string("storageClass")
+    if name is not None and (len(name) > 253 or not DNS_SUBDOMAIN.match(name)):
+        s.problem("storageClass", f"{quote(name)} is not a StorageClass name (lowercase letters, digits, '-' and '.', at most 253)")
+    return name
 
 
 def _is_pem_certificates(text: str) -> bool:

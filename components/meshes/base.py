@@ -26,7 +26,7 @@ from typing import ClassVar
 
 import pulumi
 
-from ..clusters import Cluster
+from ..clusters import Cluster, ClusterNeeds
 from ..config import ClusterSpec, FleetSpec, MeshRules, Section
 from ..last_deployment import LastDeployment
 from ..trust import CaProfile, FleetTrust
@@ -79,6 +79,11 @@ class MeshDeployment(pulumi.ComponentResource):
         without revisions) and `defaultRevision` (None without one)."""
         raise NotImplementedError
 
+    def state_outputs(self) -> dict[str, pulumi.Input[object]]:
+        """Stack outputs outside the contract that the next deployment reads back (Mesh.check_last_deployment).
+        Default: none."""
+        return {}
+
 
 class Mesh(ABC):
     """One mesh type, bound to one fleet's validated configuration."""
@@ -130,6 +135,15 @@ class Mesh(ABC):
         """Pod annotations that one version's pods need so that `service_routing` tells the versions
         apart, beside the `version_label` pod label every mesh reads. Default: none."""
         return {}
+
+    def check_last_deployment(self, last: LastDeployment) -> None:
+        """Refuse, with a FleetConfigError naming the key, a change that the stack's last deployment makes
+        impossible; called before anything but the reference to that deployment is registered. Default: none."""
+        return None
+
+    def cluster_needs(self) -> ClusterNeeds:
+        """What every cluster must provide this mesh: created clusters are given it. Default: nothing."""
+        return ClusterNeeds()
 
     def serves_remotes(self, cluster: ClusterSpec) -> bool:
         return bool(self.fleet.remotes_of(cluster.name))

@@ -307,7 +307,11 @@ class FleetMocks(pulumi.runtime.Mocks):
         metadata = args.inputs.get("metadata", {})
         self.secrets[(self._cluster_of(args), f"{metadata.get('namespace', 'default')}/{metadata.get('name')}")] = args.inputs
         if args.inputs.get("type") != "kubernetes.io/service-account-token":
-            return {}
+            if self.preview:
+                return {}  # what the API server assigns is unknown until `pulumi up` writes the object
+            # The API server's resourceVersion: a new one whenever the object's content changes.
+            content = json.dumps([args.inputs.get("data"), args.inputs.get("stringData")], sort_keys=True, default=str)
+            return {"metadata": {**metadata, "resourceVersion": str(int(hashlib.sha256(content.encode()).hexdigest()[:8], 16))}}
         # What the token controller writes into a service-account-token Secret.
         metadata = args.inputs.get("metadata", {})
         namespace = metadata.get("namespace", "default")

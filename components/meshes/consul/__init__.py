@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import pulumi
 
-from ...clusters import Cluster
+from ...clusters import Cluster, ClusterNeeds
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
@@ -28,7 +28,7 @@ from . import values
 from .access import ACCESS, ServiceAccess
 from .mesh import ConsulMesh, ConsulMeshArgs
 from .routing import ServiceRouting
-from .settings import DEFAULT_VERSION, VERSION_LINE, ConsulSettings, parse_settings
+from .settings import DEFAULT_VERSION, GENERATION_OUTPUT, VERSION_LINE, ConsulSettings, check_deployed_generation, parse_settings
 
 
 class Consul(Mesh):
@@ -72,6 +72,14 @@ class Consul(Mesh):
     @classmethod
     def from_config(cls, fleet: FleetSpec, settings: Section) -> Consul:
         return cls(fleet, parse_settings(fleet, settings))
+
+    def check_last_deployment(self, last: LastDeployment) -> None:
+        check_deployed_generation(self.settings, last.value(GENERATION_OUTPUT))
+
+    def cluster_needs(self) -> ClusterNeeds:
+        # Servers claim volumes (server-statefulset.yaml volumeClaimTemplates, always); the injector watches the
+        # Gateway API kinds, whose CRDs the cluster serves unless the chart installs them.
+        return ClusterNeeds(volumes=True, gateway_api_crds=not self.settings.install_gateway_api_crds)
 
     def ca_profile(self, cluster: ClusterSpec) -> CaProfile | None:
         # The CA of Consul's agent TLS in this datacenter (servers' RPC, HTTPS and gRPC; peering runs under the Connect CA).

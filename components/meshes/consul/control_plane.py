@@ -1,8 +1,12 @@
 """One cluster's Consul datacenter: namespace, the TLS CA Secrets, and the consul chart.
 
 Order (each step `depends_on` the previous): `consul` namespace -> `consul-ca-cert` and `consul-ca-key`
-(before the release: its pre-install tls-init hook signs the servers' certificates with them, and would
-otherwise make a CA of its own) -> the consul release (servers, connect injector, mesh gateway).
+-> the consul release (servers, connect injector, mesh gateway). The Secrets come first because, with
+`global.tls.caCert` and `caKey` both set, the chart mounts them into its pre-install tls-init hook and
+passes them as `-ca`/`-key` files (consul-k8s v2.0.3 `tls-init-job.yaml:91-94,109-117`): tls-init then
+signs the servers' certificates with the file's first certificate and never looks up, nor generates, a CA
+of its own (`subcommand/tls-init/command.go:103,129-130,181-199,226-233`). A Secret missing at that point
+would leave the hook's pod waiting for its volume and the release failing at Helm's timeout.
 
 A new CA file (a root rotation step, an intermediate's renewal) changes the release's CA digest
 annotations, so Helm upgrades it: tls-init (pre-upgrade) re-issues the servers' certificates under the
@@ -31,7 +35,8 @@ class ControlPlaneArgs:
     mesh: MeshSpec
     settings: ConsulSettings
     ca: ClusterCa
-    """The cluster's intermediate: the CA of Consul's agent TLS (RPC, HTTPS, gRPC and the peering token's CA)."""
+    """The cluster's intermediate: the CA of Consul's agent TLS (servers' RPC, HTTPS and gRPC). Not the peering
+    token's CA: a token carries the datacenter's Connect CA roots (docs/consul.md, "Trust")."""
     allowed_sources: pulumi.Input[list[str]] | None
     """The mesh gateway's `loadBalancerSourceRanges`; None leaves it open to whoever can route to it."""
     observability: ObservabilitySpec = field(default_factory=ObservabilitySpec)
@@ -64,8 +69,18 @@ class ConsulControlPlane(pulumi.ComponentResource):
             values.RELEASE,
             args.settings.chart(),
             values.NAMESPACE,
-            values.consul_values(args.mesh, cluster, args.allowed_sources, args.ca.overlap_pem, args.observability),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *self.ca_secrets]),
+            values.consul_values(
+                args.mesh,
+                cluster,
+                args.allowed_sources,
+                args.ca.overlap_pem,
+                args.observability,
+                args.cluster.storage_class,
+                args.settings.install_gateway_api_crds,
+            ),
+            # The servers' volumes need the cluster's provisioner and StorageClass (or the reads proving an
+            # adopted cluster has them), and the injector the Gateway API CRDs it watches.
+            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *self.ca_secrets, *args.cluster.prerequisites]),
         )
         self.register_outputs({"namespace": self.namespace.metadata.name, "datacenter": values.datacenter(cluster)})
 

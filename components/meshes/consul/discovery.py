@@ -18,8 +18,9 @@ the token `pulumi up` will copy and shows the copy unchanged; an acceptor a prev
 and one whose generation it raises still shows the old version (the provider's server-side dry run returns
 the live status), so for both the read is left out and the copy shows as an update with an unknown token.
 
-Re-issuing every token is a config change: `mesh.consul.peeringTokenGeneration` is the
-`consul.hashicorp.com/peering-version` annotation of acceptors and dialers.
+Re-issuing every token is a config change: `mesh.consul.peeringTokenGeneration` is the acceptors'
+`consul.hashicorp.com/peering-version` annotation and the name of their token Secret; the dialers see only
+their Secret change. Lowering it is refused (settings.check_deployed_generation).
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ class PeeringSide:
     parent: pulumi.Resource
     """The cluster's own component: a peering's objects live in two clusters, each side under its own."""
     after: Sequence[pulumi.Resource]
-    """What must exist first: the release whose injector admits the CRs, and the `Mesh` entry
-    (peering through mesh gateways), which upstream applies before any acceptor or dialer."""
+    """What must exist first: the release whose injector admits the CRs, and the `Mesh` entry (peering through
+    mesh gateways), awaited until it is in Consul, as upstream's acceptance test waits for the entry in Consul
+    before any acceptor (acceptance/tests/peering/peering_connect_test.go:164-180)."""
 
 
 def pairs(clusters: Sequence[str]) -> list[tuple[str, str]]:
@@ -72,11 +74,15 @@ def _acceptor(accepting: PeeringSide, dialer: str, generation: int) -> ObservedC
         **_version(generation),
         # Synced, and for this generation: after a bump the old Synced condition is still True
         # until the controller has written the new token (peering_acceptor_controller.go updateStatus).
-        "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
+        values.WAIT_FOR: json.dumps([values.SYNCED, f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
     }
+    # A new Secret name per generation: the controller generates a token for a name it never wrote even when its
+    # first status write failed (shouldGenerateToken, peering_acceptor_controller.go:219-248), where a version
+    # bump alone is never looked at.
+    secret = values.peering_token_secret(values.peer_name(dialer), generation)
     return ObservedCustomResource(
         naming.child(accepting.cluster, "peering-acceptor", dialer),
-        **_peer_object("PeeringAcceptor", dialer, values.peering_token_secret(values.peer_name(dialer)), annotations),
+        **_peer_object("PeeringAcceptor", dialer, secret, annotations),
         opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=list(accepting.after)),
     )
 
@@ -84,7 +90,7 @@ def _acceptor(accepting: PeeringSide, dialer: str, generation: int) -> ObservedC
 def _read_token(accepting: PeeringSide, dialer: str, acceptor: ObservedCustomResource, generation: int) -> k8s.core.v1.Secret:
     """The read of the token Secret, once the acceptor reports this generation synced (see the module's
     docstring for what a preview reads)."""
-    secret_id = f"{values.NAMESPACE}/{values.peering_token_secret(values.peer_name(dialer))}"
+    secret_id = f"{values.NAMESPACE}/{values.peering_token_secret(values.peer_name(dialer), generation)}"
 
     def token_id(status: Any) -> str:
         if synced_at(status, generation):
@@ -113,10 +119,19 @@ def synced_at(status: Any, generation: int) -> bool:
     return synced and isinstance(version, int | float) and version == generation
 
 
-def dial(dialing: PeeringSide, tokens: Mapping[str, k8s.core.v1.Secret], generation: int) -> None:
+def dial(dialing: PeeringSide, tokens: Mapping[str, k8s.core.v1.Secret]) -> None:
     """Every peering the cluster dials: per acceptor, the token written into this cluster as a Secret with the
     peering-token label (its watch starts the dialer), still a Pulumi secret, and the `PeeringDialer` named
-    after the acceptor, made after its Secret."""
+    after the acceptor, made after its Secret.
+
+    A dialer carries no peering-version annotation: a new token reaches it as a change of its Secret, which
+    re-establishes the peering once (specStatusSecretsDifferent, peering_dialer_controller.go:176-186); a bumped
+    annotation in the same run would make it establish again with the token already spent (:188-197), which
+    Consul refuses, leaving it Synced=False. Upstream's reset procedure bumps only the acceptor.
+
+    Pulumi waits until the dialer reports Synced with this Secret's resourceVersion in its status: the controller
+    writes both only after `Establish` succeeded with this token (:142-148, :176-186; updateStatus :220-246),
+    i.e. after its servers exchanged the token's secret with the acceptor's through the mesh gateways."""
     opts = pulumi.ResourceOptions(parent=dialing.parent, provider=dialing.provider, depends_on=list(dialing.after))
     for acceptor, read in tokens.items():
         secret = values.peering_token_secret(values.peer_name(acceptor))
@@ -132,12 +147,17 @@ def dial(dialing: PeeringSide, tokens: Mapping[str, k8s.core.v1.Secret], generat
         )
         k8s.apiextensions.CustomResource(
             naming.child(dialing.cluster, "peering-dialer", acceptor),
-            **_peer_object("PeeringDialer", acceptor, secret, _version(generation)),
+            **_peer_object("PeeringDialer", acceptor, secret, {values.WAIT_FOR: token.metadata.resource_version.apply(dialed_with)}),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[token])),
         )
 
 
-def _peer_object(kind: str, peer: str, secret: str, annotations: dict[str, str]) -> dict[str, Any]:
+def dialed_with(resource_version: str | None) -> str:
+    """The dialer's `pulumi.com/waitFor`: established with the token Secret at this resourceVersion."""
+    return json.dumps([values.SYNCED, f"jsonpath={{.status.secret.resourceVersion}}={resource_version}"])
+
+
+def _peer_object(kind: str, peer: str, secret: str, annotations: Mapping[str, pulumi.Input[str]]) -> dict[str, Any]:
     """An acceptor or a dialer named after its peer, using the token Secret `secret`."""
     return {
         "api_version": values.API_VERSION,

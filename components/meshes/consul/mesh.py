@@ -22,7 +22,7 @@ from ..base import MeshDeployment
 from . import discovery, values
 from .control_plane import ConsulControlPlane, ControlPlaneArgs
 from .eastwest import MeshGateway
-from .settings import ConsulSettings
+from .settings import GENERATION_OUTPUT, ConsulSettings
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class ConsulCluster(pulumi.ComponentResource):
     mesh_entry: k8s.apiextensions.CustomResource
     proxy_defaults: k8s.apiextensions.CustomResource
     intentions: k8s.apiextensions.CustomResource
-    exports: k8s.apiextensions.CustomResource
+    exports: k8s.apiextensions.CustomResource | None
+    """None without peers: the webhook refuses an export with no consumer."""
 
     def __init__(self, name: str, opts: pulumi.ResourceOptions) -> None:
         super().__init__("meshfleet:consul:Cluster", name, None, opts)
@@ -68,7 +69,7 @@ class ConsulMesh(MeshDeployment):
         for dialer in self.clusters:
             dialed = {a: token for (a, d), token in self.tokens.items() if d == dialer}
             if dialed:
-                discovery.dial(self._side(dialer), dialed, generation)
+                discovery.dial(self._side(dialer), dialed)
         self.register_outputs(
             {
                 "gateway_addresses": {name: c.gateway.address for name, c in self.clusters.items()},
@@ -97,7 +98,11 @@ class ConsulMesh(MeshDeployment):
         # Every Consul custom resource passes the connect injector's webhook (failurePolicy Fail), which
         # runs in the release: nothing below may be created before it.
         after_release = pulumi.ResourceOptions(parent=node, depends_on=[release])
-        node.mesh_entry = self._entry(spec.name, "Mesh", "mesh", values.mesh_entry_spec(args.fleet.mesh), after_release)
+        # Pulumi waits until the entry is in Consul (Synced): a token generated before Consul knows
+        # peerThroughMeshGateways carries the servers' pod addresses, which no peer reaches (docs/consul.md).
+        node.mesh_entry = self._entry(
+            spec.name, "Mesh", "mesh", values.mesh_entry_spec(args.fleet.mesh), after_release, {values.WAIT_FOR: values.SYNCED}
+        )
         node.proxy_defaults = self._entry(
             spec.name,
             "ProxyDefaults",
@@ -117,7 +122,9 @@ class ConsulMesh(MeshDeployment):
             values.default_intentions_spec([values.peer_name(p) for p in peers], values.mesh_default_action(args.fleet.mesh)),
             after_release,
         )
-        node.exports = discovery.exported_services(spec.name, peers, [release], pulumi.ResourceOptions(parent=node))
+        # No peers, nothing to export to: the webhook refuses a service without a consumer
+        # (exportedservices_types.go ExportedService.validate), which would fail a one-cluster fleet's `up`.
+        node.exports = discovery.exported_services(spec.name, peers, [release], pulumi.ResourceOptions(parent=node)) if peers else None
         mesh_telemetry(
             MeshTelemetryArgs(spec, args.fleet.observability, "consul", values.SCRAPE_TARGET, [release], values.GATEWAY_SCRAPE_TARGET),
             pulumi.ResourceOptions(parent=node),
@@ -126,12 +133,14 @@ class ConsulMesh(MeshDeployment):
         return node
 
     @staticmethod
-    def _entry(cluster: str, kind: str, name: str, spec: dict[str, Any], opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
+    def _entry(
+        cluster: str, kind: str, name: str, spec: dict[str, Any], opts: pulumi.ResourceOptions, annotations: dict[str, str] | None = None
+    ) -> k8s.apiextensions.CustomResource:
         return k8s.apiextensions.CustomResource(
             naming.child(cluster, kind.lower()),
             api_version=values.API_VERSION,
             kind=kind,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=values.NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=values.NAMESPACE, annotations=annotations),
             spec=spec,
             opts=opts,
         )
@@ -147,6 +156,9 @@ class ConsulMesh(MeshDeployment):
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}
+
+    def state_outputs(self) -> dict[str, pulumi.Input[object]]:
+        return {GENERATION_OUTPUT: self._args.settings.peering_token_generation}
 
     def fleet_outputs(self) -> dict[str, pulumi.Input[object]]:
         return {

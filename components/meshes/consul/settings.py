@@ -1,4 +1,5 @@
-"""The `mesh.consul` block: the peering-token generation, and the free edition's limits.
+"""The `mesh.consul` block: the peering-token generation, who installs the Gateway API CRDs, and the free
+edition's limits.
 
 meshfleet runs Consul's free edition (consul-k8s 2.0.3). The Enterprise-only features a user might reach
 for are named here so that asking for one is a clear error instead of a setting Helm or Consul ignores.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...config import FleetSpec, Section
+from ...config import EksSpec, FleetSpec, Problems, Section
 from ...config.reader import EXACT_VERSION, quote
 from ...k8s import ChartRef
 
@@ -32,13 +33,16 @@ class ConsulSettings:
     """Version of the consul chart (mesh.version)."""
     peering_token_generation: int
     """Bumping it makes every PeeringAcceptor issue a new token, which the program hands to the dialers."""
+    install_gateway_api_crds: bool = False
+    """`mesh.consul.installGatewayApiCrds`: whether the chart installs the Gateway API CRDs
+    (`global.installK8sNetworkingCRDs`). Default: no, every cluster must serve them (docs/consul.md)."""
 
     def chart(self) -> ChartRef:
         return ChartRef(REPOSITORY, CHART, self.version)
 
 
 def parse_settings(fleet: FleetSpec, s: Section) -> ConsulSettings:
-    s.reject_unknown(["peeringTokenGeneration", *ENTERPRISE_ONLY])
+    s.reject_unknown(["peeringTokenGeneration", "installGatewayApiCrds", *ENTERPRISE_ONLY])
     for key, feature in ENTERPRISE_ONLY.items():
         if s.has(key):
             s.problem(
@@ -68,7 +72,46 @@ def parse_settings(fleet: FleetSpec, s: Section) -> ConsulSettings:
             "`<cluster-id>.consul` itself; remove the setting",
         )
     generation = s.integer("peeringTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
-    return ConsulSettings(version=version, peering_token_generation=generation)
+    install_crds = s.boolean("installGatewayApiCrds", False)
+    if s.raw.get("installGatewayApiCrds") in (None, False):  # a mistyped value is its own problem
+        _check_gateway_api_crds(fleet, s)
+    return ConsulSettings(version=version, peering_token_generation=generation, install_gateway_api_crds=install_crds)
 
 
-__all__ = ["DEFAULT_VERSION", "ENTERPRISE_ONLY", "ConsulSettings", "parse_settings"]
+def _check_gateway_api_crds(fleet: FleetSpec, s: Section) -> None:
+    """The connect injector watches Gateway API kinds whether or not the chart installs their CRDs, and exits
+    when they are not served (docs/consul.md, "What a cluster must provide"). GKE installs them for a cluster the stack
+    creates; EKS has no such option, and meshfleet does not install cluster-wide CRDs behind the chart's back."""
+    eks = sorted(name for name, cluster in fleet.clusters.items() if isinstance(cluster.create, EksSpec))
+    if eks:
+        s.problem(
+            "installGatewayApiCrds",
+            f"is false (its default), and EKS serves no Gateway API CRDs on the clusters this stack creates there "
+            f"({', '.join(eks)}), which Consul's connect injector watches: it would exit and the release fail. Set it to "
+            "true to have the chart install them (removing the mesh then deletes every Gateway and HTTPRoute of those "
+            "clusters; `helm install` fails where they exist already), or adopt the clusters once they serve them",
+        )
+
+
+GENERATION_OUTPUT = "consulPeeringTokenGeneration"
+"""The stack output (outside the contract) recording the generation a deployment used."""
+
+
+def check_deployed_generation(settings: ConsulSettings, deployed: object) -> None:
+    """Refuse a `peeringTokenGeneration` below the one the last deployment used. The acceptor controller only
+    ever raises `status.latestPeeringVersion` (updateStatus, peering_acceptor_controller.go:262-271) and makes no
+    token for a lower annotation (shouldGenerateToken :232-240): every acceptor's wait would time out."""
+    if not isinstance(deployed, int | float) or settings.peering_token_generation >= deployed:
+        return  # a first deployment, or one from before the output existed: nothing to compare with
+    problems = Problems()
+    used = int(deployed)
+    problems.add(
+        "meshfleet:mesh.consul.peeringTokenGeneration",
+        f"{settings.peering_token_generation} is lower than {used}, which the last deployment used: an acceptor's status "
+        f"keeps the highest version it reached, so a lower one is never reported and every acceptor would be waited for "
+        f"until `pulumi up` times out. Set {used} to keep the current tokens, or {used + 1} to re-issue them",
+    )
+    problems.raise_if_any()
+
+
+__all__ = ["DEFAULT_VERSION", "ENTERPRISE_ONLY", "GENERATION_OUTPUT", "ConsulSettings", "check_deployed_generation", "parse_settings"]

@@ -47,6 +47,11 @@ file. Each reads that file only at start (no `auto_reload_config` outside Vault,
 the injector reads it once, inject-connect/command.go), so a new file must restart them; and changing a
 release value is what makes Helm run tls-init (a pre-upgrade hook) to re-issue the servers' certificates."""
 
+WAIT_FOR = "pulumi.com/waitFor"
+SYNCED = "condition=Synced"
+"""Every Consul custom resource's controller reports `Synced` once Consul has it (config entries:
+controllers/configentries/configentry_controller.go:261-268 `syncSuccessful`; api/v1alpha1/status.go:19)."""
+
 PEERING_TOKEN_LABEL = "consul.hashicorp.com/peering-token"
 PEERING_VERSION_ANNOTATION = "consul.hashicorp.com/peering-version"
 PEERING_TOKEN_KEY = "data"
@@ -63,8 +68,12 @@ def peer_name(cluster: str) -> str:
     return cluster
 
 
-def peering_token_secret(peer: str) -> str:
-    return f"peering-token-{peer}"
+def peering_token_secret(peer: str, generation: int = 1) -> str:
+    """The token Secret named after `peer`. An acceptor's names its token generation (the first keeps the plain
+    name): a Secret name an acceptor never wrote makes its controller generate a token whatever its status says,
+    which is what recovers an acceptor whose status write failed (docs/consul.md, "Peering, without the CLI").
+    The dialer's copy keeps the plain name."""
+    return f"peering-token-{peer}" if generation == 1 else f"peering-token-{peer}-{generation}"
 
 
 def ca_file_digest(ca_file_pem: str) -> str:
@@ -82,8 +91,11 @@ def consul_values(
     sources: pulumi.Input[list[str]] | None,
     ca_file_pem: pulumi.Input[str],
     observability: ObservabilitySpec | None = None,
+    storage_class: str | None = None,
+    install_gateway_api_crds: bool = False,
 ) -> dict[str, Any]:
-    """`ca_file_pem`: what `consul-ca-cert` holds as `tls.crt`, the agent TLS CA file (signing CA first)."""
+    """`ca_file_pem`: what `consul-ca-cert` holds as `tls.crt`, the agent TLS CA file (signing CA first).
+    `storage_class`: the StorageClass the servers' volume claims name (None: the cluster's default class)."""
     replicas = mesh.control_plane_replicas
     rollout = ca_rollout_annotations(ca_file_pem)
     values: dict[str, Any] = {
@@ -92,8 +104,9 @@ def consul_values(
             "datacenter": datacenter(cluster),
             "tls": {
                 "enabled": True,
-                # tls-init signs the servers' certificates with the cluster's intermediate, read from Secrets
-                # the program made before the release (templates/tls-init-job.yaml needs both names).
+                # tls-init signs the servers' certificates with the cluster's intermediate: with both names set
+                # the chart mounts the two Secrets, made before the release, and passes them as -ca/-key files
+                # (templates/tls-init-job.yaml:91-94); with one missing it would look up or make a CA itself.
                 "caCert": {"secretName": CA_CERT_SECRET, "secretKey": "tls.crt"},
                 "caKey": {"secretName": CA_KEY_SECRET, "secretKey": "tls.key"},
             },
@@ -108,9 +121,13 @@ def consul_values(
             # The servers' gossip is encrypted with a key a pre-install job writes into a Secret in the
             # cluster (templates/gossip-encryption-autogenerate-job.yaml): it never passes through Pulumi.
             "gossipEncryption": {"autoGenerate": True},
+            **gateway_api_values(install_gateway_api_crds),
         },
         "server": {
             "replicas": replicas,
+            # Every server claims a volume (server-statefulset.yaml volumeClaimTemplates); a claim naming no
+            # class gets the cluster's default, and stays Pending where there is none (docs/consul.md, "What a cluster must provide").
+            **({"storageClass": storage_class} if storage_class else {}),
             # With one server the chart's budget is maxUnavailable 0, which blocks every node drain
             # (_helpers.tpl consul.server.pdb.maxUnavailable); above one it is maxUnavailable 1.
             "disruptionBudget": {"enabled": replicas > 1},
@@ -125,6 +142,7 @@ def consul_values(
             "namespaceSelector": yaml.safe_dump({"matchLabels": dict(INJECTION_LABEL)}),
             # It bakes the CA file it read at start into every pod it injects (CONSUL_CACERT_PEM).
             "annotations": rollout,
+            **injector_availability(replicas),
         },
         "meshGateway": {**mesh_gateway_values(cluster, sources), "annotations": rollout},
     }
@@ -138,6 +156,31 @@ def consul_values(
         # Prometheus the fleet does not run. Off, said explicitly; the gate and dashboards read Prometheus.
         values["ui"] = {"metrics": {"enabled": False}}
     return values
+
+
+def gateway_api_values(install: bool) -> dict[str, Any]:
+    """Who installs the Gateway API CRDs (`mesh.consul.installGatewayApiCrds`). The chart's default installs
+    them cluster-wide (`global.installK8sNetworkingCRDs`, crd-*-external.yaml), which fails where they exist
+    and deletes every Gateway and HTTPRoute of the cluster with the release. Off, the cluster serves them; and
+    the injector is told not to watch TCPRoute (`global.crds.enableTcpRoute` renders `-enabe-tcp-route`,
+    connect-inject-deployment.yaml :312-318), an experimental-channel kind a standard install does not serve."""
+    if install:
+        return {"installK8sNetworkingCRDs": True}
+    return {"installK8sNetworkingCRDs": False, "crds": {"enableTcpRoute": False}}
+
+
+INJECTOR_HA_REPLICAS = 2
+
+
+def injector_availability(server_replicas: int) -> dict[str, Any]:
+    """The connect injector runs like the servers: alone in a one-server test fleet, without a disruption budget
+    (for one replica the chart renders `maxUnavailable: 0`, which blocks every node drain); otherwise two
+    replicas (its webhooks admit every injected pod and Consul resource, failurePolicy Fail) and a budget of
+    one. `maxUnavailable` is written out: the chart computes `(n/2)-1` for any other count but 3, which is 0
+    for two replicas (_helpers.tpl `consul.pdb.connectInject.maxUnavailable`, v2.0.3 lines 326-338)."""
+    if server_replicas == 1:
+        return {"replicas": 1, "disruptionBudget": {"enabled": False}}
+    return {"replicas": INJECTOR_HA_REPLICAS, "disruptionBudget": {"enabled": True, "maxUnavailable": 1}}
 
 
 def mesh_gateway_values(cluster: ClusterSpec, sources: pulumi.Input[list[str]] | None) -> dict[str, Any]:

@@ -12,9 +12,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from components.simulation import Simulation, simulate
+from tests.meshes.consul import chart_model
 from tests.meshes.consul.test_discovery import custom_resources
 from tests.meshes.helpers import RELEASE, SECRET, depends_on, release
 from tests.support import CONSUL, raw_config
+from tests.test_storage import adopted_consul
 from tests.tls_tools import Workload, issue_server, load_cert, load_certs, new_root, server_tls
 
 CLUSTERS = ("eks-use1", "gke-usc1", "gke-euw1")
@@ -59,14 +61,24 @@ def test_each_cluster_is_its_own_datacenter_with_tls_peering_injection_and_a_gat
         # bootstrap token is given: server-acl-init makes it and keeps it in a Secret in the cluster.
         "acls": {"manageSystemACLs": True},
         "gossipEncryption": {"autoGenerate": True},
+        # The example stack has an EKS cluster, which serves no Gateway API CRDs: it asks the chart for them.
+        "installK8sNetworkingCRDs": True,
     }
     rollout = ca_rollout(consul, cluster)
-    assert values["server"] == {"replicas": 3, "disruptionBudget": {"enabled": True}, "annotations": rollout}
+    storage_class = "ebs-gp3" if cluster.startswith("eks") else "standard-rwo"  # the class each created cluster was given
+    assert values["server"] == {
+        "replicas": 3,
+        "storageClass": storage_class,
+        "disruptionBudget": {"enabled": True},
+        "annotations": rollout,
+    }
     assert values["connectInject"] == {
         "enabled": True,
         "default": True,
         "namespaceSelector": "matchLabels:\n  meshfleet.io/consul-inject: enabled\n",
         "annotations": rollout,
+        "replicas": 2,
+        "disruptionBudget": {"enabled": True, "maxUnavailable": 1},
     }
     assert values["meshGateway"]["enabled"] is True
     assert values["meshGateway"]["annotations"] == rollout
@@ -139,16 +151,35 @@ def test_servers_certificates_from_tls_init_verify_under_the_datacenters_ca_and_
     assert "certificate verify failed" in str(server_tls(server, cert, "server.eks-use1.consul", tmp_path, partial_chain=True))
 
 
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_an_ha_fleets_injector_and_servers_let_a_node_drain_proceed(consul: Simulation, cluster: str) -> None:
+    """Rendered through the chart's helpers (chart_model): two injectors and three servers, each budget letting
+    a drain evict one pod. The chart's own default for two injectors would be `maxUnavailable: 0`."""
+    values = consul_values(consul, cluster)
+    assert chart_model.injector_budget(values) == chart_model.Budget(replicas=2, max_unavailable=1)
+    assert chart_model.server_budget(values) == chart_model.Budget(replicas=3, max_unavailable=1)
+    defaults = {**values, "connectInject": {**values["connectInject"], "disruptionBudget": {"enabled": True}}}
+    assert not chart_model.drain_can_proceed(chart_model.injector_budget(defaults))
+    one_injector: dict[str, Any] = {"connectInject": {}}  # what the program wrote before: the chart's one replica, budget on
+    assert not chart_model.drain_can_proceed(chart_model.injector_budget(one_injector))
+
+
 def test_one_server_runs_without_a_disruption_budget_that_would_block_drains() -> None:
     mesh = raw_config(CONSUL)["mesh"]
     mesh["controlPlane"] = {"replicas": 1}
     sim = simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh})
     # The chart renders maxUnavailable 0 for one server (_helpers.tpl consul.server.pdb.maxUnavailable).
-    assert consul_values(sim, "gke-euw1")["server"] == {
+    values = consul_values(sim, "gke-euw1")
+    assert values["server"] == {
         "replicas": 1,
+        "storageClass": "standard-rwo",
         "disruptionBudget": {"enabled": False},
         "annotations": ca_rollout(sim, "gke-euw1"),
     }
+    # A test fleet runs one injector, without the budget the chart would render with maxUnavailable 0.
+    assert (values["connectInject"]["replicas"], values["connectInject"]["disruptionBudget"]) == (1, {"enabled": False})
+    assert chart_model.drain_can_proceed(chart_model.injector_budget(values))
+    assert chart_model.drain_can_proceed(chart_model.server_budget(values))
 
 
 # Root rotation (README, docs/consul.md "Rotating the root"): before it one root; then 1. add the new root,
@@ -249,5 +280,74 @@ def test_root_rotation_leaves_the_peerings_alone(rotation: list[Simulation]) -> 
     """Peering never sees the agent TLS CA: a token carries the acceptor's Connect CA roots, and the servers
     answer peers with a certificate from that CA (docs/consul.md, "Rotating the root"). No step re-issues a token."""
     for kind in ("PeeringAcceptor", "PeeringDialer"):
-        per_step = [{r.name: (r.inputs["metadata"], r.inputs["spec"]) for r in custom_resources(step, kind)} for step in rotation]
+        per_step = [
+            {r.name: (without_wait(r.inputs["metadata"]), r.inputs["spec"]) for r in custom_resources(step, kind)} for step in rotation
+        ]
         assert per_step[0] and all(step == per_step[0] for step in per_step), kind
+
+
+def without_wait(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A dialer's wait names its token Secret's resourceVersion. The simulated acceptor makes its token anew in
+    every run (each step here is a first run), from the agent CA file; a live acceptor keeps its token until its
+    version is bumped, and its copy keeps its resourceVersion (tests/meshes/consul/test_peering.py)."""
+    annotations = {k: v for k, v in metadata.get("annotations", {}).items() if k != "pulumi.com/waitFor" or "latestPeeringVersion" in v}
+    return {**metadata, "annotations": annotations}
+
+
+# --- the Gateway API CRDs (mesh.consul.installGatewayApiCrds), through chart_model ---------------------------
+
+GKE_STANDARD_CHANNEL = chart_model.STANDARD_KINDS | {"grpcroutes.gateway.networking.k8s.io"}
+"""What GKE's managed Gateway API serves on its standard channel (GKE's documentation, not source read here)."""
+
+
+def served_by(sim: Simulation, cluster: str) -> frozenset[str]:
+    """The Gateway API CRDs a cluster serves before the release: GKE's, when the program asked for them."""
+    if not cluster.startswith("gke"):
+        return frozenset()
+    config = sim.named(f"{cluster}-gke").inputs.get("gatewayApiConfig")
+    return GKE_STANDARD_CHANNEL if config == {"channel": "CHANNEL_STANDARD"} else frozenset()
+
+
+def gke_only_fleet(**consul: Any) -> Simulation:
+    raw = raw_config(CONSUL)
+    mesh = raw["mesh"]
+    mesh.pop("locality")
+    mesh["consul"] = {"peeringTokenGeneration": 1, **consul}
+    return simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh, "meshfleet:clusters": raw["clusters"][1:]})
+
+
+def test_by_default_the_cluster_serves_the_gateway_api_crds_and_the_injector_starts() -> None:
+    sim = gke_only_fleet()
+    for cluster in ("gke-usc1", "gke-euw1"):
+        values = consul_values(sim, cluster)
+        assert values["global"]["installK8sNetworkingCRDs"] is False
+        assert values["global"]["crds"] == {"enableTcpRoute": False}  # no experimental TCPRoute watch
+        assert chart_model.rendered_gateway_api_crds(values) == frozenset()  # nothing to delete with the release
+        assert sim.named(f"{cluster}-gke").inputs["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}
+        assert chart_model.injector_starts(values, served_by(sim, cluster)), cluster
+        # The chart's default (installK8sNetworkingCRDs true) would install them over GKE's own: what failed before.
+        assert chart_model.rendered_gateway_api_crds({"connectInject": {"enabled": True}}) & served_by(sim, cluster)
+
+
+def test_asked_for_the_chart_installs_them_and_the_injector_starts_on_eks(consul: Simulation) -> None:
+    for cluster in CLUSTERS:
+        values = consul_values(consul, cluster)
+        assert chart_model.rendered_gateway_api_crds(values) == chart_model.STANDARD_KINDS | {chart_model.TCP_ROUTES}
+        assert chart_model.injector_starts(values, served_by(consul, cluster)), cluster
+    assert "gatewayApiConfig" not in consul.named("gke-usc1-gke").inputs  # GKE is not asked to install them too
+    # Off on a created EKS cluster, nothing would serve them: the setting refuses that (test_settings.py).
+    off = {**consul_values(consul, "eks-use1"), "global": {"installK8sNetworkingCRDs": False, "crds": {"enableTcpRoute": False}}}
+    assert not chart_model.injector_starts(off, served_by(consul, "eks-use1"))
+
+
+def test_an_adopted_clusters_gateway_api_crds_are_read_before_the_release() -> None:
+    sim = adopted_consul(None)
+    for cluster in ("kind-west", "kind-east"):
+        reads = [r for r in sim.of_type("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition") if r.name.startswith(f"{cluster}-")]
+        assert sorted(r.name for r in reads) == [
+            f"{cluster}-crd-{kind}" for kind in ("gatewayclasses", "gateways", "httproutes", "referencegrants")
+        ]
+        chart = release(sim, cluster, "consul")
+        assert all(r.read and depends_on(sim, chart, r) for r in reads), "a missing CRD fails its read, before an injector that exits"
+        # What the reads prove served is what the injector watches.
+        assert chart_model.injector_starts(chart.inputs["values"], chart_model.STANDARD_KINDS)

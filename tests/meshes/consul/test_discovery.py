@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.meshes.consul.discovery import pairs
+from components.meshes.consul.discovery import dialed_with, pairs
 from components.simulation import ProgramFailed, Recorded, Simulation, simulate
 from components.simulation.mocks import FleetMocks
 from tests.meshes.helpers import CONFIG_GROUP, SECRET, cluster_of, depends_on, release
@@ -117,10 +117,12 @@ def test_token_is_handed_to_the_dialer_as_a_labelled_secret_and_stays_a_pulumi_s
     assert depends_on(consul, copy, read)
     dial = dialer_of(consul, dialer, acceptor)
     assert dial.provider == copy.provider
+    # No peering-version: a new token reaches a dialer as its Secret's change (test_peering.py). Pulumi waits
+    # until it established with the Secret at its current resourceVersion.
     assert dial.inputs["metadata"] == {
         "name": acceptor,
         "namespace": "consul",
-        "annotations": {"consul.hashicorp.com/peering-version": "1"},
+        "annotations": {"pulumi.com/waitFor": dialed_with(copy.outputs["metadata"]["resourceVersion"])},
     }
     assert dial.inputs["spec"] == {"peer": {"secret": {"name": f"peering-token-{acceptor}", "key": "data", "backend": "kubernetes"}}}
     # The dialer after its Secret: the dialer's controller reads the token when the dialer appears.
@@ -155,7 +157,7 @@ def test_nothing_the_injector_admits_comes_before_its_release_or_the_mesh_entry(
 
 def test_reissuing_every_peering_token_is_a_config_change(consul: Simulation) -> None:
     mesh = raw_config(CONSUL)["mesh"]
-    mesh["consul"] = {"peeringTokenGeneration": 2}
+    mesh["consul"]["peeringTokenGeneration"] = 2
     sim = simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh})
     accept = acceptor_of(sim, "eks-use1", "gke-usc1")
     assert accept.inputs["metadata"]["annotations"] == {
@@ -163,7 +165,10 @@ def test_reissuing_every_peering_token_is_a_config_change(consul: Simulation) ->
         # Waits for the new token: the old Synced condition alone would let the stale one be read.
         "pulumi.com/waitFor": '["condition=Synced", "jsonpath={.status.latestPeeringVersion}=2"]',
     }
-    assert dialer_of(sim, "gke-usc1", "eks-use1").inputs["metadata"]["annotations"]["consul.hashicorp.com/peering-version"] == "2"
+    # A new Secret for the new token (test_peering.py: what recovers an acceptor whose status write failed).
+    assert accept.inputs["spec"]["peer"]["secret"]["name"] == "peering-token-gke-usc1-2"
+    # Only the acceptors are bumped: the dialer sees its Secret change (test_peering.py).
+    assert "consul.hashicorp.com/peering-version" not in dialer_of(sim, "gke-usc1", "eks-use1").inputs["metadata"]["annotations"]
     copy = token_copy(sim, "gke-usc1", "eks-use1")
     assert copy.inputs["data"] == sim.named("eks-use1-peering-token-gke-usc1", SECRET).outputs["data"]
     before = token_copy(consul, "gke-usc1", "eks-use1")
@@ -270,7 +275,7 @@ def test_a_preview_of_reissued_tokens_updates_every_acceptor_and_dialer_and_leav
     (the provider's dry run returns the live status), so the preview reads no old token and shows every copy
     as an update to a token it cannot know yet."""
     mesh = raw_config(CONSUL)["mesh"]
-    mesh["consul"] = {"peeringTokenGeneration": 2}
+    mesh["consul"]["peeringTokenGeneration"] = 2
     sim = consul_stack(mesh=mesh, preview=True, previous=consul.deployment())
     for acceptor, dialer in PAIRS:
         accept, read, copy, dial = pair_objects(sim, acceptor, dialer)

@@ -16,7 +16,8 @@ def test_every_datacenter_enforces_strict_mtls_and_peers_through_its_gateway(con
         assert defaults.inputs["metadata"] == {"name": "global", "namespace": "consul"}  # the webhook admits only `global`
         assert defaults.inputs["spec"] == {"mutualTLSMode": "strict", "meshGateway": {"mode": "local"}}
         mesh = consul.named(f"{cluster}-mesh", f"{API}:Mesh")
-        assert mesh.inputs["metadata"] == {"name": "mesh", "namespace": "consul"}  # the one Mesh entry, named `mesh`
+        # The one Mesh entry, named `mesh`, awaited until it is in Consul (tests/meshes/consul/test_peering.py).
+        assert mesh.inputs["metadata"] == {"name": "mesh", "namespace": "consul", "annotations": {"pulumi.com/waitFor": "condition=Synced"}}
         assert mesh.inputs["spec"] == {"peering": {"peerThroughMeshGateways": True}, "allowEnablingPermissiveMutualTLS": False}
         assert mesh.urn in defaults.dependencies
 

@@ -14,8 +14,10 @@ from tests.support import CONSUL, FakeEnvironment, problems_of, raw_config
 
 
 def consul_problems(**mesh: Any) -> list[str]:
+    """The example stack's problems with these `mesh` keys; `consul` settings are added to the stack's own."""
     raw = raw_config(CONSUL)
-    raw["mesh"].update(mesh)
+    consul = {**raw["mesh"]["consul"], **mesh.pop("consul", {})}
+    raw["mesh"].update(mesh, consul=consul)
     return problems_of(raw)
 
 
@@ -56,14 +58,14 @@ def test_fails_a_chart_outside_the_pinned_line_an_even_server_count_and_a_trust_
 def test_fails_unknown_and_mistyped_settings() -> None:
     assert consul_problems(consul={"peeringTokenGeneration": 0, "peeringToken": 2}) == [
         "meshfleet:mesh.consul.peeringToken: unknown setting; did you mean 'peeringTokenGeneration'? known settings: 'adminPartitions', "
-        "'failoverPolicy', 'peeringTokenGeneration', 'prioritizeByLocality', 'samenessGroups'",
+        "'failoverPolicy', 'installGatewayApiCrds', 'peeringTokenGeneration', 'prioritizeByLocality', 'samenessGroups'",
         "meshfleet:mesh.consul.peeringTokenGeneration: 0 is out of range; allowed: 1 to 1000000",
     ]
 
 
 def test_fails_before_anything_is_registered() -> None:
     mesh = raw_config(CONSUL)["mesh"]
-    mesh["consul"] = {"failoverPolicy": {"mode": "order-by-locality"}}
+    mesh["consul"]["failoverPolicy"] = {"mode": "order-by-locality"}
     with pytest.raises(ProgramFailed) as caught:
         simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh})
     assert isinstance(caught.value.error, FleetConfigError)
@@ -79,3 +81,25 @@ def test_servers_default_to_a_three_member_quorum() -> None:
     raw["mesh"].pop("controlPlane", None)
     spec, _ = validate_fleet(RawConfig(**raw), FakeEnvironment())
     assert spec.mesh.control_plane_replicas == 3
+
+
+def test_fails_leaving_the_gateway_api_crds_to_a_created_eks_cluster() -> None:
+    """EKS serves none; the connect injector watches them whether or not the chart installs them."""
+    assert consul_problems(consul={"installGatewayApiCrds": False}) == [
+        "meshfleet:mesh.consul.installGatewayApiCrds: is false (its default), and EKS serves no Gateway API CRDs on the clusters "
+        "this stack creates there (eks-use1), which Consul's connect injector watches: it would exit and the release fail. Set it to "
+        "true to have the chart install them (removing the mesh then deletes every Gateway and HTTPRoute of those clusters; "
+        "`helm install` fails where they exist already), or adopt the clusters once they serve them"
+    ]
+    assert consul_problems(consul={"installGatewayApiCrds": "yes"}) == [
+        "meshfleet:mesh.consul.installGatewayApiCrds: expected true or false, got 'yes'"
+    ]
+
+
+def test_the_chart_installs_no_gateway_api_crds_unless_asked() -> None:
+    raw = raw_config(CONSUL)
+    raw["clusters"] = raw["clusters"][1:]  # the GKE clusters only
+    raw["mesh"].pop("locality")
+    del raw["mesh"]["consul"]["installGatewayApiCrds"]
+    _, mesh = validate_fleet(RawConfig(**raw), FakeEnvironment())
+    assert mesh.settings.install_gateway_api_crds is False  # type: ignore[attr-defined]
