@@ -3,7 +3,10 @@
 Every field written here is in linkerd-crds at edge-26.8.3 (charts/linkerd-crds/templates/policy/):
 `Server` v1beta3 (`podSelector`, `port`, `accessPolicy`), `MeshTLSAuthentication` v1alpha1 (`identities`),
 `AuthorizationPolicy` v1alpha1 (`targetRef`, `requiredAuthenticationRefs`) and `HTTPRoute` v1beta3
-(`parentRefs`, `rules[].matches[].{path,method}`).
+(`parentRefs`, `rules[].matches[].{path,method}`), whose schema allows at most 8 matches per rule and 16 rules
+(httproute.yaml v1beta3 `spec.rules` maxItems 16, `rules[].matches` maxItems 8): a rule's path and method
+pairs are spread over rules of its route, and a rule with more than 16 x 8 pairs is refused before anything
+is registered, so that a preview never passes what the API server refuses at `up`.
 
 - Fleet default `deny`: `proxy.defaultInboundPolicy: deny` (values.py), which the chart gives every injected
   proxy and the policy controller (`--default-policy`). Linkerd's own traffic keeps its way in upstream:
@@ -32,6 +35,10 @@ SERVER_API_VERSION = "policy.linkerd.io/v1beta3"
 ROUTE_API_VERSION = "policy.linkerd.io/v1beta3"
 AUTH_API_VERSION = "policy.linkerd.io/v1alpha1"
 GROUP = "policy.linkerd.io"
+# charts/linkerd-crds/templates/policy/httproute.yaml at edge-26.8.3, version v1beta3: `rules[].matches`
+# maxItems 8 (line 5062), `spec.rules` maxItems 16 (line 5064).
+MAX_MATCHES = 8
+MAX_RULES = 16
 
 ACCESS = AccessSupport(
     remote_callers=False,
@@ -58,6 +65,18 @@ def check_callers(args: ServiceAccessArgs) -> None:
             f"cluster={args.cluster!r}, in the rules written into each cluster"
         )
     _check_no_overlap(args)
+    _check_route_size(args)
+
+
+def _check_route_size(args: ServiceAccessArgs) -> None:
+    limit = MAX_MATCHES * MAX_RULES
+    large = [f"rules[{i}] has {n}" for i, rule in enumerate(args.rules) if (n := len(route_matches(rule))) > limit]
+    if large:
+        raise ValueError(
+            f"access for {args.service}: {', '.join(large)} (path, method) pairs, and Linkerd's HTTPRoute holds at most "
+            f"{limit} ({MAX_RULES} rules of {MAX_MATCHES} matches, policy.linkerd.io/v1beta3); use path prefixes (`/api/*`) or "
+            "fewer methods, or split the rule into rules of disjoint paths"
+        )
 
 
 def _paths_overlap(a: str, b: str) -> bool:
@@ -130,7 +149,9 @@ def route_matches(rule: AccessRule) -> list[dict[str, Any]]:
 
 
 def route_spec(args: ServiceAccessArgs, matches: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"parentRefs": [{"group": GROUP, "kind": "Server", "name": args.service}], "rules": [{"matches": matches}]}
+    """The matches in rules of at most MAX_MATCHES each: a route's authorization covers all its rules alike."""
+    rules = [{"matches": matches[i : i + MAX_MATCHES]} for i in range(0, len(matches), MAX_MATCHES)]
+    return {"parentRefs": [{"group": GROUP, "kind": "Server", "name": args.service}], "rules": rules}
 
 
 def routes(args: ServiceAccessArgs) -> dict[str, tuple[list[dict[str, Any]], list[Caller]]]:
