@@ -33,6 +33,7 @@ POLICIES = [
     "remote-kubeconfigs-token-only",
     "api-server-not-public",
     "default-deny-keeps-mesh-traffic",
+    "deny-fleet-admits-linked-clusters",
 ]
 
 

@@ -40,13 +40,23 @@ GROUP = "policy.linkerd.io"
 MAX_MATCHES = 8
 MAX_RULES = 16
 
+
+def linked_clusters(cluster: str) -> Caller:
+    """Every meshed workload of every cluster linked to `cluster`, as one caller of its services: in gateway mode
+    the local gateway opens a new connection to the service under its own identity (linkerd/linkerd2#9848), so
+    that identity is all the service's proxy sees of a call from another cluster."""
+    return Caller(GATEWAY_NAME, MULTICLUSTER_NAMESPACE, cluster)
+
+
 ACCESS = AccessSupport(
     remote_callers=False,
     cluster_callers=True,
     summary="a caller is its identity `<account>.<namespace>.serviceaccount.identity.linkerd.<trustDomain>` in the "
     "cluster the rule is written into; callers in other clusters come through the multicluster gateway and arrive "
     "as the gateway's identity, which every meshed workload of every linked cluster shares (linkerd/linkerd2#9848), "
-    "so a rule admits callers of its own cluster only",
+    "so a rule admits callers of its own cluster, and `linked_clusters(cluster)` admits every workload of every "
+    "linked cluster at once",
+    linked_clusters=linked_clusters,
 )
 
 
@@ -62,7 +72,8 @@ def check_callers(args: ServiceAccessArgs) -> None:
             f"access for {args.service}: Linkerd cannot admit {', '.join(elsewhere)} in cluster {args.cluster!r}: callers in "
             f"other clusters reach it through its multicluster gateway and arrive as the gateway's identity ({gateway}), "
             "which every meshed workload of every linked cluster shares (linkerd/linkerd2#9848); declare callers with "
-            f"cluster={args.cluster!r}, in the rules written into each cluster"
+            f"cluster={args.cluster!r}, in the rules written into each cluster, and admit every workload of every linked "
+            f"cluster with the caller mesh.access.linked_clusters({args.cluster!r})"
         )
     _check_no_overlap(args)
     _check_route_size(args)

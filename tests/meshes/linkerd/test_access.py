@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.meshes import AccessRule, Caller, ServiceAccessArgs
+from components.meshes import AccessRule, Caller, ServiceAccessArgs, mesh_for
 from components.simulation import Simulation
 from tests.meshes.helpers import depends_on, release, run_access
 from tests.support import LINKERD, raw_config, simulated
@@ -127,8 +127,25 @@ def test_fails_on_callers_from_other_clusters_which_arrive_as_the_gateway() -> N
         "access for shop: Linkerd cannot admit shop/storefront, shop/web in cluster 'gke-usc1' in cluster 'eks-use1': callers in "
         "other clusters reach it through its multicluster gateway and arrive as the gateway's identity "
         f"(linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.{DOMAIN}), which every meshed workload of every "
-        "linked cluster shares (linkerd/linkerd2#9848); declare callers with cluster='eks-use1', in the rules written into each cluster"
+        "linked cluster shares (linkerd/linkerd2#9848); declare callers with cluster='eks-use1', in the rules written into each cluster, "
+        "and admit every workload of every linked cluster with the caller mesh.access.linked_clusters('eks-use1')"
     )
+
+
+def test_linked_clusters_are_admitted_as_the_local_gateways_identity() -> None:
+    """Under `deny`, the one way a call from another cluster gets in: it arrives as the gateway of the cluster the
+    rules are written into (linkerd/linkerd2#9848), which stands for every workload of every linked cluster."""
+    linked = mesh_for("linkerd").access.linked_clusters
+    assert linked is not None
+    sim = run_access("linkerd", shop(AccessRule([local("storefront"), linked("eks-use1")], methods=["GET"], paths=["/api/*"])))
+    gateway = f"linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.{DOMAIN}"
+    assert specs(sim, AUTHN) == {"shop-0": {"identities": [identity("storefront", "shop"), gateway]}}
+    assert linked("eks-use1") == Caller("linkerd-gateway", "linkerd-multicluster", "eks-use1")
+
+
+def test_meshes_whose_callers_keep_their_identity_offer_no_linked_clusters_caller() -> None:
+    assert mesh_for("istio").access.linked_clusters is None
+    assert mesh_for("consul").access.linked_clusters is None
 
 
 @pytest.mark.parametrize(
