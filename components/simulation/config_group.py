@@ -4,7 +4,8 @@ The group is a remote component: under the engine the provider's Construct regis
 program run with mocks would see none of them. The recorder registers them as the provider does
 (pulumi-kubernetes provider/pkg/provider/yaml/v2, configgroup.go Construct and yaml.go Register/register):
 
-- nothing while any input is unknown (the provider's apply waits for every input; a preview warns);
+- nothing while any input is unknown (the provider's apply waits for every input; a preview warns), nor
+  while the provider's own config is unknown;
 - each object as a resource of the type its apiVersion and kind name (`v1` is the `core` group), named
   `<resourcePrefix>:<namespace>/<name>`, the prefix defaulting to the group's name;
 - a Secret's `data` and `stringData` as secrets;
@@ -73,6 +74,12 @@ def _parse_ref(ref: str) -> tuple[str, str, str, str]:
     if len(parts) == 3:
         return parts[0], parts[1], "", parts[2]
     raise ValueError(f"{DEPENDS_ON}: {ref!r} is not an object reference")
+
+
+def provider_is_configured(provider: Recorded | None) -> bool:
+    """Whether the group's provider can run its Construct: not while its own config is unknown (a new cluster's
+    kubeconfig in a preview), when the provider cannot reach any cluster (provider_construct.go)."""
+    return provider is None or _known(provider.inputs)
 
 
 def children(group_name: str, inputs: dict[str, Any]) -> Iterator[Child]:

@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from pulumi.runtime.rpc import UNKNOWN  # the engine's unknown-value sentinel
 
 from .recorder import plain
+from .state import CREATE, READ, SAME, UPDATE, DeployedResource, Deployment, Encrypted
 from .tls_emulation import HANDLERS as TLS_HANDLERS
 
 ACCOUNT = "123456789012"
@@ -93,31 +94,43 @@ def simulated_kubeconfig(contexts: list[str] | tuple[str, ...]) -> dict[str, Any
     }
 
 
+def _stand_in(value: Any, fresh: Any) -> Any:
+    if isinstance(value, Encrypted):
+        return fresh if fresh is not None else ""
+    if isinstance(value, dict):
+        return {k: _stand_in(v, fresh.get(k) if isinstance(fresh, dict) else None) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stand_in(v, fresh[i] if isinstance(fresh, list) and i < len(fresh) else None) for i, v in enumerate(value)]
+    return value
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
 class FleetMocks(pulumi.runtime.Mocks):
     """`stack_outputs` feeds StackReferences (stack name -> outputs); `secret_stack_outputs` names the
-    outputs of each referenced stack that are secrets (default: those named like a kubeconfig); `deployed`
-    is what this stack's last deployment published, whose objects exist before a preview."""
+    outputs of each referenced stack that are secrets (default: those named like a kubeconfig); `previous`
+    is the stack's last deployment (components/simulation/state.py): what it made exists, and a resource it
+    holds gets its outputs as the engine and the provider give them for the step the monitor decided."""
 
     def __init__(
         self,
         preview: bool = False,
         stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
         secret_stack_outputs: Mapping[str, list[str]] | None = None,
-        deployed: Mapping[str, Any] | None = None,
+        previous: Deployment | None = None,
     ) -> None:
         self.preview = preview
-        self.deployed = dict(deployed or {})
+        self.previous = previous
         self.stack_outputs = dict(stack_outputs or {})
         self.secret_stack_outputs = dict(secret_stack_outputs or {})
         self.providers: dict[str, dict[str, Any]] = {}
         self.secrets: dict[tuple[str, str], dict[str, Any]] = {}
         """Secrets the program created, by (cluster, "namespace/name")."""
-        self.controller_secrets: dict[tuple[str, str], dict[str, Any]] = {}
-        """Secrets that controllers in the clusters write (and the program may read), by (cluster, "namespace/name")."""
+        self.controller_secrets: dict[tuple[str, str], dict[str, Any]] = dict(previous.cluster_objects) if previous else {}
+        """Secrets that controllers in the clusters wrote (and the program may read), by (cluster, "namespace/name"):
+        the last deployment's, then this run's."""
         self.handlers: dict[str, Handler] = {
             "aws:ec2/eip:Eip": lambda a: {"publicIp": fake_ip(a.name, 3), "allocationId": fake_id("eipalloc", a.name)},
             "aws:iam/role:Role": lambda a: {"arn": f"arn:aws:iam::{ACCOUNT}:role/{a.name}", "name": a.name},
@@ -125,6 +138,8 @@ class FleetMocks(pulumi.runtime.Mocks):
             "aws:eks/accessEntry:AccessEntry": lambda a: {"accessEntryArn": f"arn:aws:eks::{ACCOUNT}:access-entry/{a.name}"},
             "gcp:compute/address:Address": lambda a: {"address": fake_ip(a.name, 34), "selfLink": f"https://compute/addresses/{a.name}"},
             "gcp:compute/network:Network": lambda a: {"selfLink": f"https://compute/networks/{a.name}"},
+            # Auto-named: the provider adds a random suffix to the resource's name.
+            "gcp:compute/router:Router": lambda a: {"name": a.inputs.get("name") or fake_id(a.name, a.name)[:40]},
             "gcp:serviceaccount/account:Account": self._service_account,
             "gcp:container/cluster:Cluster": self._gke,
             "kubernetes:core/v1:Secret": self._secret,
@@ -148,6 +163,12 @@ class FleetMocks(pulumi.runtime.Mocks):
             outputs = self.stack_outputs[name]
             secrets = self.secret_stack_outputs.get(name, [k for k in outputs if "kubeconfig" in k.lower()])
             return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": list(secrets)}
+        op = getattr(args, "op", CREATE)
+        old = self.previous.resources.get(getattr(args, "urn", "")) if self.previous else None
+        if old is not None and op in (SAME, UPDATE, READ):
+            kept = self._kept(args, old, op, inputs)
+            if kept is not None:
+                return kept
         if args.typ in TLS_HANDLERS:
             if self.preview:
                 return f"{args.name}-id", inputs
@@ -163,6 +184,46 @@ class FleetMocks(pulumi.runtime.Mocks):
             computed = {key: UNKNOWN for key in computed}
             resource_id = ""
         return resource_id, {**inputs, **computed}
+
+    def _kept(
+        self, args: pulumi.runtime.MockResourceArgs, old: DeployedResource, op: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The outputs of a resource the last deployment holds, for the step the engine takes:
+        - same: the state's outputs (the provider is not asked);
+        - update in a preview: for a Kubernetes object the provider's server-side dry run, the live object with
+          the new inputs applied (its status unchanged), or the inputs alone when one is unknown (provider.go
+          Update at v4.32.0 returns `req.News` then); for other providers the state with the new inputs;
+        - update in `pulumi up`: what the provider computes anew, over the state;
+        - a read of an object the last deployment read: the same object, unless a controller rewrote it.
+        None: compute them as for a new resource."""
+        if args.typ == "kubernetes:core/v1:Secret" and op != READ:
+            self._secret(args)  # what the program writes, whatever the step: the controller models read it
+        if op == READ:
+            if old.id != args.resource_id or (self._cluster_of(args), args.resource_id) in self.controller_secrets:
+                return None
+            return old.id, self._readable(args, old.outputs)
+        if op == SAME:
+            return old.id, self._readable(args, old.outputs)
+        if self.preview:
+            if args.typ.startswith("kubernetes:") and UNKNOWN in json.dumps(inputs):
+                return old.id, inputs
+            return old.id, {**self._readable(args, old.outputs), **inputs}
+        handler = self.handlers.get(args.typ)
+        computed = handler(args) if handler else {}
+        computed.pop("id", None)
+        return old.id, {**self._readable(args, old.outputs), **inputs, **computed}
+
+    def _readable(self, args: pulumi.runtime.MockResourceArgs, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The outputs with each value a stack export holds encrypted replaced by a stand-in of the same shape,
+        which the program can compute with (the engine would decrypt it; this simulation cannot)."""
+        if "Encrypted(" not in repr(outputs):
+            return dict(outputs)
+        fresh: dict[str, Any] = {}
+        if args.typ in TLS_HANDLERS:
+            fresh = TLS_HANDLERS[args.typ](dict(args.inputs))
+        elif args.typ in self.handlers:
+            fresh = self.handlers[args.typ](args)
+        return _stand_in(dict(outputs), fresh)  # type: ignore[no-any-return]
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         raise NotImplementedError(f"the fleet program makes no provider calls, but it called {args.token}")
@@ -244,9 +305,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         accepting cluster's server TLS CA, i.e. the `tls.crt` of the CA Secret the program gave the chart."""
         cluster = self._cluster_of(args)
         metadata, spec = args.inputs.get("metadata", {}), args.inputs.get("spec", {})
-        if self.preview and not self._deployed_consul({cluster, metadata.get("name", "")}):
-            return {"status": {}}  # a new acceptor: nothing runs in a preview
-        # An acceptor of the last deployment (or one `pulumi up` makes): its token exists.
+        if self.preview:
+            return {"status": UNKNOWN}  # a new acceptor: nothing runs in a preview
         namespace = metadata.get("namespace", "default")
         secret = spec["peer"]["secret"]
         ca_secret = self.secrets.get((cluster, f"{namespace}/consul-ca-cert"), {}).get("stringData", {})
@@ -272,10 +332,6 @@ class FleetMocks(pulumi.runtime.Mocks):
                 "secret": {"name": secret["name"], "key": secret["key"], "backend": secret["backend"]},
             }
         }
-
-    def _deployed_consul(self, clusters: set[str]) -> bool:
-        """Whether the last deployment ran Consul on all these clusters (and so peered them)."""
-        return (self.deployed.get("mesh") or {}).get("type") == "consul" and clusters <= set(self.deployed.get("clusters") or {})
 
     def _service(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
         if args.resource_id is None:

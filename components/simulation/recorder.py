@@ -21,10 +21,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from pulumi.runtime.settings import get_project, get_stack
 
 from . import config_group
-
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-
+from .state import CREATE, READ, REPLACE, SAME, SECRET_SIG, SIG_KEY, Deployment, diff
 
 PropertyPath = tuple[str | int, ...]
 
@@ -137,6 +134,12 @@ class Recorded:
     protect: bool = False
     retain_on_delete: bool = False
     ignore_changes: tuple[str, ...] = ()
+    id: str = ""
+    """The id the provider gave it (empty while unknown)."""
+    op: str = CREATE
+    """The engine's step against the stack's last deployment: create, update, replace, same or read."""
+    changed: tuple[str, ...] = ()
+    """The input paths that differ from the last deployment's (an update or a replace)."""
 
     # Made when first asked for: a second copy of every value (every kubeconfig of every remote secret)
     # would be a large part of a large fleet's memory, and most runs read few of them.
@@ -158,9 +161,12 @@ class Recorded:
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Any, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, mocks: Any, progress: Callable[[int], None] | None = None, previous: Deployment | None = None) -> None:
         super().__init__(mocks)
         self.recorded: dict[str, Recorded] = {}
+        self.previous = previous
+        """The stack's last deployment, which each registration is compared with (components/simulation/state.py)."""
+        self.replaced_providers: set[str] = set()
         self.progress = progress
         """Called with the number of resources recorded so far, after each one."""
 
@@ -185,21 +191,41 @@ class RecordingMonitor(MockMonitor):
             resource_id=request.importId,
             custom=request.custom or False,
         )
+        op, changed = self._step(urn, request.type, _strip_id(request.provider), inputs)
+        args.urn, args.op = urn, op  # type: ignore[attr-defined]  # what the engine knows and the stock args do not carry
         given_id, state = self.mocks.new_resource(args)
         resource_id = given_id or ""  # no id: unknown, as for a resource a preview would create
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
-        self._record(request, urn, inputs, read=False)
+        self._record(request, urn, inputs, read=False, op=op, changed=changed)
         if request.type == config_group.TYPE and request.remote:
             self._construct_config_group(request, urn, inputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=wire_struct(state))
+
+    def _step(self, urn: str, type_: str, provider: str, inputs: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+        """What the engine does with a registration, given the last deployment (step_generator.go generateSteps):
+        a resource it does not hold is created; one it holds is diffed by its provider; the objects of a
+        replaced provider are replaced with it."""
+        old = self.previous.resources.get(urn) if self.previous else None
+        if old is None or old.read:
+            return CREATE, ()
+        op, paths = diff(type_, old.inputs, inputs)
+        if op == SAME and provider in self.replaced_providers:
+            op = REPLACE
+        if op == REPLACE and type_.startswith("pulumi:providers:"):
+            self.replaced_providers.add(urn)
+        return op, tuple(paths)
 
     def _construct_config_group(self, request: Any, urn: str, inputs: dict[str, Any]) -> None:
         """What the Kubernetes provider registers for a `yaml/v2:ConfigGroup` (`config_group`): the program
         never sees these children, but the engine, the policy pack and `pulumi up` do."""
         provider = request.providers.get("kubernetes") or request.provider
+        if not config_group.provider_is_configured(self.recorded.get(_strip_id(provider))):
+            return  # a provider with unknown config cannot run the group's Construct: nothing is registered
         for child in config_group.children(request.name, inputs):
             child_urn = self.make_urn(urn, child.type, child.name)
             args = MockResourceArgs(typ=child.type, name=child.name, inputs=child.inputs, provider=provider, resource_id="", custom=True)
+            op, changed = self._step(child_urn, child.type, _strip_id(provider), child.inputs)
+            args.urn, args.op = child_urn, op  # type: ignore[attr-defined]
             given_id, state = self.mocks.new_resource(args)
             self.resources[child_urn] = MockMonitor.ResourceRegistration(child_urn, given_id or "", state)
             self._add(
@@ -216,6 +242,8 @@ class RecordingMonitor(MockMonitor):
                     inputs=child.inputs,
                     state=state,
                     secret_inputs=child.secret_paths,
+                    op=op,
+                    changed=changed,
                 )
             )
 
@@ -224,12 +252,13 @@ class RecordingMonitor(MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         inputs = sent_properties(request.properties)
         args = MockResourceArgs(typ=request.type, name=request.name, inputs=inputs, provider=request.provider, resource_id=request.id)
+        args.urn, args.op = urn, READ  # type: ignore[attr-defined]
         given_id, state = self.mocks.new_resource(args)
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, given_id or request.id, state)
-        self._record(request, urn, inputs, read=True)
+        self._record(request, urn, inputs, read=True, op=READ)
         return resource_pb2.ReadResourceResponse(urn=urn, properties=wire_struct(state))
 
-    def _record(self, request: Any, urn: str, inputs: dict[str, Any], *, read: bool) -> None:
+    def _record(self, request: Any, urn: str, inputs: dict[str, Any], *, read: bool, op: str, changed: tuple[str, ...] = ()) -> None:
         registration = self.resources[urn]
         struct = request.properties if read else request.object
         self._add(
@@ -252,6 +281,9 @@ class RecordingMonitor(MockMonitor):
                 protect=False if read else bool(request.protect),
                 retain_on_delete=False if read else bool(request.retainOnDelete),
                 ignore_changes=() if read else tuple(request.ignoreChanges),
+                op=op,
+                changed=changed,
+                id=registration.id or "",
             )
         )
 

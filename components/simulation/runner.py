@@ -13,7 +13,7 @@ import os
 import runpy
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,6 +26,7 @@ from pulumi.runtime.sync_await import _sync_await
 from ..gc_policy import collect_young_objects_only
 from .mocks import FleetMocks
 from .recorder import Recorded, RecordingMonitor, plain
+from .state import DELETE, DeployedResource, Deployment
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "meshfleet"
@@ -48,6 +49,21 @@ class Simulation:
     exports: dict[str, Any]
     """Resolved stack outputs; unknown values are the UNKNOWN sentinel."""
     secret_exports: set[str]
+    deletes: list[DeployedResource] = field(default_factory=list)
+    """What the last deployment holds that this run did not register: the engine deletes it."""
+    cluster_objects: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """What controllers in the clusters hold after this run (components/simulation/mocks.py)."""
+    preview: bool = False
+
+    def deployment(self) -> Deployment:
+        """The state this run leaves as a `pulumi up` (a preview leaves none)."""
+        if self.preview:
+            raise ValueError("a preview changes no state; run the program without preview=True")
+        return Deployment.after(self.resources, self.exports, self.cluster_objects)
+
+    def steps(self) -> dict[str, str]:
+        """Each resource's step by URN, deletes included: what `pulumi preview` lists and `pulumi up` does."""
+        return {**{r.urn: r.op for r in self.resources}, **{r.urn: DELETE for r in self.deletes}}
 
     def of_type(self, type_token: str) -> list[Recorded]:
         return [r for r in self.resources if r.type == type_token]
@@ -88,17 +104,20 @@ def run_program(
     secret_stack_outputs: Mapping[str, list[str]] | None = None,
     project: str = PROJECT,
     progress: Callable[[int], None] | None = None,
+    previous: Deployment | None = None,
 ) -> Simulation:
     """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
 
     `config` and `secrets` are full config keys (e.g. "meshfleet:clusters"); `stack_outputs` feed
-    StackReferences, among them `organization/<project>/<stack>`: this stack's last deployment. Raises ProgramFailed, with what was registered by then, if the program raises.
+    StackReferences. `previous` is the stack's last deployment (`Simulation.deployment()` of an earlier run,
+    or a `pulumi stack export`): each registration is then a step against it, what it holds and this run
+    does not register is deleted, and the stack reads its own outputs from it. Without it, this is the
+    stack's first deployment. Raises ProgramFailed, with what was registered by then, if the program raises.
     """
-    # The fleet reads its own last outputs; unless given, this is the stack's first deployment.
     own_name = f"{ORGANIZATION}/{project}/{stack}"
-    outputs: dict[str, Mapping[str, Any]] = {own_name: {}, **(stack_outputs or {})}
-    mocks = FleetMocks(preview=preview, stack_outputs=outputs, secret_stack_outputs=secret_stack_outputs, deployed=outputs[own_name])
-    monitor = RecordingMonitor(mocks, progress)
+    outputs: dict[str, Mapping[str, Any]] = {own_name: previous.exports if previous else {}, **(stack_outputs or {})}
+    mocks = FleetMocks(preview=preview, stack_outputs=outputs, secret_stack_outputs=secret_stack_outputs, previous=previous)
+    monitor = RecordingMonitor(mocks, progress, previous)
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
     pulumi.runtime.set_all_config(_config_strings({**(config or {}), **(secrets or {})}), list(secrets or {}))
@@ -119,7 +138,16 @@ def run_program(
         exports, secret_exports = _stack_exports()
     finally:
         gc.set_threshold(*thresholds)
-    return Simulation(resources=list(monitor.recorded.values()), exports=exports, secret_exports=secret_exports)
+    registered = monitor.recorded
+    deletes = [r for urn, r in (previous.resources.items() if previous else ()) if urn not in registered and not r.read]
+    return Simulation(
+        resources=list(registered.values()),
+        exports=exports,
+        secret_exports=secret_exports,
+        deletes=deletes,
+        cluster_objects=dict(mocks.controller_secrets),
+        preview=preview,
+    )
 
 
 def _stack_exports() -> tuple[dict[str, Any], set[str]]:
@@ -174,6 +202,7 @@ def simulate(
     project_dir: Path = PROJECT_DIR,
     then: Callable[[dict[str, Any]], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    previous: Deployment | None = None,
 ) -> Simulation:
     """Run this project's `__main__.py` for `stack`, with the config of `config_file` (default:
     Pulumi.<stack>.yaml) updated by `config` per key. `then` runs after the program, with its globals
@@ -190,7 +219,14 @@ def simulate(
             then(scope)
 
     return run_program(
-        program, stack=stack, config=values, secrets=secrets, preview=preview, stack_outputs=stack_outputs, progress=progress
+        program,
+        stack=stack,
+        config=values,
+        secrets=secrets,
+        preview=preview,
+        stack_outputs=stack_outputs,
+        progress=progress,
+        previous=previous,
     )
 
 

@@ -10,7 +10,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.k8s.peer_objects import peer_objects
 from components.simulation import Simulation, simulate
 from components.simulation.policy_check import PACK_DIR, evaluate
 from tests.policies.helpers import messages, tampered
@@ -108,37 +107,27 @@ def test_catches_an_exec_plugin_credential() -> None:
     ]
 
 
-def hand_made_links(scope: dict[str, Any]) -> None:
-    """A group of objects with an exec-plugin kubeconfig, and an object unknown until `pulumi up`."""
+def hand_made_link_credentials(scope: dict[str, Any]) -> None:
+    """Link credentials with an exec-plugin kubeconfig, as the fleet's own are made: a resource of their own."""
     provider = scope["fleet"].clusters["eks-use1"].provider
-    marker = k8s.core.v1.ConfigMap("eks-use1-marker", metadata={"name": "marker"}, opts=pulumi.ResourceOptions(provider=provider))
     kubeconfig = json.dumps({"users": [{"name": "eks-euc1", "user": {"exec": {"command": "aws"}}}]})
-    credentials = {"name": "cluster-credentials-extra", "namespace": "linkerd-multicluster"}
-    peer_objects(
-        "eks-use1-hand-made-links",
-        [
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": credentials,
-                "type": "mirror.linkerd.io/remote-kubeconfig",
-                "stringData": {"kubeconfig": kubeconfig},
-            },
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra", "namespace": "linkerd"}, "data": {"marker": marker.id}},
-        ],
-        [],
-        pulumi.ResourceOptions(provider=provider),
+    k8s.core.v1.Secret(
+        "eks-use1-link-credentials-extra",
+        metadata={"name": "cluster-credentials-extra", "namespace": "linkerd-multicluster"},
+        type="mirror.linkerd.io/remote-kubeconfig",
+        string_data={"kubeconfig": pulumi.Output.secret(kubeconfig)},
+        opts=pulumi.ResourceOptions(provider=provider),
     )
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
-def test_catches_an_exec_plugin_credential_in_a_group_of_objects(preview: bool) -> None:
-    """Checked once, as the object it will be: in `pulumi up` the provider registers it, in a preview whose
-    group is partly unknown the pack reads it from the group."""
-    sim = simulate("linkerd", config_file=LINKERD, then=hand_made_links, preview=preview)
+def test_catches_an_exec_plugin_credential_in_link_credentials(preview: bool) -> None:
+    """Checked as the resource the engine registers, in a preview as in `pulumi up`: the pack needs no input the
+    engine does not send."""
+    sim = simulate("linkerd", config_file=LINKERD, then=hand_made_link_credentials, preview=preview)
     report = evaluate(sim, PROD_CONFIG, stack="linkerd", preview=preview)
-    assert [m for m in messages(report, "remote-kubeconfigs-token-only") if "hand-made" in m] == [
-        f"mandatory: linkerd remote kubeconfig 'kubeconfig' in eks-use1-hand-made-links:linkerd-multicluster/cluster-credentials-extra: "
+    assert [m for m in messages(report, "remote-kubeconfigs-token-only") if "extra" in m] == [
+        f"mandatory: linkerd remote kubeconfig 'kubeconfig' in eks-use1-link-credentials-extra: "
         f"{problem}; use a reader service-account token (meshfleet's reader credentials) and nothing else"
         for problem in sorted(["user 'eks-euc1' uses an exec plugin (exec)", "user 'eks-euc1' has no inline service-account token"])
     ]

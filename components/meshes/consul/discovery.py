@@ -8,9 +8,15 @@ waits until the acceptor reports this token generation synced, reads that Secret
 the dialer cluster as a Secret with the same label (its watch starts the dialer), still a Pulumi secret,
 and then creates the `PeeringDialer` named after the acceptor. Upstream's acceptance test does the same
 with kubectl (consul-k8s `acceptance/framework/k8s/helpers.go` CopySecret). Each side's objects are children of
-its cluster's component; no component groups a pair, whose objects live in two clusters anyway. Each
-cluster's acceptors are one group that the Kubernetes provider registers (components/k8s/peer_objects.py),
-and so are each cluster's token copies and dialers: the program registers one resource per pair, the read.
+its cluster's component; no component groups a pair, whose objects live in two clusters anyway. Every
+object is a resource the program registers itself (docs/scale.md, "Why per-pair objects are plain
+resources"): four per pair, the fewest upstream allows.
+
+The read is what keeps a preview exact. Its id is known only once the acceptor's status says the token of
+this generation is written: an acceptor a preview keeps has that status in the state, so the preview reads
+the token `pulumi up` will copy and shows the copy unchanged; an acceptor a preview creates has no status,
+and one whose generation it raises still shows the old version (the provider's server-side dry run returns
+the live status), so for both the read is left out and the copy shows as an update with an unknown token.
 
 Re-issuing every token is a config change: `mesh.consul.peeringTokenGeneration` is the
 `consul.hashicorp.com/peering-version` annotation of acceptors and dialers.
@@ -28,7 +34,7 @@ import pulumi_kubernetes as k8s
 from pulumi.output import UNKNOWN
 
 from ... import naming
-from ...k8s.peer_objects import depends_on, object_ref, peer_objects
+from ...k8s.observed import ObservedCustomResource
 from . import values
 
 
@@ -55,85 +61,85 @@ def _version(generation: int) -> dict[str, str]:
     return {values.PEERING_VERSION_ANNOTATION: str(generation)}
 
 
-def accept(
-    accepting: PeeringSide, dialers: Sequence[str], generation: int, peered: pulumi.Input[frozenset[str]]
-) -> dict[str, k8s.core.v1.Secret]:
-    """Every peering the cluster accepts: its acceptors in one group (components/k8s/peer_objects.py), and
-    per dialer the read of the token the acceptor's controller wrote, keyed by dialer."""
-    objs = [
-        _peer_object(
-            "PeeringAcceptor",
-            dialer,
-            values.peering_token_secret(values.peer_name(dialer)),
-            {
-                **_version(generation),
-                # Synced, and for this generation: after a bump the old Synced condition is still True
-                # until the controller has written the new token (peering_acceptor_controller.go updateStatus).
-                "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
-            },
-        )
-        for dialer in dialers
-    ]
-    acceptors = peer_objects(
-        naming.child(accepting.cluster, "peering-acceptors"),
-        objs,
-        accepting.after,
-        pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider),
+def accept(accepting: PeeringSide, dialers: Sequence[str], generation: int) -> dict[str, k8s.core.v1.Secret]:
+    """Every peering the cluster accepts: per dialer its acceptor and the read of the token the acceptor's
+    controller wrote, keyed by dialer."""
+    return {dialer: _read_token(accepting, dialer, _acceptor(accepting, dialer, generation), generation) for dialer in dialers}
+
+
+def _acceptor(accepting: PeeringSide, dialer: str, generation: int) -> ObservedCustomResource:
+    annotations = {
+        **_version(generation),
+        # Synced, and for this generation: after a bump the old Synced condition is still True
+        # until the controller has written the new token (peering_acceptor_controller.go updateStatus).
+        "pulumi.com/waitFor": json.dumps(["condition=Synced", f"jsonpath={{.status.latestPeeringVersion}}={generation}"]),
+    }
+    return ObservedCustomResource(
+        naming.child(accepting.cluster, "peering-acceptor", dialer),
+        **_peer_object("PeeringAcceptor", dialer, values.peering_token_secret(values.peer_name(dialer)), annotations),
+        opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=list(accepting.after)),
     )
-    return {dialer: _read_token(accepting, dialer, acceptors, peered) for dialer in dialers}
 
 
-def _read_token(
-    accepting: PeeringSide, dialer: str, acceptors: pulumi.Resource, peered: pulumi.Input[frozenset[str]]
-) -> k8s.core.v1.Secret:
-    """The read waits for the acceptors' group, which is done once each acceptor reports this generation
-    synced. A preview reads only what an earlier `pulumi up` made: a pair of clusters the last deployment
-    peered. For any other pair the id stays unknown and the preview leaves the read out, instead of failing
-    on a Secret that does not exist yet."""
+def _read_token(accepting: PeeringSide, dialer: str, acceptor: ObservedCustomResource, generation: int) -> k8s.core.v1.Secret:
+    """The read of the token Secret, once the acceptor reports this generation synced (see the module's
+    docstring for what a preview reads)."""
     secret_id = f"{values.NAMESPACE}/{values.peering_token_secret(values.peer_name(dialer))}"
-    pair = {accepting.cluster, dialer}
-    token_id: pulumi.Input[str] = secret_id
-    if pulumi.runtime.is_dry_run():
-        token_id = pulumi.Output.from_input(peered).apply(lambda clusters: secret_id if pair <= clusters else cast(str, UNKNOWN))
+
+    def token_id(status: Any) -> str:
+        if synced_at(status, generation):
+            return secret_id
+        if pulumi.runtime.is_dry_run():
+            return cast(str, UNKNOWN)
+        raise pulumi.RunError(
+            f"the PeeringAcceptor for {dialer!r} in {accepting.cluster!r} is not synced at peering version {generation}; "
+            'check its status and the connect injector\'s logs in that cluster (docs/consul.md, "Peering")'
+        )
+
     return k8s.core.v1.Secret.get(
         naming.child(accepting.cluster, "peering-token", dialer),
-        token_id,
-        opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=[acceptors]),
+        acceptor.status.apply(token_id),
+        opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=[acceptor]),
     )
 
 
-def dial(dialing: PeeringSide, tokens: Mapping[str, k8s.core.v1.Secret], generation: int) -> k8s.yaml.v2.ConfigGroup:
-    """Every peering the cluster dials, one group (components/k8s/peer_objects.py): per acceptor, the token
-    written into this cluster as a Secret with the peering-token label (its watch starts the dialer), still a
-    Pulumi secret, and the `PeeringDialer` named after the acceptor, made after its Secret."""
-    objs: list[dict[str, Any]] = []
+def synced_at(status: Any, generation: int) -> bool:
+    """Whether an acceptor's status says its token of this generation is written: `Synced` true and
+    `latestPeeringVersion` at the generation (consul-k8s api/v1alpha1/peeringacceptor_types.go)."""
+    status = status or {}
+    synced = any(c.get("type") == "Synced" and c.get("status") == "True" for c in status.get("conditions") or [])
+    version = status.get("latestPeeringVersion")
+    # A number on the wire (protobuf has only doubles): 1 arrives as 1.0.
+    return synced and isinstance(version, int | float) and version == generation
+
+
+def dial(dialing: PeeringSide, tokens: Mapping[str, k8s.core.v1.Secret], generation: int) -> None:
+    """Every peering the cluster dials: per acceptor, the token written into this cluster as a Secret with the
+    peering-token label (its watch starts the dialer), still a Pulumi secret, and the `PeeringDialer` named
+    after the acceptor, made after its Secret."""
+    opts = pulumi.ResourceOptions(parent=dialing.parent, provider=dialing.provider, depends_on=list(dialing.after))
     for acceptor, read in tokens.items():
         secret = values.peering_token_secret(values.peer_name(acceptor))
         token_data: pulumi.Output[dict[str, str]] = read.data.apply(_token_from)
-        secret_data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(token_data)
-        token = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": secret, "namespace": values.NAMESPACE, "labels": {values.PEERING_TOKEN_LABEL: "true"}},
-            "type": "Opaque",
+        token = k8s.core.v1.Secret(
+            naming.child(dialing.cluster, "peering-token-copy", acceptor),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=secret, namespace=values.NAMESPACE, labels={values.PEERING_TOKEN_LABEL: "true"}),
+            type="Opaque",
             # `data` as read: already base64, so it is copied, not encoded again.
-            "data": secret_data,
-        }
-        dialer = _peer_object("PeeringDialer", acceptor, secret, _version(generation))
-        dialer["metadata"]["annotations"].update(depends_on(object_ref("v1", "Secret", values.NAMESPACE, secret)))
-        objs += [token, dialer]
-    return peer_objects(
-        naming.child(dialing.cluster, "peering-dialers"),
-        objs,
-        dialing.after,
-        pulumi.ResourceOptions(parent=dialing.parent, provider=dialing.provider),
-    )
+            data=pulumi.Output.secret(token_data),
+            opts=opts,
+        )
+        k8s.apiextensions.CustomResource(
+            naming.child(dialing.cluster, "peering-dialer", acceptor),
+            **_peer_object("PeeringDialer", acceptor, secret, _version(generation)),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[token])),
+        )
 
 
 def _peer_object(kind: str, peer: str, secret: str, annotations: dict[str, str]) -> dict[str, Any]:
     """An acceptor or a dialer named after its peer, using the token Secret `secret`."""
     return {
-        "apiVersion": values.API_VERSION,
+        "api_version": values.API_VERSION,
         "kind": kind,
         "metadata": {"name": values.peer_name(peer), "namespace": values.NAMESPACE, "annotations": dict(annotations)},
         "spec": values.peer_secret_spec(secret),

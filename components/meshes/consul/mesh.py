@@ -30,8 +30,6 @@ class ConsulMeshArgs:
     settings: ConsulSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
-    peered: pulumi.Input[frozenset[str]] = frozenset()
-    """The clusters the stack's last deployment peered: a preview reads the tokens of their pairs only."""
 
 
 class ConsulCluster(pulumi.ComponentResource):
@@ -63,7 +61,7 @@ class ConsulMesh(MeshDeployment):
         for acceptor in self.clusters:
             dialers = [d for a, d in pairs if a == acceptor]
             if dialers:
-                tokens = discovery.accept(self._side(acceptor), dialers, generation, args.peered)
+                tokens = discovery.accept(self._side(acceptor), dialers, generation)
                 self.tokens.update({(acceptor, d): token for d, token in tokens.items()})
         for dialer in self.clusters:
             dialed = {a: token for (a, d), token in self.tokens.items() if d == dialer}

@@ -1,24 +1,28 @@
 """Links without the linkerd CLI: for every ordered pair (source, target), what
-`linkerd --context=<target> multicluster link-gen --cluster-name <target>` prints, applied to the source.
+`linkerd --context=<target> multicluster link-gen --cluster-name <target>` prints that gateway mode reads,
+applied to the source.
 
 - in the target: a token for the chart's remote-access account (`linkerd-service-mirror-remote-access-default`),
   owned by this program so that config rotates it (one token per target, shared by every source);
 - in the source's `linkerd-multicluster`: Secret `cluster-credentials-<target>` (type
   `mirror.linkerd.io/remote-kubeconfig`, key `kubeconfig`) for the service mirror `controller-<target>`;
-- in the source's `linkerd`: the same Secret, labelled `multicluster.linkerd.io/cluster-name` and annotated
-  with the target's trust and cluster domains, for the destination controller (remote discovery,
-  federated services);
 - the `Link` (multicluster.linkerd.io/v1alpha3) named `<target>` with the target gateway's address,
   port, identity and probe; the source's chart runs `controller-<target>` for it.
 
-These three per pair are what link-gen prints; nothing else is made per pair, and the program registers none
-of them itself: a source's objects for all its targets are one group the Kubernetes provider registers
-(components/k8s/peer_objects.py). A rotated token reaches its
-readers without a restart of the service mirror: `controller-<target>` watches no Secret, but reloads its
-credentials whenever the Link's spec changes (link_handlers.go:38, cmd/service-mirror/main.go:196-203 at
+link-gen also prints the same credentials into the source's `linkerd` namespace for the destination
+controller, which reads them only for remote discovery and federated services (pod-to-pod across
+clusters). Gateway mode never does, so that Secret, and the destination restart it needs on rotation,
+exist only with `mesh.linkerd.remoteDiscovery: true`.
+
+Each object is a resource the program registers itself, child of the source cluster's component: a
+preview then lists each one as created, updated or kept, and the policy pack sees each as itself
+(docs/scale.md, "Why per-pair objects are plain resources"). A rotated token reaches its readers without a
+restart of the service mirror: `controller-<target>` watches no Secret, but reloads its credentials
+whenever the Link's spec changes (link_handlers.go:38, cmd/service-mirror/main.go:196-203 at
 edge-26.8.3), and the Link names the token generation. The destination controller reloads nothing (its
-cluster store handles Secret additions and deletions only, cluster_store.go:113-165), so each cluster's
-`linkerd-destination` is restarted once per rotation, after all of that cluster's credentials are written.
+cluster store handles Secret additions and deletions only, cluster_store.go:113-165), so with remote
+discovery each cluster's `linkerd-destination` is restarted once per rotation, after all of that cluster's
+credentials are written.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ import pulumi_kubernetes as k8s
 from ... import naming
 from ...clusters import Cluster
 from ...k8s import ReaderCredentials
-from ...k8s.peer_objects import depends_on, object_ref, peer_objects
 from . import values
 
 MIRROR_SECRET_TYPE = "mirror.linkerd.io/remote-kubeconfig"
@@ -70,49 +73,57 @@ def links(
     targets: Mapping[str, LinkTarget],
     trust_domain: str,
     generation: int,
+    remote_discovery: bool,
     after: Sequence[pulumi.Resource],
     opts: pulumi.ResourceOptions,
-) -> k8s.yaml.v2.ConfigGroup:
-    """All of the source's links, one group (components/k8s/peer_objects.py). `after`: the namespaces and the
-    source's multicluster release (the Link CRD, and the controllers that read the Links)."""
-    objs: list[dict[str, Any]] = []
+) -> list[pulumi.Resource]:
+    """All of the source's links, each Link after its credentials. `after`: the namespaces and the source's
+    multicluster release (the Link CRD, and the controllers that read the Links). Returns every object made,
+    for what must wait for all of them."""
+    made: list[pulumi.Resource] = []
+    waits = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(after)))
     for target, peer in targets.items():
-        secrets = credentials_secrets(target, trust_domain, peer.credentials)
-        objs += [*secrets, link(target, trust_domain, peer.gateway_address, generation, secrets)]
-    return peer_objects(naming.child(source, "links"), objs, after, opts)
+        secrets = [
+            k8s.core.v1.Secret(naming.child(source, role, target), **args, opts=waits)
+            for role, args in credentials_secrets(target, trust_domain, peer.credentials, remote_discovery).items()
+        ]
+        link = k8s.apiextensions.CustomResource(
+            naming.child(source, "link", target),
+            **link_args(target, trust_domain, peer.gateway_address, generation),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[*after, *secrets])),
+        )
+        made += [*secrets, link]
+    return made
 
 
-def credentials_secrets(target: str, trust_domain: str, credentials: ReaderCredentials) -> list[dict[str, Any]]:
-    """In the source: the Secret the service mirror reads, and the one the destination controller reads."""
-    mirror = {"name": values.credentials_secret_name(target), "namespace": values.MULTICLUSTER_NAMESPACE}
-    destination = {
-        "name": values.credentials_secret_name(target),
-        "namespace": values.NAMESPACE,
-        "labels": values.destination_credentials_labels(target),
-        "annotations": values.destination_credentials_annotations(trust_domain),
+def credentials_secrets(
+    target: str, trust_domain: str, credentials: ReaderCredentials, remote_discovery: bool
+) -> dict[str, dict[str, Any]]:
+    """In the source, by role: the Secret the service mirror reads and, with remote discovery, the one the
+    destination controller reads."""
+    roles = {
+        "link-credentials": k8s.meta.v1.ObjectMetaArgs(name=values.credentials_secret_name(target), namespace=values.MULTICLUSTER_NAMESPACE)
     }
-    return [
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": metadata,
-            "type": MIRROR_SECRET_TYPE,
-            "stringData": {KUBECONFIG_KEY: credentials.kubeconfig},
-        }
-        for metadata in (mirror, destination)
-    ]
-
-
-def link(
-    target: str, trust_domain: str, address: pulumi.Input[str], generation: int, credentials: Sequence[dict[str, Any]]
-) -> dict[str, Any]:
-    """The Link waits for its credentials: the controller reads them when the Link appears or its spec
-    changes, so a rotation's new generation reaches the Link only once the new token is in the Secrets."""
-    refs = [object_ref("v1", "Secret", s["metadata"]["namespace"], s["metadata"]["name"]) for s in credentials]
+    if remote_discovery:
+        roles["destination-credentials"] = k8s.meta.v1.ObjectMetaArgs(
+            name=values.credentials_secret_name(target),
+            namespace=values.NAMESPACE,
+            labels=values.destination_credentials_labels(target),
+            annotations=values.destination_credentials_annotations(trust_domain),
+        )
     return {
-        "apiVersion": values.LINK_API_VERSION,
+        role: {"metadata": metadata, "type": MIRROR_SECRET_TYPE, "string_data": {KUBECONFIG_KEY: credentials.kubeconfig}}
+        for role, metadata in roles.items()
+    }
+
+
+def link_args(target: str, trust_domain: str, address: pulumi.Input[str], generation: int) -> dict[str, Any]:
+    """The Link to `target`; made after its credentials: the controller reads them when the Link appears or its
+    spec changes, so a rotation's new generation reaches the Link only once the new token is in the Secret."""
+    return {
+        "api_version": values.LINK_API_VERSION,
         "kind": "Link",
-        "metadata": {"name": target, "namespace": values.MULTICLUSTER_NAMESPACE, "annotations": depends_on(*refs)},
+        "metadata": k8s.meta.v1.ObjectMetaArgs(name=target, namespace=values.MULTICLUSTER_NAMESPACE),
         "spec": values.link_spec(target, trust_domain, address, generation),
     }
 

@@ -108,10 +108,12 @@ class LinkerdMesh(MeshDeployment):
                 targets,
                 trust_domain,
                 generation,
+                args.settings.remote_discovery,
                 [node.control_plane.namespace, node.gateway.namespace, node.gateway.release],
                 in_source,
             )
-            discovery.restart_destination(source, generation, [node.control_plane.control_plane, links], in_source)
+            if args.settings.remote_discovery:
+                discovery.restart_destination(source, generation, [node.control_plane.control_plane, *links], in_source)
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}

@@ -22,13 +22,16 @@ class LinkerdSettings:
     """Version of the linkerd-crds, linkerd-control-plane and linkerd-multicluster charts (mesh.version)."""
     reader_token_generation: int
     """Bumping it rotates every link's service-account token (and restarts what reads them)."""
+    remote_discovery: bool = False
+    """Whether the destination controllers get every peer's credentials, for remote discovery and federated
+    services (pod-to-pod across clusters). Gateway mode never reads them."""
 
     def chart(self, chart: str) -> ChartRef:
         return ChartRef(REPOSITORY, chart, self.version)
 
 
 def parse_settings(fleet: FleetSpec, s: Section) -> LinkerdSettings:
-    s.reject_unknown(["readerTokenGeneration"])
+    s.reject_unknown(["readerTokenGeneration", "remoteDiscovery"])
     version = fleet.mesh.version or DEFAULT_VERSION
     if fleet.mesh.version and EXACT_VERSION.match(version) and not version.startswith(f"{VERSION_LINE}."):
         s.problems.add(
@@ -49,7 +52,8 @@ def parse_settings(fleet: FleetSpec, s: Section) -> LinkerdSettings:
         )
     _check_spread(fleet, s)
     generation = s.integer("readerTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
-    return LinkerdSettings(version=version, reader_token_generation=generation)
+    remote_discovery = s.boolean("remoteDiscovery", False)
+    return LinkerdSettings(version=version, reader_token_generation=generation, remote_discovery=remote_discovery)
 
 
 SPREAD = (
