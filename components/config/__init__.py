@@ -15,7 +15,7 @@ from .model import (
     RootSpec,
     TrustSpec,
 )
-from .observability import ObservabilitySpec, TracingRules, TracingSpec
+from .observability import ObservabilitySpec, ScraperSpec, TracingRules, TracingSpec
 from .parse import Environment, MeshRules, RawConfig, parse_fleet
 from .problems import ConfigProblem, FleetConfigError, Problems
 from .reader import Section
@@ -40,6 +40,7 @@ __all__ = [
     "Problems",
     "RawConfig",
     "RootSpec",
+    "ScraperSpec",
     "Section",
     "TracingRules",
     "TracingSpec",

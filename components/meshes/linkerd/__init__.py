@@ -48,6 +48,9 @@ class Linkerd(Mesh):
             sampling_refusal="Linkerd's proxies have no sampling rate: they trace the requests whose incoming trace context the "
             "application marked sampled, so sample in the application's tracer",
             needs_collector_identity=True,
+            scraper_identity="its proxies serve metrics on their admin port (linkerd-admin), which enforces the inbound policy: "
+            "under all-authenticated (STRICT mTLS) or deny an unmeshed Prometheus is refused, and the multicluster chart's "
+            "linkerd-admin Server admits only linkerd-viz's Prometheus, so meshfleet authorizes a meshed Prometheus by its identity",
         ),
     )
     ports = MeshPorts(webhooks=values.WEBHOOK_PORTS, east_west=(values.GATEWAY_PORT, values.PROBE_PORT))

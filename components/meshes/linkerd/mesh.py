@@ -18,6 +18,7 @@ from ..base import MeshDeployment
 from . import discovery, values
 from .control_plane import ControlPlaneArgs, LinkerdControlPlane
 from .eastwest import MulticlusterGateway, MulticlusterGatewayArgs
+from .scraping import FleetScraping
 from .settings import LinkerdSettings
 
 
@@ -81,6 +82,10 @@ class LinkerdMesh(MeshDeployment):
         mesh_telemetry(
             MeshTelemetryArgs(spec, args.fleet.observability, "linkerd", values.SCRAPE_TARGET, node.control_plane.releases), child
         )
+        observability = args.fleet.observability
+        collector = observability.tracing if args.fleet.mesh.default_access == "deny" else None
+        if observability.scraper is not None or collector is not None:
+            FleetScraping(spec.name, observability.scraper, collector, [node.gateway.release], child)
         node.register_outputs({"gateway_address": node.gateway.address})
         return node
 
