@@ -78,7 +78,16 @@ def sources_are_known(cluster: Cluster, clusters: Mapping[str, Cluster]) -> bool
 
 
 def gateway_address(resource_name: str, release: k8s.helm.v3.Release, service: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
-    """The IP or hostname of the LoadBalancer Service `service` that a chart release made.
+    """The IP or hostname of the LoadBalancer Service `service` that a chart release made: its first
+    load-balancer ingress entry (see `gateway_addresses`)."""
+    return gateway_addresses(resource_name, release, service, opts).apply(lambda addresses: addresses[0])
+
+
+def gateway_addresses(
+    resource_name: str, release: k8s.helm.v3.Release, service: str, opts: pulumi.ResourceOptions
+) -> pulumi.Output[list[str]]:
+    """Every IP or hostname of the LoadBalancer Service `service` that a chart release made, in the order of
+    its `status.loadBalancer.ingress` (a dual-stack or multi-zone load balancer publishes several).
 
     The Service is read after the release (Helm waits for the load balancer's address). Its id comes
     from the release's status, which is unknown in preview, so a brand-new stack's preview skips the
@@ -89,14 +98,16 @@ def gateway_address(resource_name: str, release: k8s.helm.v3.Release, service: s
         release.status.apply(lambda status: f"{status.namespace}/{service}"),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[release])),
     )
-    return read.status.apply(lambda status: _load_balancer_address(status, service))
+    return read.status.apply(lambda status: load_balancer_addresses(status, service))
 
 
-def _load_balancer_address(status: Any, service: str) -> str:
+def load_balancer_addresses(status: Any, service: str) -> list[str]:
+    """Each ingress entry's IP, else its hostname, skipping entries with neither (as `linkerd multicluster
+    link-gen` reads them: multicluster/cmd/link-gen.go:277-293 at edge-26.8.3)."""
     ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
-    for entry in ingress:
-        if entry.ip or entry.hostname:
-            return str(entry.ip or entry.hostname)
+    addresses = [str(entry.ip or entry.hostname) for entry in ingress if entry.ip or entry.hostname]
+    if addresses:
+        return addresses
     raise pulumi.RunError(
         f"the load balancer of gateway Service {service!r} has no address; check that the cluster can provision "
         "Services of type LoadBalancer (on kind, run cloud-provider-kind)"

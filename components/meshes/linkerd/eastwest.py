@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...config import ClusterSpec, MeshSpec
-from ...gateways import gateway_address
+from ...gateways import gateway_addresses
 from ...k8s import helm_release, mesh_namespace
 from . import values
 from .settings import LinkerdSettings
@@ -36,7 +36,10 @@ class MulticlusterGateway(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     release: k8s.helm.v3.Release
     address: pulumi.Output[str]
-    """The gateway load balancer's IP or hostname."""
+    """The gateway load balancer's first IP or hostname (the contract's `eastWestGatewayAddress`)."""
+    link_address: pulumi.Output[str]
+    """Every IP or hostname of its load balancer, comma-separated: what the peers' Links name, as link-gen
+    writes `gatewayAddress` (multicluster/cmd/link-gen.go:277-293 at edge-26.8.3)."""
 
     def __init__(self, args: MulticlusterGatewayArgs, opts: pulumi.ResourceOptions) -> None:
         cluster = args.cluster
@@ -57,10 +60,12 @@ class MulticlusterGateway(pulumi.ComponentResource):
             values.multicluster_values(args.mesh, cluster, args.allowed_sources, args.linked),
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *args.after]),
         )
-        self.address = gateway_address(
+        addresses = gateway_addresses(
             naming.child(cluster.name, values.GATEWAY_NAME, "service"),
             self.release,
             values.GATEWAY_NAME,
             pulumi.ResourceOptions(parent=self),
         )
+        self.address = addresses.apply(lambda found: found[0])
+        self.link_address = addresses.apply(",".join)
         self.register_outputs({"address": self.address})

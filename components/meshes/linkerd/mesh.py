@@ -104,7 +104,7 @@ class LinkerdMesh(MeshDeployment):
         for source, node in self.clusters.items():
             in_source = pulumi.ResourceOptions(parent=node)
             targets = {
-                target: discovery.LinkTarget(peer.gateway.address, peer.reader)
+                target: discovery.LinkTarget(peer.gateway.link_address, peer.reader)
                 for target, peer in self.clusters.items()
                 if target != source and peer.reader is not None
             }
@@ -116,6 +116,7 @@ class LinkerdMesh(MeshDeployment):
                 args.settings.remote_discovery,
                 [node.control_plane.namespace, node.gateway.namespace, node.gateway.release],
                 in_source,
+                created_by=values.created_by(args.settings.version),
             )
             if args.settings.remote_discovery:
                 discovery.restart_destination(source, generation, [node.control_plane.control_plane, *links], in_source)
