@@ -2,7 +2,9 @@
 credentials.
 
     meshfleet preview --stack prod    the offline plan of a stack, as a first `pulumi preview` shows it
-    meshfleet check --stack prod      the policy pack against what the stack would create
+    meshfleet preview --stack prod --state prod.json   the same against the stack's last deployment
+                                      (`pulumi stack export --file prod.json`): creates, updates, replaces, deletes
+    meshfleet check --stack prod      the policy pack against what the stack would create (`--state` too)
     meshfleet canary --config canary.yaml   one step of a metrics-gated canary (components/canary)
 
 `preview` and `check` run the real program (`__main__.py`) under the mock runtime (components/simulation);
@@ -31,10 +33,11 @@ def _progress(count: int) -> None:
 
 def preview(args: argparse.Namespace) -> int:
     run = stack_run(args)
-    print(f"meshfleet preview: {run.config_file.name} as stack {run.stack!r}, as a first `pulumi preview` shows it; no credentials used")
+    against = f"against the state in {args.state}" if run.previous is not None else "as a first `pulumi preview` shows it"
+    print(f"meshfleet preview: {run.config_file.name} as stack {run.stack!r}, {against}; no credentials used")
     sim = run_stack(run, preview=True, progress=_progress)
     clusters = sim.exports.get("clusters") or {}
-    print("\n".join(render_plan(build_plan(sim, list(clusters)), clusters)))
+    print("\n".join(render_plan(build_plan(sim, list(clusters), run.previous), clusters)))
     return 0
 
 

@@ -18,3 +18,16 @@ class LastDeployment:
 
     def output(self, key: str) -> pulumi.Output[Any]:
         return self._reference.get_output(key)
+
+    def gateway_address(self, cluster: str, mesh_type: str) -> pulumi.Output[str | None]:
+        """The east-west gateway address the last deployment published for `cluster` (contract `clusters.<name>.
+        eastWestGatewayAddress`), when it ran `mesh_type` there; None on a first deployment or for a new cluster."""
+
+        def published(values: list[Any]) -> str | None:
+            mesh, clusters = values
+            if (mesh or {}).get("type") != mesh_type:
+                return None
+            address = ((clusters or {}).get(cluster) or {}).get("eastWestGatewayAddress")
+            return str(address) if address else None
+
+        return pulumi.Output.unsecret(pulumi.Output.all(self.output("mesh"), self.output("clusters")).apply(published))

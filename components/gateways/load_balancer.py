@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi.output import UNKNOWN
 
 from ..clusters import Cluster
 from ..config import Cloud, ClusterSpec, Exposure
@@ -77,37 +78,38 @@ def sources_are_known(cluster: Cluster, clusters: Mapping[str, Cluster]) -> bool
     return bool(cluster.spec.gateway.source_ranges) or any(p.has_known_egress for p in peers)
 
 
-def gateway_address(resource_name: str, release: k8s.helm.v3.Release, service: str, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
-    """The IP or hostname of the LoadBalancer Service `service` that a chart release made: its first
-    load-balancer ingress entry (see `gateway_addresses`)."""
-    return gateway_addresses(resource_name, release, service, opts).apply(lambda addresses: addresses[0])
+def gateway_address(
+    resource_name: str,
+    release: k8s.helm.v3.Release,
+    service: str,
+    published: pulumi.Input[str | None],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Output[str]:
+    """The IP or hostname of the LoadBalancer Service `service` that a chart release made.
 
-
-def gateway_addresses(
-    resource_name: str, release: k8s.helm.v3.Release, service: str, opts: pulumi.ResourceOptions
-) -> pulumi.Output[list[str]]:
-    """Every IP or hostname of the LoadBalancer Service `service` that a chart release made, in the order of
-    its `status.loadBalancer.ingress` (a dual-stack or multi-zone load balancer publishes several).
-
-    The Service is read after the release (Helm waits for the load balancer's address). Its id comes
-    from the release's status, which is unknown in preview, so a brand-new stack's preview skips the
-    read instead of failing on a missing Service.
+    `pulumi up` reads the Service after the release (Helm waits for the load balancer's address). A preview
+    reads nothing: it takes the address the last deployment published (`published`), the one a kept
+    Service still has, and leaves it unknown for a cluster new to the mesh. A read would make the preview
+    depend on the release's status, unknown whenever a preview updates the release with a value not yet
+    known (a new peer's address in its allow-list), which would show every Link or remote secret naming this
+    gateway as changed when `pulumi up` keeps them; and a read of an unreachable cluster fails the whole
+    preview (pulumi-kubernetes provider.go Read at v4.32.0), where its other resources only warn.
     """
+    if pulumi.runtime.is_dry_run():
+        return pulumi.Output.from_input(published).apply(lambda address: address if address else cast(str, UNKNOWN))
     read = k8s.core.v1.Service.get(
         resource_name,
         release.status.apply(lambda status: f"{status.namespace}/{service}"),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[release])),
     )
-    return read.status.apply(lambda status: load_balancer_addresses(status, service))
+    return read.status.apply(lambda status: _load_balancer_address(status, service))
 
 
-def load_balancer_addresses(status: Any, service: str) -> list[str]:
-    """Each ingress entry's IP, else its hostname, skipping entries with neither (as `linkerd multicluster
-    link-gen` reads them: multicluster/cmd/link-gen.go:277-293 at edge-26.8.3)."""
+def _load_balancer_address(status: Any, service: str) -> str:
     ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
-    addresses = [str(entry.ip or entry.hostname) for entry in ingress if entry.ip or entry.hostname]
-    if addresses:
-        return addresses
+    for entry in ingress:
+        if entry.ip or entry.hostname:
+            return str(entry.ip or entry.hostname)
     raise pulumi.RunError(
         f"the load balancer of gateway Service {service!r} has no address; check that the cluster can provision "
         "Services of type LoadBalancer (on kind, run cloud-provider-kind)"

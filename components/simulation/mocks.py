@@ -99,6 +99,16 @@ def simulated_kubeconfig(contexts: list[str] | tuple[str, ...]) -> dict[str, Any
     }
 
 
+def _overlay(state: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`changes` applied over `state`, maps merged key by key: what the provider keeps of a resource it updates
+    (a computed attribute the inputs do not set, an object's status)."""
+    merged = dict(state)
+    for key, value in changes.items():
+        old = merged.get(key)
+        merged[key] = _overlay(old, value) if isinstance(old, Mapping) and isinstance(value, Mapping) else value
+    return merged
+
+
 def _stand_in(value: Any, fresh: Any) -> Any:
     if isinstance(value, Encrypted):
         return fresh if fresh is not None else ""
@@ -125,9 +135,14 @@ class FleetMocks(pulumi.runtime.Mocks):
         stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
         secret_stack_outputs: Mapping[str, list[str]] | None = None,
         previous: Deployment | None = None,
+        unreachable: frozenset[str] = frozenset(),
     ) -> None:
         self.preview = preview
         self.previous = previous
+        self.unreachable = unreachable
+        """Clusters whose API server the Kubernetes provider cannot reach in this run."""
+        self.warnings: dict[str, list[str]] = {}
+        """What the providers warned about, per cluster: the unreachable ones' resources."""
         self.stack_outputs = dict(stack_outputs or {})
         self.secret_stack_outputs = dict(secret_stack_outputs or {})
         self.providers: dict[str, dict[str, Any]] = {}
@@ -170,6 +185,8 @@ class FleetMocks(pulumi.runtime.Mocks):
             return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": list(secrets)}
         op = getattr(args, "op", CREATE)
         old = self.previous.resources.get(getattr(args, "urn", "")) if self.previous else None
+        if args.typ.startswith("kubernetes:") and self._cluster_of(args) in self.unreachable:
+            return self._unreachable(args, old, op, inputs)
         if old is not None and op in (SAME, UPDATE, READ):
             kept = self._kept(args, old, op, inputs)
             if kept is not None:
@@ -212,11 +229,30 @@ class FleetMocks(pulumi.runtime.Mocks):
         if self.preview:
             if args.typ.startswith("kubernetes:") and UNKNOWN in json.dumps(inputs):
                 return old.id, inputs
-            return old.id, {**self._readable(args, old.outputs), **inputs}
+            return old.id, _overlay(self._readable(args, old.outputs), inputs)
         handler = self.handlers.get(args.typ)
         computed = handler(args) if handler else {}
         computed.pop("id", None)
-        return old.id, {**self._readable(args, old.outputs), **inputs, **computed}
+        return old.id, _overlay(_overlay(self._readable(args, old.outputs), inputs), computed)
+
+    def _unreachable(
+        self, args: pulumi.runtime.MockResourceArgs, old: DeployedResource | None, op: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """What the Kubernetes provider does when its cluster is unreachable (provider/pkg/provider/provider.go
+        at v4.32.0): Check and Diff warn "configured Kubernetes cluster is unreachable" and go on from the
+        inputs; a preview's Create and Update skip the server-side dry run and return the inputs (Create
+        ~1706-1735); Read fails (~1912-1940), and so does anything in `pulumi up`."""
+        cluster = self._cluster_of(args)
+        if op == READ or not self.preview:
+            raise RuntimeError(
+                f"{args.typ} {args.name}: failed to read resource state due to unreachable cluster (cluster {cluster!r})"
+                if op == READ
+                else f"{args.typ} {args.name}: configured Kubernetes cluster is unreachable (cluster {cluster!r})"
+            )
+        self.warnings.setdefault(cluster, []).append(f"{args.typ} {args.name}")
+        if old is not None and op == SAME:
+            return old.id, dict(old.outputs)
+        return (old.id if old is not None else ""), inputs
 
     def _readable(self, args: pulumi.runtime.MockResourceArgs, outputs: Mapping[str, Any]) -> dict[str, Any]:
         """The outputs with each value a stack export holds encrypted replaced by a stand-in of the same shape,

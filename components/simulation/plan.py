@@ -1,13 +1,15 @@
-"""The offline plan of a stack: what a first `pulumi preview` would show, grouped per cluster.
+"""The offline plan of a stack: what `pulumi preview` would show, grouped per cluster.
 
 Pure functions over a Simulation, so `meshfleet preview` and its tests share them. A resource belongs
 to the cluster its logical name starts with (`naming.child(cluster, ...)`); the rest is fleet-wide.
+Without a previous deployment the plan is a first preview (everything created); with one (`--state`), each
+resource's step against it (components/simulation/state.py) and the deletes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -15,6 +17,7 @@ from . import config_group
 from .mocks import UNKNOWN
 from .recorder import Recorded
 from .runner import Simulation
+from .state import CREATE, DELETE, READ, REPLACE, SAME, UPDATE, DeployedResource, Deployment, encrypted_count
 from .waits import waits_for
 
 FLEET_WIDE = "fleet-wide"
@@ -44,6 +47,12 @@ class Plan:
     """Resources per cluster (and fleet-wide), in `creation_order`."""
     unknown: dict[str, list[str]]
     """Per resource name: the input paths not known until something is created."""
+    deletes: dict[str, list[DeployedResource]] | None = None
+    """Per cluster, what the last deployment holds and this run does not register; None for a first preview."""
+    not_compared: int = 0
+    """Values the last deployment holds encrypted, which could not be compared."""
+    unreachable: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Per unreachable cluster, the resources its provider previewed from their inputs alone."""
 
     @property
     def resources(self) -> list[Recorded]:
@@ -63,7 +72,14 @@ def creation_order(resources: Sequence[Recorded]) -> list[Recorded]:
     return sorted(resources, key=lambda r: (depth(r.urn), r.name, r.type))
 
 
-def build_plan(sim: Simulation, clusters: Sequence[str]) -> Plan:
+def _name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def build_plan(sim: Simulation, clusters: Sequence[str], previous: Deployment | None = None) -> Plan:
+    if previous is not None:
+        # A removed cluster is in the last deployment's outputs only: its deletes still go under its name.
+        clusters = [*clusters, *sorted(set(previous.exports.get("clusters") or {}) - set(clusters))]
     groups: dict[str, list[Recorded]] = {FLEET_WIDE: [], **{c: [] for c in clusters}}
     unknown: dict[str, list[str]] = {}
     for resource in creation_order(sim.resources):
@@ -71,7 +87,13 @@ def build_plan(sim: Simulation, clusters: Sequence[str]) -> Plan:
         paths = sorted({path.split("[")[0] for path in unknown_paths(resource.inputs)})
         if paths and not resource.type.startswith("pulumi:providers:"):
             unknown[resource.name] = paths
-    return Plan(groups, unknown)
+    if previous is None:
+        return Plan(groups, unknown, unreachable=sim.unreachable)
+    deletes: dict[str, list[DeployedResource]] = {}
+    for gone in sim.deletes:
+        deletes.setdefault(cluster_of(_name(gone.urn), clusters), []).append(gone)
+    not_compared = sum(encrypted_count(r.inputs) for r in previous.resources.values())
+    return Plan(groups, unknown, deletes, not_compared, sim.unreachable)
 
 
 def _tree(resources: list[Recorded]) -> list[str]:
@@ -100,8 +122,63 @@ def _tree(resources: list[Recorded]) -> list[str]:
     return lines
 
 
+SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "+-", DELETE: "-", READ: ">"}
+LEGEND = "+ create, ~ update (the input paths that change), +- replace, - delete, > read (an object read, not managed)"
+
+
+def render_steps(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """A preview against the last deployment: per cluster what changes, as `pulumi preview` lists it (the
+    resources kept as they are only counted). Paths only, never values, so no secret is shown."""
+    assert plan.deletes is not None
+    lines: list[str] = [f"Legend: {LEGEND}"]
+    counts = dict.fromkeys((CREATE, UPDATE, REPLACE, DELETE, SAME, READ), 0)
+    for group in [*plan.groups, *(g for g in plan.deletes if g not in plan.groups)]:
+        resources = plan.groups.get(group, [])
+        gone = plan.deletes.get(group, [])
+        for r in resources:
+            counts[r.op] += 1
+        counts[DELETE] += len(gone)
+        changes = [r for r in resources if r.op not in (SAME, READ)]
+        if not changes and not gone:
+            continue
+        info = clusters.get(group)
+        title = (
+            f"cluster {group} ({info['cloud']}, {info['region']}, {info['role']})"
+            if info
+            else ("fleet-wide" if group == FLEET_WIDE else f"cluster {group} (removed)")
+        )
+        lines += ["", f"{title}: {len(changes) + len(gone)} changes"]
+        for r in changes:
+            paths = f"  [{', '.join(r.changed[:6])}{f' and {len(r.changed) - 6} more' if len(r.changed) > 6 else ''}]" if r.changed else ""
+            lines.append(f" {SYMBOLS[r.op]:>2}  {r.type}  {r.name}{paths}")
+        for d in sorted(gone, key=lambda d: d.urn):
+            protected = "  (protected: `pulumi up` fails until it is unprotected)" if d.protect else ""
+            lines.append(f" {SYMBOLS[DELETE]:>2}  {d.type}  {_name(d.urn)}{protected}")
+    lines += [
+        "",
+        f"Resources: {counts[CREATE]} to create, {counts[UPDATE]} to update, {counts[REPLACE]} to replace, "
+        f"{counts[DELETE]} to delete, {counts[SAME]} unchanged, {counts[READ]} to read",
+    ]
+    if plan.not_compared:
+        lines.append(
+            f"{plan.not_compared} secret values of the state are encrypted and were not compared (counted as unchanged); "
+            "`pulumi stack export --show-secrets` in a trusted job compares them too"
+        )
+    return lines
+
+
+def unreachable_warnings(plan: Plan) -> list[str]:
+    return [
+        f"warning: cluster {cluster} is unreachable: the Kubernetes provider previews its {len(resources)} resources from their "
+        "inputs alone and warns for each; `pulumi up` needs it reachable"
+        for cluster, resources in sorted(plan.unreachable.items())
+    ]
+
+
 def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    lines: list[str] = []
+    if plan.deletes is not None:
+        return [*render_steps(plan, clusters), *unreachable_warnings(plan)]
+    lines: list[str] = ["Legend: + create, > read (an object read, not managed, such as this stack's own last outputs)"]
     for group, resources in plan.groups.items():
         if not resources:
             continue
@@ -133,10 +210,10 @@ def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[s
         for (kind, props), names in by_kind.items():
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             lines.append(f"  {kind} {', '.join(props)}: {shown}")
-    return lines
+    return [*lines, *unreachable_warnings(plan)]
 
 
 def _groups_without_objects(resources: Sequence[Recorded]) -> list[str]:
-    """Groups of objects (components/k8s/peer_objects.py) whose objects a preview cannot list yet."""
+    """ConfigGroups (of a program built on the fleet) whose objects a preview cannot list yet."""
     names = {r.urn: r.name for r in resources}
     return sorted(names[group] for group, objects in config_group.objects_by_group(resources).items() if not objects)

@@ -40,6 +40,7 @@ from ..config import FleetConfigError
 from .mocks import simulated_kubeconfig
 from .recorder import SECRET_SIG, SIG_KEY, PropertyPath, Recorded
 from .runner import PROJECT, PROJECT_DIR, ProgramFailed, Simulation, exit_without_teardown, simulate, stack_config
+from .state import Deployment, StateFileError, read_stack_export
 
 PACK_DIR = PROJECT_DIR / "policies"
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
@@ -345,6 +346,12 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
         "--secret", action="append", default=[], metavar="KEY=VALUE", help="a secret config value, e.g. meshfleet:root-cert=..."
     )
     parser.add_argument("--simulate-kubeconfig", action="store_true", help="stand in a kubeconfig for the stack's kubeconfig contexts")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="the stack's last deployment, as `pulumi stack export --file FILE` writes it: plan and check a preview against it",
+    )
 
 
 def _shown(path: Path) -> str:
@@ -413,12 +420,20 @@ class StackRun:
     config_file: Path
     secrets: dict[str, str]
     simulate_kubeconfig: bool
+    previous: Deployment | None = None
+    """The stack's last deployment (`--state`); None: a first preview."""
 
 
 def stack_run(args: argparse.Namespace) -> StackRun:
     config_file = args.config_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
     document = read_stack_file(config_file)
-    return StackRun(args.stack, config_file, parse_secrets(args.secret, document, config_file), args.simulate_kubeconfig)
+    previous = None
+    if getattr(args, "state", None) is not None:
+        try:
+            previous = read_stack_export(args.state, project=PROJECT, stack=args.stack)
+        except StateFileError as error:
+            raise UsageError(str(error)) from None
+    return StackRun(args.stack, config_file, parse_secrets(args.secret, document, config_file), args.simulate_kubeconfig, previous)
 
 
 def run_stack(run: StackRun, *, preview: bool, progress: Callable[[int], None] | None = None) -> Simulation:
@@ -432,7 +447,14 @@ def run_stack(run: StackRun, *, preview: bool, progress: Callable[[int], None] |
             path.write_text(yaml.safe_dump(simulated_kubeconfig(contexts)))
             os.environ["KUBECONFIG"] = str(path)
         try:
-            return simulate(run.stack, config_file=run.config_file, secrets=run.secrets, preview=preview, progress=progress)
+            return simulate(
+                run.stack,
+                config_file=run.config_file,
+                secrets=run.secrets,
+                preview=preview,
+                progress=progress,
+                previous=run.previous,
+            )
         except ProgramFailed as failed:
             raise UsageError(
                 str(failed.error) if isinstance(failed.error, FleetConfigError) else f"the program failed: {failed.error}"
@@ -474,13 +496,15 @@ def check(args: argparse.Namespace) -> int:
     run = stack_run(args)
     policy_file = args.policy_config or PACK_DIR / "config" / f"{args.stack}.json"
     policy_config = read_policy_config(policy_file)
+    # Against a last deployment, the check is of the preview against it: what `pulumi preview` sends the pack.
+    preview = args.preview or run.previous is not None
+    mode = f"a preview against {_shown(args.state)}" if run.previous is not None else ("first preview" if preview else "pulumi up")
     print(
-        f"meshfleet policy check: {run.config_file.name} as stack {args.stack!r}, {'first preview' if args.preview else 'pulumi up'}, "
-        f"policy config {_shown(policy_file)}; no credentials used"
+        f"meshfleet policy check: {run.config_file.name} as stack {args.stack!r}, {mode}, policy config {_shown(policy_file)}; no credentials used"
     )
-    sim = run_stack(run, preview=args.preview)
+    sim = run_stack(run, preview=preview)
     try:
-        report = evaluate(sim, policy_config, stack=args.stack, preview=args.preview)
+        report = evaluate(sim, policy_config, stack=args.stack, preview=preview)
     except PolicyConfigError as error:
         raise UsageError(f"{_shown(policy_file)}: {error}") from None
     violations, unchecked = unchecked_summary(report.violations)

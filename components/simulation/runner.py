@@ -53,6 +53,8 @@ class Simulation:
     """What the last deployment holds that this run did not register: the engine deletes it."""
     cluster_objects: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """What controllers in the clusters hold after this run (components/simulation/mocks.py)."""
+    unreachable: dict[str, list[str]] = field(default_factory=dict)
+    """Per unreachable cluster, the resources its provider previewed from their inputs alone, with a warning."""
     preview: bool = False
 
     def deployment(self) -> Deployment:
@@ -105,6 +107,7 @@ def run_program(
     project: str = PROJECT,
     progress: Callable[[int], None] | None = None,
     previous: Deployment | None = None,
+    unreachable: frozenset[str] = frozenset(),
 ) -> Simulation:
     """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
 
@@ -112,11 +115,13 @@ def run_program(
     StackReferences. `previous` is the stack's last deployment (`Simulation.deployment()` of an earlier run,
     or a `pulumi stack export`): each registration is then a step against it, what it holds and this run
     does not register is deleted, and the stack reads its own outputs from it. Without it, this is the
-    stack's first deployment. Raises ProgramFailed, with what was registered by then, if the program raises.
+    stack's first deployment. `unreachable` names clusters whose API server the provider cannot reach. Raises ProgramFailed, with what was registered by then, if the program raises.
     """
     own_name = f"{ORGANIZATION}/{project}/{stack}"
     outputs: dict[str, Mapping[str, Any]] = {own_name: previous.exports if previous else {}, **(stack_outputs or {})}
-    mocks = FleetMocks(preview=preview, stack_outputs=outputs, secret_stack_outputs=secret_stack_outputs, previous=previous)
+    mocks = FleetMocks(
+        preview=preview, stack_outputs=outputs, secret_stack_outputs=secret_stack_outputs, previous=previous, unreachable=unreachable
+    )
     monitor = RecordingMonitor(mocks, progress, previous)
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
@@ -146,6 +151,7 @@ def run_program(
         secret_exports=secret_exports,
         deletes=deletes,
         cluster_objects=dict(mocks.controller_secrets),
+        unreachable=mocks.warnings,
         preview=preview,
     )
 
@@ -203,6 +209,7 @@ def simulate(
     then: Callable[[dict[str, Any]], None] | None = None,
     progress: Callable[[int], None] | None = None,
     previous: Deployment | None = None,
+    unreachable: frozenset[str] = frozenset(),
 ) -> Simulation:
     """Run this project's `__main__.py` for `stack`, with the config of `config_file` (default:
     Pulumi.<stack>.yaml) updated by `config` per key. `then` runs after the program, with its globals
@@ -227,6 +234,7 @@ def simulate(
         stack_outputs=stack_outputs,
         progress=progress,
         previous=previous,
+        unreachable=unreachable,
     )
 
 

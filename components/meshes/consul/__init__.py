@@ -80,7 +80,7 @@ class Consul(Mesh):
     def deploy(
         self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
     ) -> MeshDeployment:
-        return ConsulMesh("consul", ConsulMeshArgs(self.fleet, self.settings, clusters, trust), opts)
+        return ConsulMesh("consul", ConsulMeshArgs(self.fleet, self.settings, clusters, trust, last), opts)
 
     @classmethod
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:

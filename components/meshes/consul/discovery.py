@@ -121,12 +121,13 @@ def dial(dialing: PeeringSide, tokens: Mapping[str, k8s.core.v1.Secret], generat
     for acceptor, read in tokens.items():
         secret = values.peering_token_secret(values.peer_name(acceptor))
         token_data: pulumi.Output[dict[str, str]] = read.data.apply(_token_from)
+        secret_data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(token_data)
         token = k8s.core.v1.Secret(
             naming.child(dialing.cluster, "peering-token-copy", acceptor),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=secret, namespace=values.NAMESPACE, labels={values.PEERING_TOKEN_LABEL: "true"}),
             type="Opaque",
             # `data` as read: already base64, so it is copied, not encoded again.
-            data=pulumi.Output.secret(token_data),
+            data=secret_data,
             opts=opts,
         )
         k8s.apiextensions.CustomResource(

@@ -20,12 +20,15 @@ class MeshGateway(pulumi.ComponentResource):
     address: pulumi.Output[str]
     """The load balancer's IP or hostname."""
 
-    def __init__(self, cluster: ClusterSpec, release: k8s.helm.v3.Release, opts: pulumi.ResourceOptions) -> None:
+    def __init__(
+        self, cluster: ClusterSpec, release: k8s.helm.v3.Release, published: pulumi.Input[str | None], opts: pulumi.ResourceOptions
+    ) -> None:
         super().__init__("meshfleet:consul:MeshGateway", cluster.name, None, opts)
         self.address = gateway_address(
             naming.child(cluster.name, values.MESH_GATEWAY_SERVICE),
             release,
             values.MESH_GATEWAY_SERVICE,
+            published,
             pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"address": self.address})

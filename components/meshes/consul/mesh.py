@@ -15,6 +15,7 @@ from ... import naming
 from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
+from ...last_deployment import LastDeployment
 from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
@@ -30,6 +31,7 @@ class ConsulMeshArgs:
     settings: ConsulSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
+    last: LastDeployment
 
 
 class ConsulCluster(pulumi.ComponentResource):
@@ -91,7 +93,7 @@ class ConsulMesh(MeshDeployment):
             pulumi.ResourceOptions(parent=node),
         )
         release = node.control_plane.release
-        node.gateway = MeshGateway(spec, release, pulumi.ResourceOptions(parent=node))
+        node.gateway = MeshGateway(spec, release, args.last.gateway_address(spec.name, "consul"), pulumi.ResourceOptions(parent=node))
         # Every Consul custom resource passes the connect injector's webhook (failurePolicy Fail), which
         # runs in the release: nothing below may be created before it.
         after_release = pulumi.ResourceOptions(parent=node, depends_on=[release])

@@ -76,7 +76,7 @@ class Istio(Mesh):
     def deploy(
         self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
     ) -> MeshDeployment:
-        return IstioMeshDeployment("istio", IstioMeshArgs(self.fleet, self.settings, clusters, trust), opts)
+        return IstioMeshDeployment("istio", IstioMeshArgs(self.fleet, self.settings, clusters, trust, last), opts)
 
     @classmethod
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:

@@ -30,6 +30,8 @@ class EastWestGatewayArgs:
     """A primary serving remote clusters exposes istiod (15012 xDS, 15017 webhooks) through the gateway."""
     after: Sequence[pulumi.Resource]
     """The control plane releases: the gateway's pods are injected by istiod, and CRs need base's CRDs."""
+    published_address: pulumi.Input[str | None]
+    """The address the last deployment published, which a preview shows (`gateway_address`)."""
 
 
 class EastWestGateway(pulumi.ComponentResource):
@@ -53,6 +55,7 @@ class EastWestGateway(pulumi.ComponentResource):
             naming.child(cluster.name, values.EASTWEST_NAME, "service"),
             self.release,
             values.EASTWEST_NAME,
+            args.published_address,
             pulumi.ResourceOptions(parent=self),
         )
         custom = pulumi.ResourceOptions(parent=self, depends_on=[self.release, *args.after])

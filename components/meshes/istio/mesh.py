@@ -14,6 +14,7 @@ from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
 from ...k8s import ReaderCredentials
+from ...last_deployment import LastDeployment
 from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
@@ -29,6 +30,7 @@ class IstioMeshArgs:
     settings: IstioSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
+    last: LastDeployment
 
 
 class IstioCluster(pulumi.ComponentResource):
@@ -125,6 +127,7 @@ class IstioMesh(MeshDeployment):
                 allowed_sources=sources,
                 expose_control_plane=bool(args.fleet.remotes_of(spec.name)),
                 after=after,
+                published_address=args.last.gateway_address(spec.name, "istio"),
             ),
             pulumi.ResourceOptions(parent=node),
         )

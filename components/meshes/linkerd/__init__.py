@@ -86,7 +86,7 @@ class Linkerd(Mesh):
     def deploy(
         self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
     ) -> MeshDeployment:
-        return LinkerdMesh("linkerd", LinkerdMeshArgs(self.fleet, self.settings, clusters, trust), opts)
+        return LinkerdMesh("linkerd", LinkerdMeshArgs(self.fleet, self.settings, clusters, trust, last), opts)
 
     @classmethod
     def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:

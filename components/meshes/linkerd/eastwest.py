@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...config import ClusterSpec, MeshSpec
-from ...gateways import gateway_addresses
+from ...gateways import gateway_address
 from ...k8s import helm_release, mesh_namespace
 from . import values
 from .settings import LinkerdSettings
@@ -30,16 +30,15 @@ class MulticlusterGatewayArgs:
     """The clusters this one links to: one service-mirror controller each."""
     after: Sequence[pulumi.Resource]
     """The control plane releases: the gateway's proxy is injected by the control plane."""
+    published_address: pulumi.Input[str | None]
+    """The address the last deployment published, which a preview shows (`gateway_address`)."""
 
 
 class MulticlusterGateway(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     release: k8s.helm.v3.Release
     address: pulumi.Output[str]
-    """The gateway load balancer's first IP or hostname (the contract's `eastWestGatewayAddress`)."""
-    link_address: pulumi.Output[str]
-    """Every IP or hostname of its load balancer, comma-separated: what the peers' Links name, as link-gen
-    writes `gatewayAddress` (multicluster/cmd/link-gen.go:277-293 at edge-26.8.3)."""
+    """The gateway load balancer's IP or hostname."""
 
     def __init__(self, args: MulticlusterGatewayArgs, opts: pulumi.ResourceOptions) -> None:
         cluster = args.cluster
@@ -60,12 +59,11 @@ class MulticlusterGateway(pulumi.ComponentResource):
             values.multicluster_values(args.mesh, cluster, args.allowed_sources, args.linked),
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *args.after]),
         )
-        addresses = gateway_addresses(
+        self.address = gateway_address(
             naming.child(cluster.name, values.GATEWAY_NAME, "service"),
             self.release,
             values.GATEWAY_NAME,
+            args.published_address,
             pulumi.ResourceOptions(parent=self),
         )
-        self.address = addresses.apply(lambda found: found[0])
-        self.link_address = addresses.apply(",".join)
         self.register_outputs({"address": self.address})

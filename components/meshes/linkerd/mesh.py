@@ -12,6 +12,7 @@ from ...clusters import Cluster
 from ...config import FleetSpec
 from ...gateways import allowed_sources, sources_are_known
 from ...k8s import ReaderCredentials
+from ...last_deployment import LastDeployment
 from ...observability.telemetry import MeshTelemetryArgs, mesh_telemetry
 from ...trust import FleetTrust
 from ..base import MeshDeployment
@@ -28,6 +29,7 @@ class LinkerdMeshArgs:
     settings: LinkerdSettings
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
+    last: LastDeployment
 
 
 class LinkerdCluster(pulumi.ComponentResource):
@@ -76,6 +78,7 @@ class LinkerdMesh(MeshDeployment):
                 allowed_sources=sources,
                 linked=[name for name in args.fleet.clusters if name != spec.name],
                 after=node.control_plane.releases,
+                published_address=args.last.gateway_address(spec.name, "linkerd"),
             ),
             child,
         )
@@ -104,7 +107,7 @@ class LinkerdMesh(MeshDeployment):
         for source, node in self.clusters.items():
             in_source = pulumi.ResourceOptions(parent=node)
             targets = {
-                target: discovery.LinkTarget(peer.gateway.link_address, peer.reader)
+                target: discovery.LinkTarget(peer.gateway.address, peer.reader)
                 for target, peer in self.clusters.items()
                 if target != source and peer.reader is not None
             }

@@ -1,18 +1,14 @@
 """What `linkerd check` and `linkerd multicluster check` at edge-26.8.3 would say of a fleet meshfleet builds:
-Link versions, gateway addresses as link-gen reads them, issuer expiry warnings and trust-anchor curves."""
+Link versions, issuer expiry warnings and trust-anchor curves."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
-import pulumi
-import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from components.config import RawConfig
 from components.fleet import validate_fleet
-from components.gateways import load_balancer_addresses
 from components.meshes.linkerd import values
 from components.simulation import PROJECT_DIR, Simulation
 from components.simulation.mocks import self_signed_ca
@@ -34,27 +30,6 @@ def test_every_link_is_annotated_with_the_pinned_cli_version(linkerd: Simulation
     assert len(links) == 6
     for link in links:
         assert link.inputs["metadata"]["annotations"] == {"linkerd.io/created-by": "linkerd/cli edge-26.8.3"}, link.urn
-
-
-def ingress(*entries: dict[str, str]) -> Any:
-    return SimpleNamespace(
-        load_balancer=SimpleNamespace(ingress=[SimpleNamespace(ip=e.get("ip"), hostname=e.get("hostname")) for e in entries])
-    )
-
-
-def test_every_load_balancer_ingress_entry_is_a_gateway_address_in_order() -> None:
-    # As link-gen reads them (multicluster/cmd/link-gen.go:277-293): IP, else hostname, empty entries skipped.
-    status = ingress({"ip": "203.0.113.7"}, {}, {"hostname": "gw.example.net"}, {"ip": "2001:db8::7", "hostname": "x"})
-    assert load_balancer_addresses(status, "linkerd-gateway") == ["203.0.113.7", "gw.example.net", "2001:db8::7"]
-    with pytest.raises(pulumi.RunError):
-        load_balancer_addresses(ingress({}), "linkerd-gateway")
-
-
-def test_links_name_the_peers_gateway_addresses_joined(linkerd: Simulation) -> None:
-    gateway = linkerd.named("gke-usc1-linkerd-gateway-service")
-    published = [e.get("ip") or e.get("hostname") for e in gateway.outputs["status"]["loadBalancer"]["ingress"]]
-    for source in ("eks-use1", "eks-euc1"):
-        assert linkerd.named(f"{source}-link-gke-usc1", LINK).inputs["spec"]["gatewayAddress"] == ",".join(published)
 
 
 # --- trust: what `linkerd check` warns of or refuses ----------------------------------------------------
