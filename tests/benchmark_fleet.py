@@ -11,13 +11,13 @@ and every size pays for its own garbage. A run reports
 - CPU seconds of the evaluation (all threads of the process; other processes on the machine do not
   count, so this is the figure to compare on a shared machine) and its wall seconds;
 - the peak resident memory of the process (imports and a three-cluster warm-up included);
-- the resources of the stack (each a step of `pulumi up`), those the program registers itself (the rest
-  are objects the Kubernetes provider registers for a ConfigGroup, components/k8s/peer_objects.py), and
-  the longest chain of resources that wait for one another: a resource waits for its `depends_on`, for
-  the resources its inputs come from, and for its provider; a group's objects wait for what the group
-  waits for, and the group for its objects. A chain that grows with the fleet means clusters are built
-  one after another. The simulation registers the groups' objects as the provider would, in the same
-  process: their cost is in the CPU figure.
+- the resources of the stack, each a step of `pulumi up` and each registered by the program, their CPU per
+  resource against the SDK's floor (a program that registers only typed Kubernetes Secrets, under the same
+  runtime), and the longest chain of resources that wait for one another: a resource waits for its
+  `depends_on`, for the resources its inputs come from, and for its provider. A chain that grows with the
+  fleet means clusters are built one after another;
+- a preview against that deployment of the fleet with one cluster more (`previous=`, what
+  `meshfleet preview --state` runs): its CPU seconds.
 Each figure is the median of the runs. Then the credential-free policy check
 (`python -m components.simulation.policy_check`) runs on a 30-cluster fleet of the first mesh, as a
 user runs it: CPU of the command and of the policy pack it starts.
@@ -121,12 +121,34 @@ def longest_chain(resources: list[Any]) -> int:
     return max(depth(r.urn) for r in resources)
 
 
-def registered_by_the_program(resources: list[Any]) -> list[Any]:
-    """The stack's resources less the objects the Kubernetes provider registers for a ConfigGroup."""
-    from components.simulation.config_group import objects_by_group
+FLOOR_RESOURCES = 5_000
 
-    by_provider = {urn for objects in objects_by_group(resources).values() for urn in objects}
-    return [r for r in resources if r.urn not in by_provider]
+
+def floor_program() -> None:
+    """The SDK's floor: typed Kubernetes Secrets with a provider and a parent, as the fleet's per-pair ones."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    provider = k8s.Provider("floor-k8s", kubeconfig="{}")
+    parent = pulumi.ComponentResource("meshfleet:bench:Floor", "floor", None, pulumi.ResourceOptions(providers=[provider]))
+    for i in range(FLOOR_RESOURCES):
+        k8s.core.v1.Secret(
+            f"floor-{i}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"cluster-credentials-{i}", namespace="linkerd-multicluster"),
+            type="mirror.linkerd.io/remote-kubeconfig",
+            string_data={"kubeconfig": pulumi.Output.secret(f"kubeconfig-{i}")},
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+
+def measure_floor() -> dict[str, Any]:
+    from components.simulation import run_program
+
+    run_program(floor_program)
+    gc.collect()
+    cpu = time.process_time()
+    run_program(floor_program)
+    return {"ms_per_resource": (time.process_time() - cpu) * 1000 / (FLOOR_RESOURCES + 2)}
 
 
 # --- one run, in its own process ----------------------------------------------------------------------
@@ -140,19 +162,29 @@ def measure(mesh_type: str, count: int) -> dict[str, Any]:
     cpu, wall = time.process_time(), time.perf_counter()
     sim = simulate("prod", config=fleet_config(mesh_type, count))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return {
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures = {
         "cpu": cpu,
         "wall": wall,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": peak,
         "resources": len(sim.resources),
-        "program": len(registered_by_the_program(sim.resources)),
+        "ms_per_resource": cpu * 1000 / len(sim.resources),
         "chain": longest_chain(sim.resources),
     }
+    last = sim.deployment()
+    del sim
+    gc.collect()
+    preview_cpu = time.process_time()
+    simulate("prod", config=fleet_config(mesh_type, count + 1), preview=True, previous=last)
+    figures["preview_add_cpu"] = time.process_time() - preview_cpu
+    return figures
 
 
 def run_fresh(mesh_type: str, count: int) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, "-m", "tests.benchmark_fleet", "--measure", mesh_type, str(count)],
+        [sys.executable, "-m", "tests.benchmark_fleet", "--measure", mesh_type, str(count)]
+        if count
+        else [sys.executable, "-m", "tests.benchmark_fleet", "--floor"],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -220,11 +252,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per size; figures are their median")
     parser.add_argument("--no-policy-check", action="store_true")
     parser.add_argument("--measure", nargs=2, metavar=("MESH", "CLUSTERS"), help=argparse.SUPPRESS)
+    parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.measure:
+    if args.measure or args.floor:
         from components.simulation.runner import exit_without_teardown
 
-        print(json.dumps(measure(args.measure[0], int(args.measure[1]))))
+        print(json.dumps(measure(args.measure[0], int(args.measure[1])) if args.measure else measure_floor()))
         exit_without_teardown(0)
 
     from components.meshes import AVAILABLE
@@ -234,18 +267,30 @@ def main(argv: list[str]) -> int:
     print(f"Machine: {machine()}. Each figure: median of {args.runs} fresh processes; CPU = seconds of CPU the run used.")
     if skipped:
         print(f"Skipped (not in this release): {', '.join(skipped)}")
+    floor = median([run_fresh("", 0) for _ in range(args.runs)], "ms_per_resource")
+    print(f"SDK floor: {floor:.2f} ms CPU per typed Kubernetes resource ({FLOOR_RESOURCES} Secrets with a provider and a parent)")
     print()
-    print("| mesh | clusters | resources | by the program | longest chain | CPU s | wall s | peak MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| mesh | clusters | resources | longest chain | CPU s | ms per resource | ms per added resource | vs floor "
+        "| wall s | peak MB | preview +1 cluster CPU s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     # The policy check goes first: a process's record of its children's peak memory is the largest
     # child's so far, and the large fleets below would hide the command's.
     checks = [run_policy_check(meshes[0], POLICY_CHECK_SIZE) for _ in range(args.runs)] if meshes and not args.no_policy_check else []
     for mesh_type in meshes:
+        smaller: tuple[int, float] | None = None
         for size in args.sizes:
             runs = [run_fresh(mesh_type, size) for _ in range(args.runs)]
+            resources, cpu = runs[0]["resources"], median(runs, "cpu")
+            # What each resource a larger fleet adds costs, the run's fixed cost left out: the figure to hold
+            # against the SDK's floor.
+            added = (cpu - smaller[1]) * 1000 / (resources - smaller[0]) if smaller and resources > smaller[0] else None
+            smaller = (resources, cpu)
             print(
-                f"| {mesh_type} | {size} | {runs[0]['resources']} | {runs[0]['program']} | {runs[0]['chain']} | {median(runs, 'cpu'):.2f} "
-                f"| {median(runs, 'wall'):.2f} | {median(runs, 'peak_mb'):.0f} |",
+                f"| {mesh_type} | {size} | {resources:,} | {runs[0]['chain']} | {cpu:.2f} | {median(runs, 'ms_per_resource'):.2f} "
+                f"| {f'{added:.2f}' if added else '-'} | {f'{added / floor - 1:+.0%}' if added else '-'} | {median(runs, 'wall'):.2f} "
+                f"| {median(runs, 'peak_mb'):,.0f} | {median(runs, 'preview_add_cpu'):.2f} |",
                 flush=True,
             )
     if checks:

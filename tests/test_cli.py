@@ -14,12 +14,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
+import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 
 import components
 from components.cli import main
-from components.simulation import PROJECT_DIR, Simulation
+from components.simulation import PROJECT_DIR, Simulation, simulate
 from components.simulation.plan import FLEET_WIDE, build_plan, cluster_of, render_plan
 from tests.support import LINKERD, simulated
 
@@ -82,17 +85,31 @@ def test_preview_shows_the_plan_per_cluster_with_counts_unknowns_and_progress(ca
     assert result.err.splitlines()[:2] == ["  ... 50 resources planned", "  ... 100 resources planned"]
 
 
+def app_objects(scope: dict[str, Any]) -> None:
+    """A user program's group of objects in one of the fleet's clusters (the fleet itself makes no group)."""
+    provider = scope["fleet"].clusters["eks-use1"].provider
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app", "namespace": "default"}, "data": {"a": "b"}}
+    k8s.yaml.v2.ConfigGroup("eks-use1-app-objects", objs=[config_map], opts=pulumi.ResourceOptions(provider=provider))
+
+
 def test_preview_says_which_groups_of_objects_only_pulumi_up_makes() -> None:
-    """A first preview of Linkerd: the links' objects are unknown, so the provider registers none yet."""
+    """A first preview of a stack that creates its clusters: a group's provider cannot reach the new cluster, so the
+    Kubernetes provider registers none of its objects, and the plan says so; `pulumi up` registers them."""
     clusters = ["eks-use1", "eks-euc1", "gke-usc1"]
     info = {c: {"cloud": "aws", "region": "r", "role": "primary"} for c in clusters}
-    preview = render_plan(build_plan(simulated("linkerd", config_file=LINKERD, preview=True), clusters), info)
+    preview = render_plan(build_plan(simulate("linkerd", config_file=LINKERD, preview=True, then=app_objects), clusters), info)
     assert (
-        "The Kubernetes provider registers the objects of 3 ConfigGroups (eks-euc1-links, eks-use1-links, gke-usc1-links) "
-        "once their inputs are known: `pulumi up` makes them"
+        "The Kubernetes provider registers the objects of 1 ConfigGroups (eks-use1-app-objects) once their inputs are known: "
+        "`pulumi up` makes them"
     ) in preview
+    up = simulate("linkerd", config_file=LINKERD, then=app_objects)
+    assert [r.name for r in up.resources if r.parent == up.named("eks-use1-app-objects").urn] == ["eks-use1-app-objects:default/app"]
+    assert not [line for line in render_plan(build_plan(up, clusters), info) if "ConfigGroups" in line]
+    # The fleet alone makes no group: its preview has no such line.
     assert not [
-        line for line in render_plan(build_plan(simulated("linkerd", config_file=LINKERD), clusters), info) if "ConfigGroups" in line
+        line
+        for line in render_plan(build_plan(simulated("linkerd", config_file=LINKERD, preview=True), clusters), info)
+        if "ConfigGroups" in line
     ]
 
 

@@ -56,11 +56,11 @@ def test_every_resource_belongs_to_the_fleet_component(stack: str, request: pyte
     assert roots == [fleet], [r.urn for r in roots]
 
 
-@pytest.mark.parametrize("stack", ["prod", "dev", "linkerd"])
+@pytest.mark.parametrize("stack", ["prod", "dev", "linkerd", "consul"])
 def test_components_use_the_meshfleet_type_namespace(stack: str, request: pytest.FixtureRequest) -> None:
     sim: Simulation = request.getfixturevalue(stack)
-    # The Kubernetes provider's ConfigGroup is the one component meshfleet uses without defining it.
-    components = {r.type for r in sim.resources if not r.custom and not r.type.startswith("pulumi:")} - {"kubernetes:yaml/v2:ConfigGroup"}
+    # Every component is meshfleet's own: no provider component (such as a ConfigGroup) hides resources.
+    components = {r.type for r in sim.resources if not r.custom and not r.type.startswith("pulumi:")}
     assert components and all(t.startswith("meshfleet:") and t.count(":") == 2 for t in components), components
 
 

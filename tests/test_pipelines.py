@@ -23,6 +23,7 @@ WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 ACTIONS = {
     "actions/checkout": "v4",
     "actions/setup-python": "v5",
+    "actions/upload-artifact": "v4",
     "pulumi/actions": "v7",
     "pulumi/auth-actions": "v1",
     "aws-actions/configure-aws-credentials": "v4",
@@ -218,3 +219,13 @@ def test_ci_runs_the_readmes_set_up_tests_lint_and_type_checks() -> None:
     assert "set -euo pipefail" in script  # a failing check fails the run
     commands = [line.strip() for line in script if line.strip() and not line.lstrip().startswith(("#", "if ", "fi", "cd ", "set "))]
     assert commands == readme_commands()
+
+
+def test_up_publishes_the_state_a_credential_free_preview_compares_with() -> None:
+    """docs/ci.md, "Previews against the real state": after `pulumi up`, the stack's export (secrets encrypted)."""
+    steps = load(PROJECT_DIR / ".github" / "workflows" / "up.yml")["jobs"]["up"]["steps"]
+    up = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("pulumi/actions@") and s["with"]["command"] == "up")
+    export, upload = steps[up + 1], steps[up + 2]
+    assert export["run"] == "pulumi stack export --stack ${{ vars.PULUMI_ORG }}/meshfleet/prod --file prod-state.json"
+    assert "--show-secrets" not in export["run"]
+    assert upload == {"uses": "actions/upload-artifact@v4", "with": {"name": "prod-state", "path": "prod-state.json"}}

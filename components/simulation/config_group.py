@@ -11,7 +11,7 @@ program run with mocks would see none of them. The recorder registers them as th
 - a Secret's `data` and `stringData` as secrets;
 - dependencies from `config.kubernetes.io/depends-on` on objects of the same group.
 
-Only `objs` is read: meshfleet's groups are built from objects, never from files or YAML text.
+Only `objs` is read: meshfleet itself makes no group, and the groups its tests build hold objects, never files or YAML text.
 """
 
 from __future__ import annotations

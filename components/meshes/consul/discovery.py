@@ -93,7 +93,7 @@ def _read_token(accepting: PeeringSide, dialer: str, acceptor: ObservedCustomRes
             return cast(str, UNKNOWN)
         raise pulumi.RunError(
             f"the PeeringAcceptor for {dialer!r} in {accepting.cluster!r} is not synced at peering version {generation}; "
-            'check its status and the connect injector\'s logs in that cluster (docs/consul.md, "Peering")'
+            'check its status and the connect injector\'s logs in that cluster (docs/consul.md, "Peering, without the CLI")'
         )
 
     return k8s.core.v1.Secret.get(

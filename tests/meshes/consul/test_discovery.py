@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 
 from components.meshes.consul.discovery import pairs
-from components.simulation import Recorded, Simulation, simulate
+from components.simulation import ProgramFailed, Recorded, Simulation, simulate
+from components.simulation.mocks import FleetMocks
 from tests.meshes.helpers import CONFIG_GROUP, SECRET, cluster_of, depends_on, release
 from tests.support import CONSUL, raw_config
 from tests.tls_tools import load_cert, load_certs
@@ -23,49 +25,56 @@ def custom_resources(sim: Simulation, kind: str) -> list[Recorded]:
     return [r for r in sim.resources if r.type == f"{API}:{kind}"]
 
 
-def acceptors(sim: Simulation, acceptor: str) -> Recorded:
-    """The accepting cluster's one group of acceptors; the provider registers each object in it."""
-    return sim.named(f"{acceptor}-peering-acceptors", CONFIG_GROUP)
-
-
 def acceptor_of(sim: Simulation, acceptor: str, dialer: str) -> Recorded:
-    return sim.named(f"{acceptor}-peering-acceptors:consul/{dialer}", f"{API}:PeeringAcceptor")
+    return sim.named(f"{acceptor}-peering-acceptor-{dialer}", f"{API}:PeeringAcceptor")
 
 
-def dialers(sim: Simulation, dialer: str) -> Recorded:
-    """The dialer cluster's one group of token copies and dialers; the provider registers each object in it."""
-    return sim.named(f"{dialer}-peering-dialers", CONFIG_GROUP)
+def token_read(sim: Simulation, acceptor: str, dialer: str) -> Recorded:
+    return sim.named(f"{acceptor}-peering-token-{dialer}", SECRET)
 
 
 def token_copy(sim: Simulation, dialer: str, acceptor: str) -> Recorded:
-    return sim.named(f"{dialer}-peering-dialers:consul/peering-token-{acceptor}", SECRET)
+    return sim.named(f"{dialer}-peering-token-copy-{acceptor}", SECRET)
 
 
 def dialer_of(sim: Simulation, dialer: str, acceptor: str) -> Recorded:
-    return sim.named(f"{dialer}-peering-dialers:consul/{acceptor}", f"{API}:PeeringDialer")
+    return sim.named(f"{dialer}-peering-dialer-{acceptor}", f"{API}:PeeringDialer")
+
+
+def pair_objects(sim: Simulation, acceptor: str, dialer: str) -> list[Recorded]:
+    """The four resources of a peering: acceptor, token read, token copy, dialer."""
+    return [
+        acceptor_of(sim, acceptor, dialer),
+        token_read(sim, acceptor, dialer),
+        token_copy(sim, dialer, acceptor),
+        dialer_of(sim, dialer, acceptor),
+    ]
 
 
 def test_every_pair_is_peered_once_and_the_name_sorting_first_accepts(consul: Simulation) -> None:
     assert pairs(["gke-usc1", "eks-use1", "gke-euw1"]) == PAIRS
-    assert sorted(r.name for r in custom_resources(consul, "PeeringAcceptor")) == [f"{a}-peering-acceptors:consul/{d}" for a, d in PAIRS]
-    assert sorted(r.name for r in custom_resources(consul, "PeeringDialer")) == sorted(f"{d}-peering-dialers:consul/{a}" for a, d in PAIRS)
+    assert sorted(r.name for r in custom_resources(consul, "PeeringAcceptor")) == [f"{a}-peering-acceptor-{d}" for a, d in PAIRS]
+    assert sorted(r.name for r in custom_resources(consul, "PeeringDialer")) == sorted(f"{d}-peering-dialer-{a}" for a, d in PAIRS)
 
 
 @pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
 def test_each_side_of_a_peering_lives_under_its_own_clusters_component(consul: Simulation, acceptor: str, dialer: str) -> None:
-    assert not consul.of_type("meshfleet:consul:Peering")  # no component per pair: the program registers only the read
+    assert not consul.of_type("meshfleet:consul:Peering")  # no component per pair: its objects live in two clusters
+    assert not consul.of_type(CONFIG_GROUP)  # each object is a resource the program registers itself
     acceptor_node = consul.named(acceptor, "meshfleet:consul:Cluster")
     dialer_node = consul.named(dialer, "meshfleet:consul:Cluster")
     accept = acceptor_of(consul, acceptor, dialer)
     # The engine's URN: the type follows every ancestor's type (the stock mock would keep only the parent's).
-    assert accept.urn == (
-        f"{STACK}{MESH}$meshfleet:consul:Cluster$kubernetes:yaml/v2:ConfigGroup${API}:PeeringAcceptor::"
-        f"{acceptor}-peering-acceptors:consul/{dialer}"
-    )
-    assert accept.parent == acceptors(consul, acceptor).urn
-    assert acceptors(consul, acceptor).parent == consul.named(f"{acceptor}-peering-token-{dialer}", SECRET).parent == acceptor_node.urn
-    assert dialers(consul, dialer).parent == dialer_node.urn
-    assert token_copy(consul, dialer, acceptor).parent == dialer_of(consul, dialer, acceptor).parent == dialers(consul, dialer).urn
+    assert accept.urn == f"{STACK}{MESH}$meshfleet:consul:Cluster${API}:PeeringAcceptor::{acceptor}-peering-acceptor-{dialer}"
+    assert accept.parent == token_read(consul, acceptor, dialer).parent == acceptor_node.urn
+    assert token_copy(consul, dialer, acceptor).parent == dialer_of(consul, dialer, acceptor).parent == dialer_node.urn
+
+
+def test_four_resources_per_pair_and_nothing_else_per_pair(consul: Simulation) -> None:
+    per_pair = {r.urn for a, d in PAIRS for r in pair_objects(consul, a, d)}
+    assert len(per_pair) == 4 * len(PAIRS)
+    peering = [r for r in consul.resources if r.type in (f"{API}:PeeringAcceptor", f"{API}:PeeringDialer") or "peering-token" in r.name]
+    assert {r.urn for r in peering} == per_pair
 
 
 @pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
@@ -81,19 +90,20 @@ def test_acceptor_writes_its_token_where_the_program_reads_it(consul: Simulation
         },
     }
     assert accept.inputs["spec"] == {"peer": {"secret": {"name": f"peering-token-{dialer}", "key": "data", "backend": "kubernetes"}}}
-    read = consul.named(f"{acceptor}-peering-token-{dialer}", SECRET)
+    read = token_read(consul, acceptor, dialer)
     assert read.read and read.provider == accept.provider
+    assert read.id == f"consul/peering-token-{dialer}"
     assert read.outputs["metadata"]["name"] == f"peering-token-{dialer}"
-    # Read once the acceptors' group is done: each acceptor reports this generation synced (waitFor).
-    assert read.dependencies == (acceptors(consul, acceptor).urn,)
-    assert depends_on(consul, read, accept)
+    # Read once the acceptor reports this generation synced (waitFor); its id comes from that status.
+    assert read.dependencies == (accept.urn,)
+    assert accept.outputs["status"]["latestPeeringVersion"] == 1
 
 
 @pytest.mark.parametrize(("acceptor", "dialer"), PAIRS)
 def test_token_is_handed_to_the_dialer_as_a_labelled_secret_and_stays_a_pulumi_secret(
     consul: Simulation, acceptor: str, dialer: str
 ) -> None:
-    read = consul.named(f"{acceptor}-peering-token-{dialer}", SECRET)
+    read = token_read(consul, acceptor, dialer)
     copy = token_copy(consul, dialer, acceptor)
     assert copy.provider == consul.named(f"{dialer}-k8s").urn
     assert copy.inputs["metadata"] == {
@@ -103,23 +113,19 @@ def test_token_is_handed_to_the_dialer_as_a_labelled_secret_and_stays_a_pulumi_s
     }
     assert copy.inputs["type"] == "Opaque"
     assert copy.inputs["data"] == read.outputs["data"]  # copied as read: not base64-encoded twice
-    assert copy.is_secret("data")
+    assert copy.secret_inputs == {("data",)}  # only the token is a secret; the rest stays readable in a diff
     assert depends_on(consul, copy, read)
     dial = dialer_of(consul, dialer, acceptor)
+    assert dial.provider == copy.provider
     assert dial.inputs["metadata"] == {
         "name": acceptor,
         "namespace": "consul",
-        # The provider makes the dialer after its Secret (the group's order).
-        "annotations": {
-            "consul.hashicorp.com/peering-version": "1",
-            "config.kubernetes.io/depends-on": f"/namespaces/consul/Secret/peering-token-{acceptor}",
-        },
+        "annotations": {"consul.hashicorp.com/peering-version": "1"},
     }
     assert dial.inputs["spec"] == {"peer": {"secret": {"name": f"peering-token-{acceptor}", "key": "data", "backend": "kubernetes"}}}
-    assert depends_on(consul, dial, copy) and not depends_on(consul, copy, dial)
-    # Only the tokens are secrets in the group's inputs; the dialers stay readable in a diff.
-    group = dialers(consul, dialer)
-    assert group.secret_inputs == {("objs", i, "data") for i, o in enumerate(group.inputs["objs"]) if o["kind"] == "Secret"}
+    # The dialer after its Secret: the dialer's controller reads the token when the dialer appears.
+    assert copy.urn in dial.dependencies and not depends_on(consul, copy, dial)
+    assert dial.secret_inputs == frozenset()
 
 
 def test_the_token_names_the_acceptors_server_ca_which_chains_to_the_fleet_root(consul: Simulation) -> None:
@@ -174,39 +180,113 @@ def test_one_fleet_owned_export_of_every_service_to_every_peer(consul: Simulatio
     assert len(custom_resources(consul, "ExportedServices")) == 3
 
 
-# --- what a preview reads: only what an earlier `pulumi up` made -------------------------------------
+def test_an_up_whose_acceptor_never_synced_fails_naming_the_acceptor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The provider's await gives up on an acceptor that never reports Synced at this generation; were its status
+    to arrive without it, the read would not copy a stale token: the run stops and says where to look."""
+    monkeypatch.setattr(
+        FleetMocks, "_peering_acceptor", lambda self, args: {"status": {"conditions": [{"type": "Synced", "status": "False"}]}}
+    )
+    with pytest.raises(ProgramFailed) as caught:
+        simulate("consul", config_file=CONSUL)
+    assert "the PeeringAcceptor for 'gke-euw1' in 'eks-use1' is not synced at peering version 1; check its status and the connect " in str(
+        caught.value
+    )
+    assert not [r for r in caught.value.resources if r.type == f"{API}:PeeringDialer"]
+
+
+# --- what a preview shows against the last deployment (components/simulation/state.py) -----------------
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
-def preview_after(deployed_clusters: list[str], mesh_type: str = "consul") -> Simulation:
-    """A preview of the example fleet whose last deployment published these clusters (its own outputs)."""
-    last = {"mesh": {"type": mesh_type}, "clusters": {c: {} for c in deployed_clusters}}
-    return simulate("consul", config_file=CONSUL, preview=True, stack_outputs={"organization/meshfleet/consul": last})
+def consul_stack(clusters: list[str] | None = None, mesh: dict[str, Any] | None = None, **inputs: Any) -> Simulation:
+    """The example fleet, on some of its clusters or with another mesh block."""
+    raw = raw_config(CONSUL)
+    config: dict[str, Any] = {}
+    if clusters is not None:
+        config["meshfleet:clusters"] = [c for c in raw["clusters"] if c["name"] in clusters]
+        mesh = mesh or {k: v for k, v in raw["mesh"].items() if k != "locality"}  # its failover names every region
+    if mesh is not None:
+        config["meshfleet:mesh"] = mesh
+    return simulate("consul", config_file=CONSUL, config=config, **inputs)
 
 
-def test_a_preview_of_a_peered_fleet_reads_every_token_and_lists_every_dialer() -> None:
-    sim = preview_after(["eks-use1", "gke-usc1", "gke-euw1"])
+def steps_of(sim: Simulation, resources: list[Recorded]) -> list[str]:
+    steps = sim.steps()
+    return [steps[r.urn] for r in resources]
+
+
+def test_a_preview_of_a_peered_fleet_reads_every_token_and_shows_every_copy_and_dialer_kept(consul: Simulation) -> None:
+    """Each acceptor is kept with its synced status in the state: the preview reads the token `pulumi up` will
+    copy, so the copies show unchanged instead of as updates to an unknown token."""
+    sim = simulate("consul", config_file=CONSUL, preview=True, previous=consul.deployment())
     for acceptor, dialer in PAIRS:
-        read = sim.named(f"{acceptor}-peering-token-{dialer}", SECRET)
-        assert read.read and set(read.outputs["data"]) == {"data"}, read.name
-        assert token_copy(sim, dialer, acceptor).inputs["data"] == read.outputs["data"]
-        assert dialer_of(sim, dialer, acceptor).inputs["spec"]["peer"]["secret"]["name"] == f"peering-token-{acceptor}"
+        read = token_read(sim, acceptor, dialer)
+        assert read.id == f"consul/peering-token-{dialer}" and set(read.outputs["data"]) == {"data"}, read.name
+        assert (
+            token_copy(sim, dialer, acceptor).inputs["data"] == read.outputs["data"] == token_read(consul, acceptor, dialer).outputs["data"]
+        )
+        assert steps_of(sim, pair_objects(sim, acceptor, dialer)) == ["same", "read", "same", "same"]
+    assert sim.deletes == []
 
 
-def test_a_preview_that_adds_a_cluster_reads_only_the_pairs_peered_before() -> None:
-    """gke-usc1 is new: its acceptors do not exist yet, so reading their Secrets would fail the preview."""
-    sim = preview_after(["eks-use1", "gke-euw1"])
-    assert set(sim.named("eks-use1-peering-token-gke-euw1", SECRET).outputs["data"]) == {"data"}
+@pytest.fixture(scope="module")
+def two_clusters() -> Simulation:
+    return consul_stack(["eks-use1", "gke-euw1"])
+
+
+def test_a_preview_that_adds_a_cluster_creates_its_pairs_and_keeps_the_others(two_clusters: Simulation) -> None:
+    """gke-usc1 is new: its pairs' acceptors do not exist, so their tokens cannot be read yet (the reads are
+    left out, their ids unknown) and their copies and dialers are creates; the pair peered before is kept."""
+    sim = consul_stack(preview=True, previous=two_clusters.deployment())
+    kept = pair_objects(sim, "eks-use1", "gke-euw1")
+    assert steps_of(sim, kept) == ["same", "read", "same", "same"]
+    assert set(kept[1].outputs["data"]) == {"data"}
     for acceptor, dialer in [("eks-use1", "gke-usc1"), ("gke-euw1", "gke-usc1")]:
-        assert sim.named(f"{acceptor}-peering-token-{dialer}", SECRET).outputs["data"] == UNKNOWN
-    # gke-euw1 dials only eks-use1, peered before: its group is known and the provider lists its objects.
-    assert dialer_of(sim, "gke-euw1", "eks-use1").inputs["metadata"]["name"] == "eks-use1"
-    # gke-usc1's group holds unknown tokens: the provider lists its objects only in `pulumi up`.
-    group = dialers(sim, "gke-usc1")
-    assert [r for r in sim.resources if r.parent == group.urn] == []
+        accept, read, copy, dial = pair_objects(sim, acceptor, dialer)
+        assert steps_of(sim, [accept, copy, dial]) == ["create"] * 3
+        assert read.id == read.outputs["data"] == UNKNOWN  # no read of a token that does not exist yet
+        assert copy.inputs["data"] == UNKNOWN
+        assert dial.inputs["metadata"]["name"] == acceptor
+    # The existing clusters' ExportedServices gain the new peer; nothing is deleted.
+    assert sim.steps()[sim.named("eks-use1-exported-services").urn] == "update"
+    assert sim.deletes == []
 
 
-def test_a_preview_after_another_mesh_reads_no_token() -> None:
-    sim = preview_after(["eks-use1", "gke-usc1", "gke-euw1"], mesh_type="istio")
-    assert all(r.outputs["data"] == UNKNOWN for r in sim.of_type(SECRET) if r.read)
+def test_removing_a_cluster_deletes_its_pairs_objects_on_both_sides(consul: Simulation) -> None:
+    """Dropping gke-usc1 deletes every object of its pairs, the acceptors it dialed in the clusters that stay
+    among them; the token reads are only dropped from the state, and the pair that stays is kept."""
+    sim = consul_stack(["eks-use1", "gke-euw1"], preview=True, previous=consul.deployment())
+    gone = [r for a, d in PAIRS if "gke-usc1" in (a, d) for r in pair_objects(consul, a, d)]
+    deleted = {r.urn for r in sim.deletes}
+    assert {r.urn for r in gone if not r.read} <= deleted
+    assert {r.urn for r in gone if r.read} & deleted == set()
+    assert {acceptor_of(consul, a, "gke-usc1").urn for a in ("eks-use1", "gke-euw1")} <= deleted
+    assert steps_of(sim, pair_objects(sim, "eks-use1", "gke-euw1")) == ["same", "read", "same", "same"]
+
+
+def test_a_preview_of_reissued_tokens_updates_every_acceptor_and_dialer_and_leaves_the_reads_out(consul: Simulation) -> None:
+    """A raised `peeringTokenGeneration`: until `pulumi up` the acceptors' status still names the old version
+    (the provider's dry run returns the live status), so the preview reads no old token and shows every copy
+    as an update to a token it cannot know yet."""
+    mesh = raw_config(CONSUL)["mesh"]
+    mesh["consul"] = {"peeringTokenGeneration": 2}
+    sim = consul_stack(mesh=mesh, preview=True, previous=consul.deployment())
+    for acceptor, dialer in PAIRS:
+        accept, read, copy, dial = pair_objects(sim, acceptor, dialer)
+        assert steps_of(sim, [accept, copy, dial]) == ["update"] * 3
+        assert read.id == copy.inputs["data"] == UNKNOWN
+        assert "metadata.annotations.consul.hashicorp.com/peering-version" in accept.changed
+    assert sim.deletes == []
+
+
+def test_a_preview_after_another_mesh_reads_no_token(consul: Simulation) -> None:
+    """The stack ran Istio before: no acceptor exists, so nothing is read and every peering object is a create."""
+    istio = {"type": "istio", "version": "1.30.5", "meshId": "mesh-consul", "topology": "multi-primary"}
+    before = consul_stack(mesh=istio)
+    sim = simulate("consul", config_file=CONSUL, preview=True, previous=before.deployment())
+    assert [r.name for r in sim.of_type(SECRET) if r.read and r.id != UNKNOWN] == []
+    for acceptor, dialer in PAIRS:
+        accept, read, copy, dial = pair_objects(sim, acceptor, dialer)
+        assert steps_of(sim, [accept, copy, dial]) == ["create"] * 3
+        assert read.outputs["data"] == UNKNOWN

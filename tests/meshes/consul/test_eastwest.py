@@ -92,15 +92,19 @@ def test_peers_never_read_each_others_api_so_narrowed_api_access_admits_no_peer(
     assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["198.51.100.0/24"]
 
 
-def test_first_preview_of_a_new_stack_works_with_everything_unknown(consul: Simulation) -> None:
-    """Before the clusters exist nothing can be read: the gateway Service's and the peering tokens' reads wait,
-    and the provider registers none of a dialer group's objects while the tokens in it are unknown. The
-    acceptors' groups are known, so the preview lists the acceptors."""
+def test_first_preview_of_a_new_stack_lists_everything_up_makes_with_what_is_unknown(consul: Simulation) -> None:
+    """Before the clusters exist nothing can be read: the peering tokens' reads wait (their ids unknown), the
+    token copies hold an unknown token, and no gateway Service is read (a preview shows the address the last
+    deployment published). Every resource `pulumi up` makes is still listed, each peering's acceptor, copy and
+    dialer among them, as a create."""
     sim = simulated("consul", config_file=CONSUL, preview=True)
-    groups = {r.urn for r in consul.of_type("kubernetes:yaml/v2:ConfigGroup") if r.name.endswith("-peering-dialers")}
-    assert len(groups) == 2  # the two clusters that dial
-    assert sorted((r.type, r.name) for r in sim.resources) == sorted((r.type, r.name) for r in consul.resources if r.parent not in groups)
+    made = [r for r in consul.resources if not (r.read and r.type == "kubernetes:core/v1:Service")]
+    assert sorted((r.type, r.name) for r in sim.resources) == sorted((r.type, r.name) for r in made)
+    assert {op for urn, op in sim.steps().items()} <= {"create", "read"}
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
     assert len(sim.of_type("kubernetes:consul.hashicorp.com/v1alpha1:PeeringAcceptor")) == 3
-    assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-    [token, _] = sim.named("gke-usc1-peering-dialers", "kubernetes:yaml/v2:ConfigGroup").inputs["objs"][:2]
-    assert token["data"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    assert len(sim.of_type("kubernetes:consul.hashicorp.com/v1alpha1:PeeringDialer")) == 3
+    assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == unknown
+    assert sim.named("eks-use1-peering-token-gke-usc1").id == unknown
+    copy = sim.named("gke-usc1-peering-token-copy-eks-use1")
+    assert copy.inputs["data"] == unknown and copy.is_secret("data")

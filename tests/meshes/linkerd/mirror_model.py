@@ -1,7 +1,9 @@
 """What a `pulumi up` writes to the Linkerd clusters, and which credentials Linkerd's readers then hold.
 
 `up(old, new)` turns the objects of a stack before and after into the Kubernetes writes `pulumi up` makes,
-in the engine's order (tests/meshes/helpers.py `pulumi_up`).
+in the engine's order (tests/meshes/helpers.py `pulumi_up`); `engine_up(old, new)` reads the same writes off
+the steps the simulation's engine model planned for a run with `previous=old.deployment()`
+(components/simulation/state.py), so the two can be checked against each other.
 
 `Cluster` models what reads link credentials in one cluster, as linkerd2 edge-26.8.3 has it:
 - a service mirror per Link (`controller-<target>`): it watches no Secret; it reads
@@ -101,6 +103,25 @@ def describe(step: Step) -> str:
 def up(old: Stack, new: Stack) -> list[Step]:
     """The writes `pulumi up` makes to go from the `old` stack to the `new` one."""
     return pulumi_up(_objects(old), _objects(new))
+
+
+def engine_up(old: Simulation, new: Simulation) -> list[Step]:
+    """The writes of the steps the simulation planned for `new`, a run with `previous=old.deployment()`: creates
+    and updates in registration order, a replaced object created anew and its old self deleted, and every
+    delete after all creates and updates."""
+    before = {o.urn: o for o in objects(old)}
+    steps = new.steps()
+    writes: list[Step] = []
+    deletes: list[Step] = []
+    for o in objects(new):
+        step = steps[o.urn]
+        if step in ("create", "update"):
+            writes.append((step, o))
+        elif step == "replace":
+            writes.append(("create", o))
+            deletes.append(("delete", before[o.urn]))
+    deletes += [("delete", o) for urn, o in before.items() if steps.get(urn) == "delete"]
+    return writes + deletes
 
 
 def _objects(stack: Stack) -> Sequence[KubeObject]:

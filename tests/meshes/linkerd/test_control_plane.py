@@ -162,7 +162,7 @@ def test_gateway_identity_is_what_the_links_expect(linkerd: Simulation, tmp_path
     client = workload(linkerd, "gke-usc1", "frontend")
     result = mutual_tls(server=gateway, server_trust=anchors, client=client, client_trust=anchors, directory=tmp_path)
     assert result.ok, result.error
-    link = linkerd.named("gke-usc1-links:linkerd-multicluster/eks-euc1").inputs["spec"]
+    link = linkerd.named("gke-usc1-link-eks-euc1").inputs["spec"]
     assert (
         result.client_saw
         == link["gatewayIdentity"]

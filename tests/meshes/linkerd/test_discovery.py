@@ -2,7 +2,7 @@
 what `linkerd multicluster link-gen` would print for every ordered pair of clusters, made from the target's
 real state, and nothing more per pair.
 
-The changes of a stack (a token rotation, the move from per-pair controller restarts) are checked the way
+The changes of a stack (a token rotation, turning remote discovery off) are checked the way
 they reach Linkerd: the objects of the stack before and after, turned into the writes `pulumi up` makes in
 its order, replayed against a model of the service mirrors and the destination controllers
 (tests/meshes/linkerd/mirror_model.py)."""
@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from itertools import permutations
+from typing import Any
 
 import pytest
 import yaml
 
 from components.simulation import Recorded, Simulation, simulate
 from tests.meshes.helpers import CONFIG_GROUP, NAMESPACE, SECRET, depends_on, reader_token, release, token_kubeconfig
-from tests.meshes.linkerd.mirror_model import Fleet, KubeObject, describe, objects, replay, up
+from tests.meshes.linkerd.mirror_model import Fleet, KubeObject, describe, engine_up, objects, replay, up
 from tests.support import LINKERD, raw_config, simulated
 
 CLUSTERS = ("eks-use1", "eks-euc1", "gke-usc1")
@@ -27,21 +28,28 @@ LINK = "kubernetes:multicluster.linkerd.io/v1alpha3:Link"
 PATCH = "kubernetes:apps/v1:DeploymentPatch"
 
 
-def links(sim: Simulation, source: str) -> Recorded:
-    """The source's one group of objects for its peers; the provider registers each object in it."""
-    return sim.named(f"{source}-links", CONFIG_GROUP)
-
-
 def mirror_credentials(sim: Simulation, source: str, target: str) -> Recorded:
-    return sim.named(f"{source}-links:linkerd-multicluster/cluster-credentials-{target}", SECRET)
+    return sim.named(f"{source}-link-credentials-{target}", SECRET)
 
 
 def destination_credentials(sim: Simulation, source: str, target: str) -> Recorded:
-    return sim.named(f"{source}-links:linkerd/cluster-credentials-{target}", SECRET)
+    return sim.named(f"{source}-destination-credentials-{target}", SECRET)
 
 
 def link(sim: Simulation, source: str, target: str) -> Recorded:
-    return sim.named(f"{source}-links:linkerd-multicluster/{target}", LINK)
+    return sim.named(f"{source}-link-{target}", LINK)
+
+
+def remote_discovery_stack(**inputs: Any) -> Simulation:
+    """The example fleet with `mesh.linkerd.remoteDiscovery: true` (and any other `mesh.linkerd` settings)."""
+    mesh = raw_config(LINKERD)["mesh"]
+    mesh["linkerd"] = {"remoteDiscovery": True, **inputs.pop("settings", {})}
+    return simulate("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh}, **inputs)
+
+
+@pytest.fixture(scope="module")
+def remote() -> Simulation:
+    return remote_discovery_stack()
 
 
 def test_one_token_per_target_for_the_charts_remote_access_account(linkerd: Simulation) -> None:
@@ -64,39 +72,55 @@ def test_one_token_per_target_for_the_charts_remote_access_account(linkerd: Simu
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS)
-def test_credentials_for_the_service_mirror_and_the_destination_controller(linkerd: Simulation, source: str, target: str) -> None:
-    mirror, destination = mirror_credentials(linkerd, source, target), destination_credentials(linkerd, source, target)
+def test_credentials_for_the_service_mirror(linkerd: Simulation, source: str, target: str) -> None:
+    mirror = mirror_credentials(linkerd, source, target)
     assert mirror.inputs["metadata"] == {"name": f"cluster-credentials-{target}", "namespace": "linkerd-multicluster"}
+    assert_credentials(linkerd, mirror, source, target)
+
+
+def assert_credentials(sim: Simulation, secret: Recorded, source: str, target: str) -> None:
+    """A credentials Secret in `source` holds a kubeconfig for `target` with the target's reader token."""
+    reader = sim.named(f"{target}-linkerd-reader", SECRET)
+    assert secret.inputs["type"] == "mirror.linkerd.io/remote-kubeconfig"
+    assert list(secret.inputs["stringData"]) == ["kubeconfig"]
+    assert secret.is_secret("stringData")
+    assert secret.provider == sim.named(f"{source}-k8s").urn
+    assert secret.parent == sim.named(source, "meshfleet:linkerd:Cluster").urn
+    # An inline token only: the service mirror takes no exec plugin.
+    assert yaml.safe_load(secret.inputs["stringData"]["kubeconfig"]) == token_kubeconfig(sim, target, reader)
+    assert depends_on(sim, secret, reader)
+
+
+def test_gateway_mode_gives_the_destination_controllers_no_credentials_and_never_restarts_them(linkerd: Simulation) -> None:
+    """Without remote discovery the destination controller reads no peer: link-gen's copy of the credentials
+    in `linkerd` would only be one more Secret holding a token, and its rotation one more restart."""
+    in_linkerd = [r for r in linkerd.of_type(SECRET) if r.inputs["metadata"].get("namespace") == "linkerd"]
+    assert [r.inputs["metadata"]["name"] for r in in_linkerd] == ["linkerd-identity-issuer"] * len(CLUSTERS)
+    assert [r.name for r in linkerd.resources if "destination" in r.name] == []
+    assert linkerd.of_type(PATCH) == []
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS)
+def test_remote_discovery_gives_the_destination_controller_the_same_credentials(remote: Simulation, source: str, target: str) -> None:
+    destination = destination_credentials(remote, source, target)
     assert destination.inputs["metadata"] == {
         "name": f"cluster-credentials-{target}",
         "namespace": "linkerd",
         "labels": {"multicluster.linkerd.io/cluster-name": target},
         "annotations": {"multicluster.linkerd.io/trust-domain": TRUST_DOMAIN, "multicluster.linkerd.io/cluster-domain": "cluster.local"},
     }
-    reader = linkerd.named(f"{target}-linkerd-reader", SECRET)
-    for secret in (mirror, destination):
-        assert secret.inputs["type"] == "mirror.linkerd.io/remote-kubeconfig"
-        assert list(secret.inputs["stringData"]) == ["kubeconfig"]
-        assert secret.is_secret("stringData")
-        assert secret.provider == linkerd.named(f"{source}-k8s").urn
-        # An inline token only: the service mirror takes no exec plugin.
-        assert yaml.safe_load(secret.inputs["stringData"]["kubeconfig"]) == token_kubeconfig(linkerd, target, reader)
-        assert depends_on(linkerd, secret, reader)
+    assert_credentials(remote, destination, source, target)
+    mirror = mirror_credentials(remote, source, target)
+    assert destination.inputs["stringData"] == mirror.inputs["stringData"]
+    assert mirror.inputs["metadata"] == {"name": f"cluster-credentials-{target}", "namespace": "linkerd-multicluster"}
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS)
 def test_link_points_at_the_targets_real_gateway(linkerd: Simulation, source: str, target: str) -> None:
     made = link(linkerd, source, target)
     assert made.provider == linkerd.named(f"{source}-k8s").urn
-    assert made.inputs["metadata"] == {
-        "name": target,
-        "namespace": "linkerd-multicluster",
-        # Made by the provider after both credentials Secrets of its group.
-        "annotations": {
-            "config.kubernetes.io/depends-on": f"/namespaces/linkerd-multicluster/Secret/cluster-credentials-{target},"
-            f"/namespaces/linkerd/Secret/cluster-credentials-{target}"
-        },
-    }
+    assert made.parent == linkerd.named(source, "meshfleet:linkerd:Cluster").urn
+    assert made.inputs["metadata"] == {"name": target, "namespace": "linkerd-multicluster"}
     assert made.inputs["spec"] == {
         "targetClusterName": target,
         "targetClusterDomain": "cluster.local",
@@ -114,19 +138,34 @@ def test_link_points_at_the_targets_real_gateway(linkerd: Simulation, source: st
     }
     # The source's controller for this Link exists, named after it.
     assert {"link": {"ref": {"name": target}}} in release(linkerd, source, "linkerd-multicluster").inputs["values"]["controllers"]
+    # Only the token's kubeconfig is a secret; the Link stays readable in a diff.
+    assert made.secret_inputs == frozenset()
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS)
-def test_link_waits_for_its_crd_its_credentials_and_the_targets_gateway(linkerd: Simulation, source: str, target: str) -> None:
-    made = link(linkerd, source, target)
-    assert depends_on(linkerd, made, release(linkerd, source, "linkerd-multicluster"))  # the Link CRD ships with it
-    assert depends_on(linkerd, made, mirror_credentials(linkerd, source, target))
-    assert depends_on(linkerd, made, destination_credentials(linkerd, source, target))
-    assert depends_on(linkerd, made, linkerd.named(f"{target}-linkerd-gateway-service"))
-    for credentials in (mirror_credentials(linkerd, source, target), destination_credentials(linkerd, source, target)):
-        assert not depends_on(linkerd, credentials, made)
-        assert depends_on(linkerd, credentials, linkerd.named(f"{source}-linkerd", NAMESPACE))
-        assert depends_on(linkerd, credentials, linkerd.named(f"{source}-linkerd-multicluster", NAMESPACE))
+def test_link_waits_for_its_crd_its_credentials_and_the_targets_gateway(remote: Simulation, source: str, target: str) -> None:
+    made = link(remote, source, target)
+    credentials = [mirror_credentials(remote, source, target), destination_credentials(remote, source, target)]
+    assert depends_on(remote, made, release(remote, source, "linkerd-multicluster"))  # the Link CRD ships with it
+    assert all(depends_on(remote, made, secret) for secret in credentials)
+    assert depends_on(remote, made, remote.named(f"{target}-linkerd-gateway-service"))
+    for secret in credentials:
+        assert not depends_on(remote, secret, made)
+        assert depends_on(remote, secret, remote.named(f"{source}-linkerd", NAMESPACE))
+        assert depends_on(remote, secret, remote.named(f"{source}-linkerd-multicluster", NAMESPACE))
+
+
+@pytest.mark.parametrize("source", CLUSTERS)
+def test_per_pair_the_link_and_its_credentials_are_resources_of_their_own(linkerd: Simulation, remote: Simulation, source: str) -> None:
+    """What link-gen prints for each peer, each object a resource the program registers under the source's
+    component (a preview lists each one, and the policy pack checks each as itself)."""
+    peers = [t for t in CLUSTERS if t != source]
+    for sim, roles in [(linkerd, ["link-credentials", "link"]), (remote, ["link-credentials", "destination-credentials", "link"])]:
+        node = sim.named(source, "meshfleet:linkerd:Cluster")
+        per_pair = [r for r in sim.resources if r.parent == node.urn and r.type in (SECRET, LINK)]
+        assert sorted(r.name for r in per_pair) == sorted(f"{source}-{role}-{t}" for t in peers for role in roles)
+        assert {r.provider for r in per_pair} == {sim.named(f"{source}-k8s").urn}
+        assert CONFIG_GROUP not in {r.type for r in sim.resources}
 
 
 def destination_restart(sim: Simulation, source: str) -> Recorded:
@@ -134,100 +173,158 @@ def destination_restart(sim: Simulation, source: str) -> Recorded:
 
 
 @pytest.mark.parametrize("source", CLUSTERS)
-def test_one_destination_restart_per_cluster_after_all_its_credentials(linkerd: Simulation, source: str) -> None:
-    """The destination controller reloads no changed Secret, so each cluster restarts it once per rotation, after
-    every peer's credentials; the service mirrors need no restart: their Links carry the generation."""
-    restart = destination_restart(linkerd, source)
+def test_one_destination_restart_per_cluster_after_all_its_credentials(remote: Simulation, source: str) -> None:
+    """With remote discovery: the destination controller reloads no changed Secret, so each cluster restarts it
+    once per rotation, after every peer's credentials; the service mirrors need no restart: their Links carry
+    the generation."""
+    restart = destination_restart(remote, source)
     assert restart.inputs["metadata"] == {"name": "linkerd-destination", "namespace": "linkerd"}
     assert restart.inputs["spec"] == {"template": {"metadata": {"annotations": {"meshfleet.io/link-credentials-generation": "1"}}}}
-    assert restart.provider == linkerd.named(f"{source}-k8s").urn
-    assert depends_on(linkerd, restart, release(linkerd, source, "linkerd-control-plane"))
+    assert restart.provider == remote.named(f"{source}-k8s").urn
+    assert depends_on(remote, restart, release(remote, source, "linkerd-control-plane"))
     for target in CLUSTERS:
         if target != source:
-            assert depends_on(linkerd, restart, destination_credentials(linkerd, source, target))
-    assert [r.name for r in linkerd.of_type(PATCH) if r.provider == restart.provider] == [restart.name]
+            assert depends_on(remote, restart, destination_credentials(remote, source, target))
+    assert [r.name for r in remote.of_type(PATCH) if r.provider == restart.provider] == [restart.name]
 
 
 # --- changes, as Linkerd's readers see them (tests/meshes/linkerd/mirror_model.py) --------------------
 
 
-def rotated_stack() -> Simulation:
+def rotated_stack(base: Simulation, remote_discovery: bool) -> Simulation:
+    """The stack after bumping `readerTokenGeneration`, run against `base`'s deployment."""
+    settings = {"readerTokenGeneration": 2}
+    if remote_discovery:
+        return remote_discovery_stack(settings=settings, previous=base.deployment())
     mesh = raw_config(LINKERD)["mesh"]
-    mesh["linkerd"] = {"readerTokenGeneration": 2}
-    return simulate("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh})
+    mesh["linkerd"] = settings
+    return simulate("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh}, previous=base.deployment())
 
 
 @pytest.fixture(scope="module")
-def rotated() -> Simulation:
-    return rotated_stack()
+def rotated(linkerd: Simulation) -> Simulation:
+    return rotated_stack(linkerd, remote_discovery=False)
+
+
+@pytest.fixture(scope="module")
+def rotated_remote(remote: Simulation) -> Simulation:
+    return rotated_stack(remote, remote_discovery=True)
 
 
 def tokens(sim: Simulation) -> dict[str, str]:
     return {c: reader_token(sim.named(f"{c}-linkerd-reader", SECRET)) for c in CLUSTERS}
 
 
-def holds(fleet: Fleet, current: dict[str, str]) -> None:
-    """Every service mirror and destination controller reads every peer with that peer's current token."""
+def holds(fleet: Fleet, current: dict[str, str], remote_discovery: bool) -> None:
+    """Every service mirror reads every peer with that peer's current token, and so does every destination
+    controller with remote discovery; without it, the destination controllers read no peer."""
     for source in CLUSTERS:
         peers = {target: token for target, token in current.items() if target != source}
         assert fleet.clusters[source].mirrors == peers, source
-        assert fleet.clusters[source].destination == peers, source
+        assert fleet.clusters[source].destination == (peers if remote_discovery else {}), source
 
 
-def test_a_fresh_stack_mirrors_and_discovers_every_peer(linkerd: Simulation) -> None:
-    fleet = replay(up([], linkerd))
-    holds(fleet, tokens(linkerd))
+@pytest.mark.parametrize("remote_discovery", [False, True], ids=["gateway", "remote-discovery"])
+def test_a_fresh_stack_mirrors_every_peer(linkerd: Simulation, remote: Simulation, remote_discovery: bool) -> None:
+    sim = remote if remote_discovery else linkerd
+    fleet = replay(up([], sim))
+    holds(fleet, tokens(sim), remote_discovery)
     for source in CLUSTERS:
         cluster = fleet.clusters[source]
         # Each Link is created after its credentials, so each controller starts with them.
         assert sorted(cluster.reloads) == sorted(f"link {t}" for t in CLUSTERS if t != source)
-        assert cluster.restarts == ["linkerd-destination"]
+        assert cluster.restarts == (["linkerd-destination"] if remote_discovery else [])
 
 
+TOKEN = "linkerd-service-mirror-remote-access-default-token"
+
+
+def rotation_writes(remote_discovery: bool) -> list[str]:
+    """What a token rotation writes: the new tokens, every credentials Secret and Link, with remote discovery
+    the destination credentials and restarts, and the old tokens' deletion."""
+    writes = [
+        *[f"create {c}/Secret/linkerd-multicluster/{TOKEN}-g2" for c in CLUSTERS],
+        *[f"update {s}/Secret/linkerd-multicluster/cluster-credentials-{t}" for s, t in PAIRS],
+        *[f"update {s}/Link/linkerd-multicluster/{t}" for s, t in PAIRS],
+        *[f"delete {c}/Secret/linkerd-multicluster/{TOKEN}-g1" for c in CLUSTERS],
+    ]
+    if remote_discovery:
+        writes += [f"update {s}/Secret/linkerd/cluster-credentials-{t}" for s, t in PAIRS]
+        writes += [f"update {c}/DeploymentPatch/linkerd/linkerd-destination" for c in CLUSTERS]
+    return sorted(writes)
+
+
+@pytest.mark.parametrize("remote_discovery", [False, True], ids=["gateway", "remote-discovery"])
 def test_rotating_the_tokens_is_one_up_the_links_reload_the_mirrors_and_the_old_tokens_go_last(
-    linkerd: Simulation, rotated: Simulation
+    request: pytest.FixtureRequest, remote_discovery: bool
 ) -> None:
-    steps = up(linkerd, rotated)
+    before: Simulation = request.getfixturevalue("remote" if remote_discovery else "linkerd")
+    after: Simulation = request.getfixturevalue("rotated_remote" if remote_discovery else "rotated")
+    steps = up(before, after)
+    # The model's writes are the steps the engine plans against the last deployment (a preview lists them).
+    assert [describe(s) for s in engine_up(before, after)] == [describe(s) for s in steps]
     writes = [describe(s) for s in steps]
-    pairs = [(s, t) for s, t in PAIRS]
-    token = "linkerd-service-mirror-remote-access-default-token"
-    assert sorted(writes) == sorted(
-        [
-            *[f"create {c}/Secret/linkerd-multicluster/{token}-g2" for c in CLUSTERS],
-            *[f"update {s}/Secret/linkerd-multicluster/cluster-credentials-{t}" for s, t in pairs],
-            *[f"update {s}/Secret/linkerd/cluster-credentials-{t}" for s, t in pairs],
-            *[f"update {s}/Link/linkerd-multicluster/{t}" for s, t in pairs],
-            *[f"update {c}/DeploymentPatch/linkerd/linkerd-destination" for c in CLUSTERS],
-            *[f"delete {c}/Secret/linkerd-multicluster/{token}-g1" for c in CLUSTERS],
-        ]
-    )
+    assert sorted(writes) == rotation_writes(remote_discovery)
     # In order: the target's new token, then the source's credentials, then the Link that makes the mirror
     # reload them, and the destination restart after all of the source's credentials; the old tokens last.
     at = {w: i for i, w in enumerate(writes)}
-    for s, t in pairs:
-        credentials = [at[f"update {s}/Secret/{ns}/cluster-credentials-{t}"] for ns in ("linkerd-multicluster", "linkerd")]
-        assert at[f"create {t}/Secret/linkerd-multicluster/{token}-g2"] < min(credentials)
+    namespaces = ("linkerd-multicluster", "linkerd") if remote_discovery else ("linkerd-multicluster",)
+    for s, t in PAIRS:
+        credentials = [at[f"update {s}/Secret/{ns}/cluster-credentials-{t}"] for ns in namespaces]
+        assert at[f"create {t}/Secret/linkerd-multicluster/{TOKEN}-g2"] < min(credentials)
         assert max(credentials) < at[f"update {s}/Link/linkerd-multicluster/{t}"]
-        assert max(credentials) < at[f"update {s}/DeploymentPatch/linkerd/linkerd-destination"]
+        if remote_discovery:
+            assert max(credentials) < at[f"update {s}/DeploymentPatch/linkerd/linkerd-destination"]
     assert [kind for kind, _ in steps][-len(CLUSTERS) :] == ["delete"] * len(CLUSTERS)
     # A Link changes only in the generation it names: the spec change the service mirror reloads on.
-    for s, t in pairs:
-        before, after = link(linkerd, s, t).inputs["spec"], link(rotated, s, t).inputs["spec"]
-        assert {k: v for k, v in before.items() if before[k] != after[k]} == {
-            "excludedAnnotations": ["meshfleet.io/link-credentials-generation-1"]
-        }
-        assert after["excludedAnnotations"] == ["meshfleet.io/link-credentials-generation-2"]
+    for s, t in PAIRS:
+        old, new = link(before, s, t).inputs["spec"], link(after, s, t).inputs["spec"]
+        assert {k: v for k, v in old.items() if old[k] != new[k]} == {"excludedAnnotations": ["meshfleet.io/link-credentials-generation-1"]}
+        assert new["excludedAnnotations"] == ["meshfleet.io/link-credentials-generation-2"]
 
-    fleet = replay(up([], linkerd))
+    fleet = replay(up([], before))
     fleet.forget_history()
     fleet.apply(steps)
-    holds(fleet, tokens(rotated))
+    holds(fleet, tokens(after), remote_discovery)
     assert fleet.broken == []  # no reader held a token when it was revoked
     for source in CLUSTERS:
         cluster = fleet.clusters[source]
         assert sorted(cluster.reloads) == sorted(f"link {t}" for t in CLUSTERS if t != source), source
-        assert cluster.restarts == ["linkerd-destination"], source  # no controller restarted
+        assert cluster.restarts == (["linkerd-destination"] if remote_discovery else []), source
         assert cluster.dropped == [], source  # no peer left the destination controller's store
+
+
+def test_a_preview_of_the_rotation_lists_every_write_of_the_up(linkerd: Simulation, rotated: Simulation) -> None:
+    """Against the last deployment, a preview plans the steps `pulumi up` takes: none of the per-pair objects is
+    missing from it (the group layout left them all out while a new token was unknown)."""
+    mesh = raw_config(LINKERD)["mesh"]
+    mesh["linkerd"] = {"readerTokenGeneration": 2}
+    preview = simulate("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh}, preview=True, previous=linkerd.deployment())
+    per_pair = [r for r in linkerd.resources if r.type in (SECRET, LINK) and not r.read]
+    assert {r.urn: preview.steps()[r.urn] for r in per_pair} == {r.urn: rotated.steps()[r.urn] for r in per_pair}
+    assert preview.deletes == rotated.deletes == []
+
+
+def test_a_preview_that_adds_a_cluster_lists_its_links_and_keeps_the_others() -> None:
+    """gke-usc1 is new: its gateway address and token are unknown, yet the preview lists every Link and
+    credentials Secret to and from it as a create, keeps the Links and credentials linked before, and deletes nothing."""
+    mesh = {**raw_config(LINKERD)["mesh"], "linkerd": {"remoteDiscovery": True}}
+    two = raw_config(LINKERD)["clusters"][:2]
+    before = simulate("linkerd", config_file=LINKERD, config={"meshfleet:clusters": two, "meshfleet:mesh": mesh})
+    sim = simulate("linkerd", config_file=LINKERD, config={"meshfleet:mesh": mesh}, preview=True, previous=before.deployment())
+    steps = sim.steps()
+    for source, target in PAIRS:
+        credentials = [mirror_credentials(sim, source, target), destination_credentials(sim, source, target)]
+        made = link(sim, source, target)
+        if "gke-usc1" in (source, target):
+            assert [steps[r.urn] for r in [*credentials, made]] == ["create"] * 3, (source, target)
+            continue
+        # The target's gateway release changes (its source ranges gain gke-usc1), but the preview takes its
+        # address from the last deployment's outputs, as `pulumi up` reads it: the Link is kept.
+        assert [steps[r.urn] for r in [*credentials, made]] == ["same", "same", "same"], (source, target)
+    assert link(sim, "eks-use1", "gke-usc1").inputs["spec"]["gatewayAddress"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    assert [steps[destination_restart(sim, c).urn] for c in CLUSTERS] == ["same", "same", "create"]
+    assert sim.deletes == []
 
 
 def without_generation(objects: list[KubeObject]) -> list[KubeObject]:
@@ -245,52 +342,52 @@ def test_without_the_generation_in_the_link_a_rotation_would_strand_the_mirrors(
     assert sorted(fleet.broken) == sorted(f"{s}: controller -> {t}" for s, t in PAIRS)
 
 
+def test_turning_remote_discovery_off_drops_the_destination_credentials_and_gives_the_restart_up(remote: Simulation) -> None:
+    """The destination controllers' copies are deleted (their cluster store drops each peer) and the patch with
+    them, which gives up its annotation: one last restart; the service mirrors keep reading every peer."""
+    off = simulate("linkerd", config_file=LINKERD, previous=remote.deployment())
+    writes = [describe(s) for s in engine_up(remote, off)]
+    assert sorted(writes) == sorted(
+        [f"delete {s}/Secret/linkerd/cluster-credentials-{t}" for s, t in PAIRS]
+        + [f"delete {c}/DeploymentPatch/linkerd/linkerd-destination" for c in CLUSTERS]
+    )
+    fleet = replay(up([], remote))
+    fleet.forget_history()
+    fleet.apply(engine_up(remote, off))
+    holds(fleet, tokens(off), remote_discovery=False)
+    for source in CLUSTERS:
+        assert fleet.clusters[source].reloads == [], source
+        assert sorted(fleet.clusters[source].dropped) == sorted(t for t in CLUSTERS if t != source), source
+        assert fleet.clusters[source].restarts == ["linkerd-destination"], source  # the patch's annotation goes
+
+
 def test_a_single_cluster_fleet_has_no_links() -> None:
     clusters = raw_config(LINKERD)["clusters"][2:]
-    sim = simulate("linkerd", config_file=LINKERD, config={"meshfleet:clusters": clusters})
-    assert [r for r in sim.resources if r.type in (LINK, PATCH, CONFIG_GROUP) or r.name.endswith("-linkerd-reader")] == []
-    assert release(sim, "gke-usc1", "linkerd-multicluster").inputs["values"]["controllers"] == []
+    for settings in ({}, {"remoteDiscovery": True}):
+        mesh = {**raw_config(LINKERD)["mesh"], "linkerd": settings}
+        sim = simulate("linkerd", config_file=LINKERD, config={"meshfleet:clusters": clusters, "meshfleet:mesh": mesh})
+        assert [r for r in sim.resources if r.type in (LINK, PATCH) or "credentials" in r.name or r.name.endswith("-linkerd-reader")] == []
+        assert release(sim, "gke-usc1", "linkerd-multicluster").inputs["values"]["controllers"] == []
 
 
-def test_first_preview_of_a_new_stack_works_with_everything_unknown(linkerd: Simulation) -> None:
-    """Before the clusters exist, gateway addresses, tokens and certificates are unknown. The program registers
-    every resource of its own, each group of links with unknown objects; the provider registers a group's
-    objects only once all of them are known (it warns that the preview is incomplete), so `pulumi up` makes them."""
+def gateway_read(resource: Recorded) -> bool:
+    return resource.read and resource.type == "kubernetes:core/v1:Service"
+
+
+def test_first_preview_of_a_new_stack_lists_every_object_with_what_is_unknown(linkerd: Simulation) -> None:
+    """Before the clusters exist, gateway addresses, tokens and certificates are unknown. The preview still
+    lists every resource `pulumi up` makes, each Link and credentials Secret with its unknown values; only the
+    reads of the gateway Services are `up`'s alone (a preview takes the addresses the last deployment published)."""
     sim = simulated("linkerd", config_file=LINKERD, preview=True)
-    groups = {links(linkerd, source).urn for source in CLUSTERS}
-    made_by_program = sorted((r.type, r.name) for r in linkerd.resources if r.parent not in groups)
-    assert sorted((r.type, r.name) for r in sim.resources) == made_by_program
+    assert sorted((r.type, r.name) for r in sim.resources) == sorted((r.type, r.name) for r in linkerd.resources if not gateway_read(r))
+    assert set(sim.steps().values()) <= {"create", "read"}
     unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
     assert sim.exports["clusters"]["eks-use1"]["eastWestGatewayAddress"] == unknown
-    objs = links(sim, "gke-usc1").inputs["objs"]
-    assert [o["kind"] for o in objs] == ["Secret", "Secret", "Link"] * 2
-    assert objs[2]["spec"]["gatewayAddress"] == unknown
-    assert objs[2]["spec"]["gatewayPort"] == "4143"
-    assert objs[0]["stringData"]["kubeconfig"] == unknown
-
-
-@pytest.mark.parametrize("source", CLUSTERS)
-def test_one_group_per_cluster_holds_its_three_objects_per_peer(linkerd: Simulation, source: str) -> None:
-    """What link-gen prints for each peer, in one group the provider registers: one program resource per
-    cluster instead of three per pair, each object still a resource of the stack."""
-    group = links(linkerd, source)
-    assert group.provider == linkerd.named(f"{source}-k8s").urn  # the provider that registers the objects
-    assert group.parent == linkerd.named(source, "meshfleet:linkerd:Cluster").urn
-    peers = [t for t in CLUSTERS if t != source]
-    assert sorted(r.name for r in linkerd.resources if r.parent == group.urn) == sorted(
-        name
-        for t in peers
-        for name in (
-            f"{source}-links:linkerd-multicluster/cluster-credentials-{t}",
-            f"{source}-links:linkerd/cluster-credentials-{t}",
-            f"{source}-links:linkerd-multicluster/{t}",
-        )
-    )
-    assert depends_on(linkerd, group, release(linkerd, source, "linkerd-multicluster"))
-    # Only the token's kubeconfig is a secret in the group's inputs; the Links stay readable in a diff.
-    assert group.secret_inputs == {
-        ("objs", i, "stringData", "kubeconfig") for i, o in enumerate(group.inputs["objs"]) if o["kind"] == "Secret"
-    }
+    made = link(sim, "gke-usc1", "eks-use1")
+    assert made.inputs["spec"]["gatewayAddress"] == unknown
+    assert made.inputs["spec"]["gatewayPort"] == "4143"
+    credentials = mirror_credentials(sim, "gke-usc1", "eks-use1")
+    assert credentials.inputs["stringData"] == unknown and credentials.is_secret("stringData")
 
 
 def test_adopted_clusters_are_linked_at_their_configured_api_server() -> None:

@@ -28,6 +28,7 @@ def test_example_stack_is_valid() -> None:
     assert isinstance(mesh, Linkerd)
     assert list(spec.clusters) == ["eks-use1", "eks-euc1", "gke-usc1"]
     assert (mesh.settings.version, mesh.settings.reader_token_generation) == ("2026.8.3", 1)
+    assert mesh.settings.remote_discovery is False  # gateway mode: the destination controllers read no peer
     assert mesh.settings.chart("linkerd-crds").repository == "https://helm.linkerd.io/edge"
 
 
@@ -70,15 +71,30 @@ def test_fails_primary_remote_topology() -> None:
         (
             {"readerTokenGenaration": 2},
             "meshfleet:mesh.linkerd.readerTokenGenaration: unknown setting; did you mean 'readerTokenGeneration'? "
-            "known settings: 'readerTokenGeneration'",
+            "known settings: 'readerTokenGeneration', 'remoteDiscovery'",
         ),
         ({"readerTokenGeneration": 0}, "meshfleet:mesh.linkerd.readerTokenGeneration: 0 is out of range; allowed: 1 to 1000000"),
+        ({"remoteDiscovery": "yes"}, "meshfleet:mesh.linkerd.remoteDiscovery: expected true or false, got 'yes'"),
+        (
+            {"remoteDiscovry": True},
+            "meshfleet:mesh.linkerd.remoteDiscovry: unknown setting; did you mean 'remoteDiscovery'? "
+            "known settings: 'readerTokenGeneration', 'remoteDiscovery'",
+        ),
     ],
 )
 def test_fails_bad_linkerd_settings(settings: dict[str, Any], message: str) -> None:
     raw = linkerd_raw()
     raw["mesh"]["linkerd"] = settings
     assert problems_of(raw) == [message]
+
+
+@pytest.mark.parametrize("remote_discovery", [True, False])
+def test_remote_discovery_is_a_setting(remote_discovery: bool) -> None:
+    raw = linkerd_raw()
+    raw["mesh"]["linkerd"] = {"remoteDiscovery": remote_discovery}
+    _, mesh = validate_fleet(RawConfig(**raw), FakeEnvironment())
+    assert isinstance(mesh, Linkerd)
+    assert mesh.settings.remote_discovery is remote_discovery
 
 
 def test_fails_with_every_linkerd_problem_in_one_error_before_anything_exists() -> None:
