@@ -22,7 +22,7 @@ import pytest
 from components.simulation import Simulation
 from tests.meshes.helpers import pulumi_up
 from tests.meshes.linkerd.mirror_model import KubeObject, Step, describe, objects, replay, up
-from tests.meshes.linkerd.test_discovery import rotated_stack
+from tests.meshes.linkerd.test_discovery import remote_discovery_stack, rotated_stack
 
 
 def failed_up(old: Sequence[KubeObject], new: Sequence[KubeObject], fails: str) -> tuple[list[Step], list[KubeObject], list[KubeObject]]:
@@ -56,15 +56,23 @@ def retry(live: Sequence[KubeObject], pending: Sequence[KubeObject], new: Sequen
 
 @pytest.fixture(scope="module")
 def rotation(linkerd: Simulation) -> tuple[list[KubeObject], list[KubeObject]]:
-    return objects(linkerd), objects(rotated_stack())
+    return objects(linkerd), objects(rotated_stack(linkerd, remote_discovery=False))
+
+
+@pytest.fixture(scope="module")
+def remote_rotation() -> tuple[list[KubeObject], list[KubeObject]]:
+    """With remote discovery: the destination controllers read the tokens too."""
+    remote = remote_discovery_stack()
+    return objects(remote), objects(rotated_stack(remote, remote_discovery=True))
 
 
 def last_link_update(old: Sequence[KubeObject], new: Sequence[KubeObject]) -> str:
     return [describe(s) for s in pulumi_up(old, new) if describe(s).startswith("update") and "/Link/" in describe(s)][-1]
 
 
-def test_a_failed_rotation_retried_never_revokes_a_token_a_reader_holds(rotation: tuple[list[KubeObject], list[KubeObject]]) -> None:
-    old, new = rotation
+@pytest.mark.parametrize("layout", ["rotation", "remote_rotation"])
+def test_a_failed_rotation_retried_never_revokes_a_token_a_reader_holds(layout: str, request: pytest.FixtureRequest) -> None:
+    old, new = request.getfixturevalue(layout)
     fails = last_link_update(old, new)
     done, live, pending = failed_up(old, new, fails)
     # The run stopped after the new tokens and credentials were written, before one Link moved: the old token
