@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.config import ObservabilitySpec, RawConfig, TracingSpec
+from components.config import ObservabilitySpec, RawConfig, ScraperSpec, TracingSpec
 from components.fleet import validate_fleet
 from tests.support import CONSUL, LINKERD, FakeEnvironment, problems_of, prod_raw, raw_config
 
@@ -48,7 +48,8 @@ def test_fails_on_unknown_and_inconsistent_settings() -> None:
     }
     assert problems_of(with_observability(prod_raw(), observability)) == [
         f"{KEY}.metric: unknown setting; did you mean 'metrics'? known settings: 'accessLogs', 'dashboards', 'metrics', 'tracing'",
-        f"{KEY}.metrics.scrapeInterval: unknown setting; known settings: 'enabled', 'podMonitorLabels', 'prometheusOperator'",
+        f"{KEY}.metrics.scrapeInterval: unknown setting; did you mean 'scraper'? known settings: 'enabled', 'podMonitorLabels', "
+        "'prometheusOperator', 'scraper'",
         f"{KEY}.metrics.prometheusOperator: is true but metrics.enabled is not; set `metrics.enabled: true` to scrape the proxies",
         f"{KEY}.metrics.podMonitorLabels: {{'release': ''}} is not a mapping of label names to label values, e.g. {{release: kube-prometheus-stack}}",
         f"{KEY}.dashboards.namespace: is required; the namespace Grafana's dashboard sidecar watches, e.g. 'monitoring'",
@@ -99,3 +100,34 @@ def test_fails_on_a_short_collector_host_on_istio() -> None:
         ]
     spec, _ = validate_fleet(RawConfig(**with_observability(prod_raw(), {"tracing": {"endpoint": ENDPOINT}})), FakeEnvironment())
     assert spec.observability.tracing == TracingSpec(ENDPOINT, None, None)
+
+
+# --- metrics.scraper: who may read the proxies' metrics (Linkerd) ------------------------------------------
+
+
+def test_linkerd_requires_the_meshed_scraper_with_metrics_on_and_reads_it() -> None:
+    raw = with_observability(raw_config(LINKERD), {"metrics": {"enabled": True}})
+    assert problems_of(raw) == [
+        f"{KEY}.metrics.scraper: is required on linkerd with metrics on: its proxies serve metrics on their admin port "
+        "(linkerd-admin), which enforces the inbound policy: under all-authenticated (STRICT mTLS) or deny an unmeshed Prometheus "
+        "is refused, and the multicluster chart's linkerd-admin Server admits only linkerd-viz's Prometheus, so meshfleet "
+        "authorizes a meshed Prometheus by its identity; give the meshed Prometheus as {serviceAccount: <account>, namespace: "
+        "<namespace>}"
+    ]
+    raw["observability"]["metrics"]["scraper"] = {"serviceAccount": "prometheus", "namespace": "monitoring"}
+    spec, _ = validate_fleet(RawConfig(**raw), FakeEnvironment())
+    assert spec.observability.scraper == ScraperSpec("prometheus", "monitoring")
+
+
+def test_fails_a_scraper_where_nothing_needs_it_or_metrics_are_off() -> None:
+    scraper = {"serviceAccount": "prometheus", "namespace": "monitoring"}
+    istio = with_observability(prod_raw(), {"metrics": {"enabled": True, "scraper": scraper}})
+    assert problems_of(istio) == [
+        f"{KEY}.metrics.scraper: istio's proxies serve metrics to any scraper, so there is nobody to authorize; remove it"
+    ]
+    off = with_observability(raw_config(LINKERD), {"metrics": {"scraper": {**scraper, "namespace": "Monitoring"}}})
+    assert problems_of(off) == [
+        f"{KEY}.metrics.scraper.namespace: 'Monitoring' is not a valid namespace: use lowercase letters, digits and '-', "
+        "at most 63 characters, starting and ending with a letter or digit",
+        f"{KEY}.metrics.scraper: names who scrapes the proxies' metrics, which only `metrics.enabled: true` turns on",
+    ]

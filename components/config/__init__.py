@@ -16,7 +16,7 @@ from .model import (
     RootSpec,
     TrustSpec,
 )
-from .observability import ObservabilitySpec, TracingRules, TracingSpec
+from .observability import ObservabilitySpec, ScraperSpec, TracingRules, TracingSpec
 from .parse import Environment, MeshRules, RawConfig, parse_fleet
 from .problems import ConfigProblem, FleetConfigError, Problems
 from .reader import Section
@@ -42,6 +42,7 @@ __all__ = [
     "Problems",
     "RawConfig",
     "RootSpec",
+    "ScraperSpec",
     "Section",
     "TeamSpec",
     "TracingRules",

@@ -41,6 +41,14 @@ class TracingSpec:
 
 
 @dataclass(frozen=True)
+class ScraperSpec:
+    """The Prometheus that scrapes the proxies, as a meshed workload: its service account in its namespace."""
+
+    service_account: str
+    namespace: str
+
+
+@dataclass(frozen=True)
 class ObservabilitySpec:
     metrics: bool = False
     """The proxies' Prometheus metrics, with a `cluster` label on every series. Default: off (as the charts are)."""
@@ -55,23 +63,29 @@ class ObservabilitySpec:
     """Every proxy logs each request to its stdout. Default: off."""
     dashboards_namespace: str | None = None
     """Where the golden-signals dashboard ConfigMap goes (Grafana's sidecar watches it). Default: no dashboards."""
+    scraper: ScraperSpec | None = None
+    """`metrics.scraper`: the meshed Prometheus a mesh must authorize on its proxies' metrics port (Linkerd).
+    Default: none."""
 
 
 @dataclass(frozen=True)
 class TracingRules:
-    """What a mesh's proxies offer for tracing, for the generic parser."""
+    """What a mesh's proxies offer for tracing and scraping, for the generic parser."""
 
     sampling_refusal: str | None = None
     """Why `tracing.samplingPercent` is refused on this mesh; None where the mesh takes one."""
     needs_collector_identity: bool = False
     exact_host: str | None = None
     """Why the collector must be named by its full host on this mesh; None where a short name resolves."""
+    scraper_identity: str | None = None
+    """Why this mesh needs the scraper's identity (`metrics.scraper`) with metrics on; None where the proxies'
+    metrics port admits any scraper (and `metrics.scraper` is refused as meaningless)."""
 
 
 def parse_observability(s: Section, mesh_name: str, rules: TracingRules) -> ObservabilitySpec:
     s.reject_unknown(["metrics", "tracing", "accessLogs", "dashboards"])
     metrics = s.section("metrics")
-    metrics.reject_unknown(["enabled", "prometheusOperator", "podMonitorLabels"])
+    metrics.reject_unknown(["enabled", "prometheusOperator", "podMonitorLabels", "scraper"])
     enabled = metrics.boolean("enabled", False)
     operator = metrics.boolean("prometheusOperator", False)
     if operator and not enabled:
@@ -79,6 +93,7 @@ def parse_observability(s: Section, mesh_name: str, rules: TracingRules) -> Obse
     labels = _labels(metrics, "podMonitorLabels")
     if labels and not operator:
         metrics.problem("podMonitorLabels", "labels PodMonitors, which only `prometheusOperator: true` makes")
+    scraper = _scraper(metrics, enabled, mesh_name, rules)
     dashboards = s.section("dashboards")
     dashboards.reject_unknown(["namespace"])
     namespace = dashboards.dns_label("namespace", dashboards.string("namespace"), "namespace")
@@ -90,10 +105,34 @@ def parse_observability(s: Section, mesh_name: str, rules: TracingRules) -> Obse
         metrics=enabled,
         prometheus_operator=operator,
         pod_monitor_labels=labels,
+        scraper=scraper,
         tracing=_tracing(s.section("tracing"), mesh_name, rules) if s.has("tracing") else None,
         access_logs=s.boolean("accessLogs", False),
         dashboards_namespace=namespace,
     )
+
+
+def _scraper(metrics: Section, enabled: bool, mesh_name: str, rules: TracingRules) -> ScraperSpec | None:
+    if not metrics.has("scraper"):
+        if enabled and rules.scraper_identity is not None:
+            metrics.problem(
+                "scraper",
+                f"is required on {mesh_name} with metrics on: {rules.scraper_identity}; give the meshed Prometheus as "
+                "{serviceAccount: <account>, namespace: <namespace>}",
+            )
+        return None
+    if rules.scraper_identity is None:
+        metrics.problem("scraper", f"{mesh_name}'s proxies serve metrics to any scraper, so there is nobody to authorize; remove it")
+        return None
+    s = metrics.section("scraper")
+    s.reject_unknown(["serviceAccount", "namespace"])
+    account = s.dns_label(
+        "serviceAccount", s.string("serviceAccount", required="the meshed Prometheus' service account"), "service account"
+    )
+    namespace = s.dns_label("namespace", s.string("namespace", required="the meshed Prometheus' namespace"), "namespace")
+    if not enabled:
+        metrics.problem("scraper", "names who scrapes the proxies' metrics, which only `metrics.enabled: true` turns on")
+    return ScraperSpec(account, namespace) if account and namespace else None
 
 
 def _labels(s: Section, name: str) -> dict[str, str]:

@@ -72,6 +72,12 @@ class MeshRules:
     """The Kubernetes 1.x minors the pinned charts run on: (lowest, highest or None for no known bound)."""
     tracing: TracingRules | None = None
     """What the mesh's proxies offer for `observability.tracing`. Default: everything (Istio)."""
+    early_renewal_hours: int | None = None
+    """The least default of `trust.intermediateEarlyRenewalHours` this mesh wants (re-issuing before its own
+    tools warn of an expiring issuer), capped at half the intermediate's validity. Default: a tenth of it."""
+    root_curve: tuple[str, str] | None = None
+    """(curve, why): the one ECDSA curve (`cryptography`'s name, e.g. 'secp256r1') the mesh accepts for a
+    provided root, and why. Default: any curve."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ class RawConfig:
 def parse_fleet(raw: RawConfig, meshes: Mapping[str, MeshRules], env: Environment, problems: Problems) -> FleetSpec:
     gateway_defaults = _gateway(Section(raw.gateway, "meshfleet:gateway", problems), None)
     mesh = _mesh(Section(raw.mesh, "meshfleet:mesh", problems), meshes)
-    trust = _trust(Section(raw.trust, "meshfleet:trust", problems), env)
+    trust = _trust(Section(raw.trust, "meshfleet:trust", problems), env, meshes.get(mesh.type))
     root = Section({"clusters": raw.clusters}, "meshfleet:", problems)
     clusters = _clusters(root, mesh.topology, gateway_defaults, env)
     if (rules := meshes.get(mesh.type)) is not None and rules.available:
@@ -216,7 +222,7 @@ def _check_locality(mesh: MeshSpec, declared_regions: set[str], problems: Proble
 # --- trust ------------------------------------------------------------------------------------------
 
 
-def _trust(s: Section, env: Environment) -> TrustSpec:
+def _trust(s: Section, env: Environment, rules: MeshRules | None) -> TrustSpec:
     s.reject_unknown(
         [
             "algorithm",
@@ -243,7 +249,10 @@ def _trust(s: Section, env: Environment) -> TrustSpec:
             f"{inter_hours} hours is not shorter than rootValidityHours ({root_hours}); an intermediate must expire before its root",
         )
     inter_hours = inter_hours or HOURS_PER_YEAR
-    renewal = s.integer("intermediateEarlyRenewalHours", inter_hours // 10, minimum=0, maximum=inter_hours - 1, unit="hours")
+    default_renewal = inter_hours // 10
+    if rules is not None and rules.early_renewal_hours is not None:
+        default_renewal = max(default_renewal, min(rules.early_renewal_hours, inter_hours // 2))
+    renewal = s.integer("intermediateEarlyRenewalHours", default_renewal, minimum=0, maximum=inter_hours - 1, unit="hours")
     protect_default = s.boolean("protectRoots", True)
 
     roots: list[RootSpec] = []
@@ -262,7 +271,7 @@ def _trust(s: Section, env: Environment) -> TrustSpec:
             r.problem("name", f"{quote(name)} is used by another root; root names must be unique")
             continue
         if cert_key is not None:
-            _check_provided_root(r, cert_key, key_key, algorithm, env)
+            _check_provided_root(r, cert_key, key_key, algorithm, env, rules.root_curve if rules else None)
         roots.append(RootSpec(name, cert_key is not None, cert_key, key_key, r.boolean("protect", protect_default)))
 
     signing = s.string("signingRoot", roots[0].name if roots else None)
@@ -277,7 +286,7 @@ def _trust(s: Section, env: Environment) -> TrustSpec:
         organization=organization,
         root_validity_hours=root_hours or 10 * HOURS_PER_YEAR,
         intermediate_validity_hours=inter_hours,
-        intermediate_early_renewal_hours=renewal if renewal is not None else inter_hours // 10,
+        intermediate_early_renewal_hours=renewal if renewal is not None else default_renewal,
         roots=tuple(roots),
         signing_root=signing or "",
     )
@@ -297,11 +306,13 @@ def secret_value(s: Section, field: str, config_key: str, env: Environment, sour
     return None
 
 
-def _check_provided_root(r: Section, cert_key: str, key_key: str | None, algorithm: str, env: Environment) -> None:
+def _check_provided_root(
+    r: Section, cert_key: str, key_key: str | None, algorithm: str, env: Environment, curve: tuple[str, str] | None
+) -> None:
     cert = secret_value(r, "certificateSecret", cert_key, env, "root.pem")
     key = secret_value(r, "privateKeySecret", key_key, env, "root-key.pem") if key_key is not None else None
     if cert is not None:
-        for problem in root_certificate_problems(cert, key, algorithm):
+        for problem in root_certificate_problems(cert, key, algorithm, curve):
             r.problem("certificateSecret", f"the provided root certificate {problem}")
 
 

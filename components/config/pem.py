@@ -9,8 +9,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 
-def root_certificate_problems(cert_pem: str, key_pem: str | None, algorithm: str) -> list[str]:
-    """Problems with a provided root: not a PEM CA certificate, expired, or not matching its key."""
+def root_certificate_problems(cert_pem: str, key_pem: str | None, algorithm: str, curve: tuple[str, str] | None = None) -> list[str]:
+    """Problems with a provided root: not a PEM CA certificate, expired, not matching its key, or (`curve`: the
+    one curve the mesh accepts, and why) on another ECDSA curve."""
     try:
         cert = x509.load_pem_x509_certificate(cert_pem.encode())
     except ValueError:
@@ -36,6 +37,8 @@ def root_certificate_problems(cert_pem: str, key_pem: str | None, algorithm: str
     if not isinstance(public_key, expected):
         kind = "ECDSA" if isinstance(public_key, ec.EllipticCurvePublicKey) else "RSA" if isinstance(public_key, rsa.RSAPublicKey) else None
         problems.append(f"has {f'an {kind}' if kind else 'a ' + type(public_key).__name__} key but trust.algorithm is {algorithm!r}")
+    elif isinstance(public_key, ec.EllipticCurvePublicKey) and curve is not None and public_key.curve.name != curve[0]:
+        problems.append(f"has an ECDSA {public_key.curve.name} key: {curve[1]}")
     if key_pem is not None:
         try:
             key = load_pem_private_key(key_pem.encode(), password=None)

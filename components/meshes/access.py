@@ -11,7 +11,7 @@ clusters with its identity intact, differs between meshes: `AccessSupport` says 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -36,6 +36,10 @@ class AccessSupport:
     cluster_callers: bool
     """Whether a caller can be admitted from one named cluster only (`Caller.cluster`)."""
     summary: str
+    linked_clusters: Callable[[str], Caller] | None = None
+    """Where callers of other clusters arrive under one identity they all share (Linkerd: the local gateway's),
+    the caller that stands for every workload of every linked cluster, given the cluster the rules are written
+    into; None where callers keep their own identity across clusters (name them instead)."""
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,16 @@ def fake_id(prefix: str, seed: str) -> str:
 
 
 def self_signed_ca(
-    common_name: str, *, organization: str | None = None, days: int = 3650, path_length: int | None = None
+    common_name: str,
+    *,
+    organization: str | None = None,
+    days: int = 3650,
+    path_length: int | None = None,
+    curve: ec.EllipticCurve | None = None,
 ) -> tuple[str, str]:
     """A real self-signed CA (certificate PEM, key PEM) made outside any stack; a negative `days` gives one
-    that has already expired."""
-    key = ec.generate_private_key(ec.SECP256R1())
+    that has already expired. Default curve: P-256."""
+    key = ec.generate_private_key(curve or ec.SECP256R1())
     attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
     name = x509.Name([*attributes, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)

@@ -1,6 +1,6 @@
 """meshfleet's CrossGuard policies, each in the module of its concern. `policies/__main__.py` packs them."""
 
-from .access import default_deny_keeps_mesh_traffic
+from .access import default_deny_keeps_mesh_traffic, deny_fleet_admits_linked_clusters
 from .api_access import api_server_not_public
 from .cluster_admin import cluster_admin_only_platform
 from .control_plane import control_plane_high_availability
@@ -24,6 +24,7 @@ POLICIES = [
     api_server_not_public,
     default_deny_keeps_mesh_traffic,
     cluster_admin_only_platform,
+    deny_fleet_admits_linked_clusters,
 ]
 
 __all__ = ["POLICIES"]

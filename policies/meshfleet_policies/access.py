@@ -1,5 +1,7 @@
 """A fleet that denies by default still lets the mesh's own traffic through (its control plane, its
-gateways, kubelet probes): otherwise `mesh.defaultAccess: deny` takes down the mesh instead of locking it."""
+gateways, kubelet probes): otherwise `mesh.defaultAccess: deny` takes down the mesh instead of locking it.
+And where calls from other clusters arrive under one shared identity (Linkerd's gateway mode), a deny fleet
+of several clusters that admits that identity nowhere lets no call cross clusters at all."""
 
 from __future__ import annotations
 
@@ -33,4 +35,31 @@ default_deny_keeps_mesh_traffic = StackValidationPolicy(
     name="default-deny-keeps-mesh-traffic",
     description="A fleet that denies by default still lets the mesh's control plane, gateways and probes through.",
     validate=_validate,
+)
+
+
+def _validate_linked(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    resources = [as_resource(r) for r in args.resources]
+    for mesh in MESHES:
+        arrivals = [a for r in resources for a in mesh.shared_arrivals(r)]
+        if len({a.cluster_key for a in arrivals}) < 2:
+            continue  # one cluster: nothing arrives from another
+        denying = {found.cluster_key: found for r in resources if (found := mesh.default_access(r)) is not None and found.deny}
+        admitted = [a for r in resources for a in mesh.admitted_identities(r)]
+        for arrival in arrivals:
+            default = denying.get(arrival.cluster_key)
+            if default is None or any(a.covers(arrival) for a in admitted):
+                continue
+            report_violation(
+                f"cluster {arrival.cluster} denies by default ({mesh.name} {default.how}) and admits nothing from the fleet's "
+                f"other clusters: their calls arrive as {arrival.identity}, which nothing in this stack admits, so every "
+                f"cross-cluster call to it is refused; {arrival.fix}",
+                arrival.urn,
+            )
+
+
+deny_fleet_admits_linked_clusters = StackValidationPolicy(
+    name="deny-fleet-admits-linked-clusters",
+    description="A fleet of several clusters that denies by default admits calls from its other clusters somewhere.",
+    validate=_validate_linked,
 )

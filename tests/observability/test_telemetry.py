@@ -15,6 +15,7 @@ from tests.support import CONSUL, LINKERD
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 TELEMETRY_COMPONENT = "meshfleet:observability:MeshTelemetry"
 ENDPOINT = "otel-collector.observability.svc.cluster.local:4317"
+SCRAPER = {"serviceAccount": "prometheus", "namespace": "monitoring"}
 OBSERVABILITY: dict[str, Any] = {
     "metrics": {"enabled": True, "prometheusOperator": True, "podMonitorLabels": {"release": "kube-prometheus-stack"}},
     "tracing": {"endpoint": ENDPOINT, "samplingPercent": 5},
@@ -37,7 +38,8 @@ def istio() -> Simulation:
 @pytest.fixture(scope="module")
 def linkerd_observed() -> Simulation:
     tracing = {"endpoint": ENDPOINT, "collectorServiceAccount": "otel-collector"}
-    return observed("linkerd", {**OBSERVABILITY, "tracing": tracing}, config_file=LINKERD)
+    metrics = {**OBSERVABILITY["metrics"], "scraper": SCRAPER}
+    return observed("linkerd", {**OBSERVABILITY, "metrics": metrics, "tracing": tracing}, config_file=LINKERD)
 
 
 @pytest.fixture(scope="module")

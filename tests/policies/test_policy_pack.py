@@ -36,6 +36,7 @@ POLICIES = [
     "api-server-not-public",
     "default-deny-keeps-mesh-traffic",
     "cluster-admin-only-platform",
+    "deny-fleet-admits-linked-clusters",
 ]
 
 

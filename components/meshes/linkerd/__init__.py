@@ -43,11 +43,22 @@ class Linkerd(Mesh):
         label=f"Linkerd edge {VERSION_LINE}",
         # kubeVersion ">=1.31.0-0" in all three charts' Chart.yaml at edge-26.8.3.
         kubernetes_minors=(31, None),
+        # `linkerd check` warns of an issuer expiring within 60 days (pkg/issuercerts/issuercerts.go:22, 130-135 at
+        # edge-26.8.3): re-issue 70 days before expiry, so that the warning never shows for a default fleet.
+        early_renewal_hours=70 * 24,
+        root_curve=(
+            "secp256r1",
+            "`linkerd check` accepts an ECDSA trust anchor only on P-256 (secp256r1) signed with SHA-256 "
+            "(pkg/issuercerts/issuercerts.go checkECDSACertRequirements at edge-26.8.3); bring a P-256 root",
+        ),
         tracing=TracingRules(
             # charts/linkerd-control-plane proxy.tracing at edge-26.8.3: a collector, no sampler.
             sampling_refusal="Linkerd's proxies have no sampling rate: they trace the requests whose incoming trace context the "
             "application marked sampled, so sample in the application's tracer",
             needs_collector_identity=True,
+            scraper_identity="its proxies serve metrics on their admin port (linkerd-admin), which enforces the inbound policy: "
+            "under all-authenticated (STRICT mTLS) or deny an unmeshed Prometheus is refused, and the multicluster chart's "
+            "linkerd-admin Server admits only linkerd-viz's Prometheus, so meshfleet authorizes a meshed Prometheus by its identity",
         ),
     )
     ports = MeshPorts(webhooks=values.WEBHOOK_PORTS, east_west=(values.GATEWAY_PORT, values.PROBE_PORT))

@@ -3,7 +3,10 @@
 Every field written here is in linkerd-crds at edge-26.8.3 (charts/linkerd-crds/templates/policy/):
 `Server` v1beta3 (`podSelector`, `port`, `accessPolicy`), `MeshTLSAuthentication` v1alpha1 (`identities`),
 `AuthorizationPolicy` v1alpha1 (`targetRef`, `requiredAuthenticationRefs`) and `HTTPRoute` v1beta3
-(`parentRefs`, `rules[].matches[].{path,method}`).
+(`parentRefs`, `rules[].matches[].{path,method}`), whose schema allows at most 8 matches per rule and 16 rules
+(httproute.yaml v1beta3 `spec.rules` maxItems 16, `rules[].matches` maxItems 8): a rule's path and method
+pairs are spread over rules of its route, and a rule with more than 16 x 8 pairs is refused before anything
+is registered, so that a preview never passes what the API server refuses at `up`.
 
 - Fleet default `deny`: `proxy.defaultInboundPolicy: deny` (values.py), which the chart gives every injected
   proxy and the policy controller (`--default-policy`). Linkerd's own traffic keeps its way in upstream:
@@ -32,6 +35,18 @@ SERVER_API_VERSION = "policy.linkerd.io/v1beta3"
 ROUTE_API_VERSION = "policy.linkerd.io/v1beta3"
 AUTH_API_VERSION = "policy.linkerd.io/v1alpha1"
 GROUP = "policy.linkerd.io"
+# charts/linkerd-crds/templates/policy/httproute.yaml at edge-26.8.3, version v1beta3: `rules[].matches`
+# maxItems 8 (line 5062), `spec.rules` maxItems 16 (line 5064).
+MAX_MATCHES = 8
+MAX_RULES = 16
+
+
+def linked_clusters(cluster: str) -> Caller:
+    """Every meshed workload of every cluster linked to `cluster`, as one caller of its services: in gateway mode
+    the local gateway opens a new connection to the service under its own identity (linkerd/linkerd2#9848), so
+    that identity is all the service's proxy sees of a call from another cluster."""
+    return Caller(GATEWAY_NAME, MULTICLUSTER_NAMESPACE, cluster)
+
 
 ACCESS = AccessSupport(
     remote_callers=False,
@@ -39,7 +54,9 @@ ACCESS = AccessSupport(
     summary="a caller is its identity `<account>.<namespace>.serviceaccount.identity.linkerd.<trustDomain>` in the "
     "cluster the rule is written into; callers in other clusters come through the multicluster gateway and arrive "
     "as the gateway's identity, which every meshed workload of every linked cluster shares (linkerd/linkerd2#9848), "
-    "so a rule admits callers of its own cluster only",
+    "so a rule admits callers of its own cluster, and `linked_clusters(cluster)` admits every workload of every "
+    "linked cluster at once",
+    linked_clusters=linked_clusters,
 )
 
 
@@ -55,9 +72,22 @@ def check_callers(args: ServiceAccessArgs) -> None:
             f"access for {args.service}: Linkerd cannot admit {', '.join(elsewhere)} in cluster {args.cluster!r}: callers in "
             f"other clusters reach it through its multicluster gateway and arrive as the gateway's identity ({gateway}), "
             "which every meshed workload of every linked cluster shares (linkerd/linkerd2#9848); declare callers with "
-            f"cluster={args.cluster!r}, in the rules written into each cluster"
+            f"cluster={args.cluster!r}, in the rules written into each cluster, and admit every workload of every linked "
+            f"cluster with the caller mesh.access.linked_clusters({args.cluster!r})"
         )
     _check_no_overlap(args)
+    _check_route_size(args)
+
+
+def _check_route_size(args: ServiceAccessArgs) -> None:
+    limit = MAX_MATCHES * MAX_RULES
+    large = [f"rules[{i}] has {n}" for i, rule in enumerate(args.rules) if (n := len(route_matches(rule))) > limit]
+    if large:
+        raise ValueError(
+            f"access for {args.service}: {', '.join(large)} (path, method) pairs, and Linkerd's HTTPRoute holds at most "
+            f"{limit} ({MAX_RULES} rules of {MAX_MATCHES} matches, policy.linkerd.io/v1beta3); use path prefixes (`/api/*`) or "
+            "fewer methods, or split the rule into rules of disjoint paths"
+        )
 
 
 def _paths_overlap(a: str, b: str) -> bool:
@@ -130,7 +160,9 @@ def route_matches(rule: AccessRule) -> list[dict[str, Any]]:
 
 
 def route_spec(args: ServiceAccessArgs, matches: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"parentRefs": [{"group": GROUP, "kind": "Server", "name": args.service}], "rules": [{"matches": matches}]}
+    """The matches in rules of at most MAX_MATCHES each: a route's authorization covers all its rules alike."""
+    rules = [{"matches": matches[i : i + MAX_MATCHES]} for i in range(0, len(matches), MAX_MATCHES)]
+    return {"parentRefs": [{"group": GROUP, "kind": "Server", "name": args.service}], "rules": rules}
 
 
 def routes(args: ServiceAccessArgs) -> dict[str, tuple[list[dict[str, Any]], list[Caller]]]:

@@ -76,6 +76,8 @@ def links(
     remote_discovery: bool,
     after: Sequence[pulumi.Resource],
     opts: pulumi.ResourceOptions,
+    *,
+    created_by: str,
 ) -> list[pulumi.Resource]:
     """All of the source's links, each Link after its credentials. `after`: the namespaces and the source's
     multicluster release (the Link CRD, and the controllers that read the Links). Returns every object made,
@@ -89,7 +91,7 @@ def links(
         ]
         link = k8s.apiextensions.CustomResource(
             naming.child(source, "link", target),
-            **link_args(target, trust_domain, peer.gateway_address, generation),
+            **link_args(target, trust_domain, peer.gateway_address, generation, created_by),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[*after, *secrets])),
         )
         made += [*secrets, link]
@@ -117,13 +119,16 @@ def credentials_secrets(
     }
 
 
-def link_args(target: str, trust_domain: str, address: pulumi.Input[str], generation: int) -> dict[str, Any]:
+def link_args(target: str, trust_domain: str, address: pulumi.Input[str], generation: int, created_by: str) -> dict[str, Any]:
     """The Link to `target`; made after its credentials: the controller reads them when the Link appears or its
-    spec changes, so a rotation's new generation reaches the Link only once the new token is in the Secret."""
+    spec changes, so a rotation's new generation reaches the Link only once the new token is in the Secret.
+    Annotated `linkerd.io/created-by` as link-gen does (`values.created_by`)."""
     return {
         "api_version": values.LINK_API_VERSION,
         "kind": "Link",
-        "metadata": k8s.meta.v1.ObjectMetaArgs(name=target, namespace=values.MULTICLUSTER_NAMESPACE),
+        "metadata": k8s.meta.v1.ObjectMetaArgs(
+            name=target, namespace=values.MULTICLUSTER_NAMESPACE, annotations={values.CREATED_BY: created_by}
+        ),
         "spec": values.link_spec(target, trust_domain, address, generation),
     }
 

@@ -19,6 +19,7 @@ from ..base import MeshDeployment
 from . import discovery, values
 from .control_plane import ControlPlaneArgs, LinkerdControlPlane
 from .eastwest import MulticlusterGateway, MulticlusterGatewayArgs
+from .scraping import FleetScraping
 from .settings import LinkerdSettings
 
 
@@ -84,6 +85,10 @@ class LinkerdMesh(MeshDeployment):
         mesh_telemetry(
             MeshTelemetryArgs(spec, args.fleet.observability, "linkerd", values.SCRAPE_TARGET, node.control_plane.releases), child
         )
+        observability = args.fleet.observability
+        collector = observability.tracing if args.fleet.mesh.default_access == "deny" else None
+        if observability.scraper is not None or collector is not None:
+            FleetScraping(spec.name, observability.scraper, collector, [node.gateway.release], child)
         node.register_outputs({"gateway_address": node.gateway.address})
         return node
 
@@ -114,6 +119,7 @@ class LinkerdMesh(MeshDeployment):
                 args.settings.remote_discovery,
                 [node.control_plane.namespace, node.gateway.namespace, node.gateway.release],
                 in_source,
+                created_by=values.created_by(args.settings.version),
             )
             if args.settings.remote_discovery:
                 discovery.restart_destination(source, generation, [node.control_plane.control_plane, *links], in_source)

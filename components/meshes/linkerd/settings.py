@@ -50,9 +50,41 @@ def parse_settings(fleet: FleetSpec, s: Section) -> LinkerdSettings:
             "meshfleet:mesh.locality.failover",
             "Linkerd has no automatic cross-cluster locality failover, so this order would never be applied; remove it. " + ALTERNATIVES,
         )
+    _check_spread(fleet, s)
     generation = s.integer("readerTokenGeneration", 1, minimum=1, maximum=1_000_000) or 1
     remote_discovery = s.boolean("remoteDiscovery", False)
     return LinkerdSettings(version=version, reader_token_generation=generation, remote_discovery=remote_discovery)
+
+
+SPREAD = (
+    "Linkerd's HA values put each replica on its own node (required pod anti-affinity on kubernetes.io/hostname, "
+    "charts/partials/templates/_affinity.tpl), so replicas beyond the node count stay Pending"
+)
+
+
+def _check_spread(fleet: FleetSpec, s: Section) -> None:
+    """Replicas above what a created cluster's node pool guarantees (its minimum size) never all schedule once
+    more than one asks for the anti-affinity (values.py turns it on then). Adopted clusters' nodes are unknown
+    here: docs/linkerd.md states the rule for them."""
+    control_plane = fleet.mesh.control_plane_replicas
+    for cluster in fleet.clusters.values():
+        if cluster.create is None:
+            continue
+        nodes = cluster.create.nodes.min_size
+        pool = f"{cluster.config_key}.create.nodes.minSize"
+        if control_plane > 1 and control_plane > nodes:
+            s.problems.add(
+                "meshfleet:mesh.controlPlane.replicas",
+                f"{control_plane} replicas of each control-plane component cannot all run in cluster {cluster.name!r}, whose "
+                f"node pool guarantees {nodes} nodes ({pool}): {SPREAD}; use at most {nodes} replicas, or raise minSize",
+            )
+        if cluster.gateway.replicas > 1 and cluster.gateway.replicas > nodes:
+            s.problems.add(
+                f"{cluster.config_key}.gateway.replicas",
+                f"{cluster.gateway.replicas} multicluster gateway replicas cannot all run in cluster {cluster.name!r}, whose node "
+                f"pool guarantees {nodes} nodes ({pool}): {SPREAD}; use at most {nodes} replicas (meshfleet:gateway.replicas or "
+                "the cluster's own gateway.replicas), or raise minSize",
+            )
 
 
 __all__ = ["DEFAULT_VERSION", "LinkerdSettings", "parse_settings"]

@@ -202,6 +202,15 @@ def destination_credentials_annotations(trust_domain: str) -> dict[str, str]:
 
 
 LINK_API_VERSION = "multicluster.linkerd.io/v1alpha3"
+CREATED_BY = "linkerd.io/created-by"
+
+
+def created_by(chart_version: str) -> str:
+    """What link-gen annotates a Link with, `linkerd/cli <version>` (pkg/k8s/labels.go:543-545 at edge-26.8.3),
+    which `linkerd multicluster check` compares with its own version ("Link and CLI versions match",
+    multicluster/cmd/check.go:362-385): the CLI of chart `2026.8.3` is `edge-26.8.3` (bin/compute-edge-version)."""
+    year, month, number = chart_version.split(".")[:3]
+    return f"linkerd/cli edge-{int(year) % 100}.{int(month)}.{number}"
 
 
 def link_spec(target: str, trust_domain: str, gateway_address: pulumi.Input[str], generation: int) -> dict[str, Any]:

@@ -186,6 +186,35 @@ class OwnTrafficAllowed:
         return self.selector is not None and self.selector.items() <= traffic.labels.items()
 
 
+@dataclass(frozen=True)
+class SharedArrival:
+    """Calls from the mesh's other clusters arrive in `cluster` under one identity they all share (Linkerd's
+    gateway mode), so under a deny default nothing from another cluster gets in unless that identity is admitted."""
+
+    urn: str
+    cluster_key: str | None
+    cluster: str
+    identity: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class AdmittedIdentity:
+    """A mesh identity some access object of the cluster admits (`*` for every authenticated caller)."""
+
+    cluster_key: str | None
+    identity: str
+    """An identity, `*` (everybody authenticated), or a pattern with one `*`."""
+
+    def covers(self, arrival: SharedArrival) -> bool:
+        if self.cluster_key != arrival.cluster_key:
+            return False
+        head, star, tail = self.identity.partition("*")
+        if not star:
+            return self.identity == arrival.identity
+        return arrival.identity.startswith(head) and arrival.identity.endswith(tail)
+
+
 class MeshFacts(Protocol):
     name: str
 
@@ -212,6 +241,12 @@ class MeshFacts(Protocol):
 
     def own_traffic_allowed(self, resource: Resource) -> list[OwnTrafficAllowed]:
         """What of the mesh's own traffic this resource lets through under a deny default."""
+
+    def shared_arrivals(self, resource: Resource) -> list[SharedArrival]:
+        """Where this resource makes calls from other clusters arrive under one shared identity."""
+
+    def admitted_identities(self, resource: Resource) -> list[AdmittedIdentity]:
+        """The identities this access object admits."""
 
     def secret_material(self, value: str) -> str | None:
         """What secret the mesh would hand across clusters this string is (e.g. "a Consul peering token"),

@@ -24,6 +24,7 @@ import yaml
 from .base import (
     RELEASE,
     SECRET,
+    AdmittedIdentity,
     CaMaterial,
     ControlPlane,
     DefaultAccess,
@@ -32,6 +33,7 @@ from .base import (
     OwnTraffic,
     OwnTrafficAllowed,
     Resource,
+    SharedArrival,
     TrustAnchors,
     chart_name,
     get,
@@ -171,6 +173,12 @@ class ConsulFacts:
 
     def remote_kubeconfigs(self, resource: Resource) -> list[tuple[str, str]]:
         return []  # peering runs through the mesh gateways: no cluster reads another's API
+
+    def shared_arrivals(self, resource: Resource) -> list[SharedArrival]:
+        return []  # Consul's mesh gateways pass the caller's mTLS through: callers keep their identity
+
+    def admitted_identities(self, resource: Resource) -> list[AdmittedIdentity]:
+        return []
 
     def secret_material(self, value: str) -> str | None:
         return "a Consul peering token" if is_peering_token(value) else None

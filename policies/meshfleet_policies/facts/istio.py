@@ -7,6 +7,7 @@ from typing import Any
 from .base import (
     RELEASE,
     SECRET,
+    AdmittedIdentity,
     CaMaterial,
     ControlPlane,
     DefaultAccess,
@@ -15,6 +16,7 @@ from .base import (
     OwnTraffic,
     OwnTrafficAllowed,
     Resource,
+    SharedArrival,
     TrustAnchors,
     chart_name,
     get,
@@ -169,6 +171,12 @@ class IstioFacts:
             return []  # only a rule without conditions lets every request of the mesh's own through
         selector = {str(k): str(v) for k, v in dict(get(spec, "selector", "matchLabels", default={})).items()}
         return [OwnTrafficAllowed(resource.urn, resource.provider_urn, selector=selector)]
+
+    def shared_arrivals(self, resource: Resource) -> list[SharedArrival]:
+        return []  # Istio's east-west gateway passes the caller's mTLS through: callers keep their identity
+
+    def admitted_identities(self, resource: Resource) -> list[AdmittedIdentity]:
+        return []
 
     def secret_material(self, value: str) -> str | None:
         return None  # Istio hands no credential across clusters but remote kubeconfigs, checked on their own

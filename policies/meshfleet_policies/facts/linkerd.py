@@ -13,6 +13,7 @@ from typing import Any
 from .base import (
     RELEASE,
     SECRET,
+    AdmittedIdentity,
     CaMaterial,
     ControlPlane,
     DefaultAccess,
@@ -21,6 +22,7 @@ from .base import (
     OwnTraffic,
     OwnTrafficAllowed,
     Resource,
+    SharedArrival,
     TrustAnchors,
     chart_name,
     get,
@@ -48,6 +50,13 @@ FIXES = {
     "network), or every meshed pod fails its probes",
     GATEWAY: "install linkerd-multicluster from its chart, which pins the gateway's policy and authorizes meshed peers",
 }
+
+
+MESH_TLS_AUTHENTICATION = "kubernetes:policy.linkerd.io/v1alpha1:MeshTLSAuthentication"
+LINKED_FIX = (
+    "admit them on the services they may reach with the caller `mesh.access.linked_clusters('{cluster}')` (every "
+    'workload of every linked cluster; docs/linkerd.md, "Access rules"), or accept that no call crosses clusters'
+)
 
 
 def _values(resource: Resource, chart: str) -> Mapping[str, Any] | None:
@@ -140,6 +149,33 @@ class LinkerdFacts:
         elif _values(resource, MULTICLUSTER_CHART) is not None:
             allowed.append(GATEWAY)
         return [OwnTrafficAllowed(resource.urn, resource.provider_urn, what=what) for what in allowed]
+
+    def shared_arrivals(self, resource: Resource) -> list[SharedArrival]:
+        """In gateway mode the gateway opens a new connection to the target under its own identity
+        (linkerd/linkerd2#9848): the one the chart annotates its Service with (multicluster gateway.yaml,
+        `mirror.linkerd.io/gateway-identity`)."""
+        values = _values(resource, MULTICLUSTER_CHART)
+        if values is None or get(values, "gateway", "enabled", default=True) is False:
+            return []
+        name = str(get(values, "gateway", "name", default="linkerd-gateway"))
+        namespace = str(resource.props.get("namespace") or "linkerd-multicluster")
+        control_plane = str(values.get("linkerdNamespace") or "linkerd")
+        trust_domain = str(values.get("identityTrustDomain") or "cluster.local")
+        identity = f"{name}.{namespace}.serviceaccount.identity.{control_plane}.{trust_domain}"
+        return [SharedArrival(resource.urn, resource.provider_urn, resource.cluster, identity, LINKED_FIX.format(cluster=resource.cluster))]
+
+    def admitted_identities(self, resource: Resource) -> list[AdmittedIdentity]:
+        """A MeshTLSAuthentication's `identities` (`*` and `*.<suffix>` are wildcards), and its ServiceAccount
+        `identityRefs` as `<account>.<namespace>.serviceaccount.` (meshtls-authentication.yaml at edge-26.8.3)."""
+        if resource.type != MESH_TLS_AUTHENTICATION:
+            return []
+        spec = resource.props.get("spec") or {}
+        found = [AdmittedIdentity(resource.provider_urn, str(i)) for i in spec.get("identities") or ()]
+        for ref in spec.get("identityRefs") or ():
+            if ref.get("kind") == "ServiceAccount" and ref.get("name"):
+                namespace = ref.get("namespace") or get(resource.props, "metadata", "namespace", default="default")
+                found.append(AdmittedIdentity(resource.provider_urn, f"{ref['name']}.{namespace}.serviceaccount.*"))
+        return found
 
     def failover_without_outlier_detection(self, resource: Resource) -> list[str]:
         return []  # Linkerd has no locality failover to misconfigure

@@ -231,3 +231,52 @@ def replay(*ups: Sequence[Step]) -> Fleet:
     for steps in ups:
         fleet.apply(steps)
     return fleet
+
+
+# --- unlink: what a removed target leaves behind in each source ----------------------------------------
+#
+# While linked, `controller-<target>` (its cluster watcher) writes in the source, for each exported Service of
+# the target, a Service and its Endpoints `<name>-<target>`, both labelled `mirror.linkerd.io/mirrored-service:
+# "true"` and `mirror.linkerd.io/cluster-name: <target>` (multicluster/service-mirror/cluster_watcher.go, the
+# labels its cleanupMirroredResources selects by, :501-549), and holds the Lease `service-mirror-write-<target>`
+# in `linkerd-multicluster` (multicluster/cmd/service-mirror/main.go:225). When the Link is deleted it stops its
+# watcher with `Stop(false)`, which removes nothing (main.go:210-213, 296-301: "the `unlink` command will take
+# care of that"); when its Deployment goes (the chart's `controllers` lose the target) nothing runs at all.
+
+MIRRORED_LABEL = "mirror.linkerd.io/mirrored-service"
+REMOTE_CLUSTER_LABEL = "mirror.linkerd.io/cluster-name"  # pkg/k8s/labels.go:462, 473 (not the destination's label)
+
+
+@dataclass
+class MirrorState:
+    """The service mirror's own objects in one source cluster: (kind, namespace, name) -> labels."""
+
+    cluster: str
+    objects: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
+
+    def mirror(self, target: str, exported: Sequence[tuple[str, str]]) -> None:
+        labels = {MIRRORED_LABEL: "true", REMOTE_CLUSTER_LABEL: target}
+        for namespace, name in exported:
+            for kind in ("Service", "Endpoints"):
+                self.objects[(kind, namespace, f"{name}-{target}")] = dict(labels)
+        self.objects[("Lease", "linkerd-multicluster", f"service-mirror-write-{target}")] = {}
+
+    def link_deleted(self, target: str) -> None:
+        """`Stop(false)`: the mirrors, their Endpoints and the Lease stay."""
+
+    def of(self, target: str) -> list[tuple[str, str, str]]:
+        """What is left for `target`: objects labelled with it, and its Lease."""
+        return sorted(
+            key
+            for key, labels in self.objects.items()
+            if labels.get(REMOTE_CLUSTER_LABEL) == target or key == ("Lease", "linkerd-multicluster", f"service-mirror-write-{target}")
+        )
+
+    def kubectl_delete(self, kinds: Sequence[str], namespace: str | None, selector: Mapping[str, str], names: Sequence[str]) -> None:
+        """`kubectl delete <kinds> [-n ns | --all-namespaces] [-l selector] [names]`: by name, or by selector."""
+        for key, labels in list(self.objects.items()):
+            kind, ns, name = key
+            if kind not in kinds or (namespace is not None and ns != namespace):
+                continue
+            if (names and name in names) or (selector and selector.items() <= labels.items()):
+                del self.objects[key]

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from components.meshes import AccessRule, Caller, ServiceAccessArgs
+from components.meshes import AccessRule, Caller, ServiceAccessArgs, mesh_for
 from components.simulation import Simulation
 from tests.meshes.helpers import depends_on, release, run_access
 from tests.support import LINKERD, raw_config, simulated
+from tests.upstream_crds import UPSTREAMS, configured, load, validate
 
 SERVER = "kubernetes:policy.linkerd.io/v1beta3:Server"
 ROUTE = "kubernetes:policy.linkerd.io/v1beta3:HTTPRoute"
@@ -17,6 +18,7 @@ AUTHN = "kubernetes:policy.linkerd.io/v1alpha1:MeshTLSAuthentication"
 AUTHZ = "kubernetes:policy.linkerd.io/v1alpha1:AuthorizationPolicy"
 CLUSTERS = ("eks-use1", "eks-euc1", "gke-usc1")
 DOMAIN = "linkerd.meshfleet.internal"
+UPSTREAM_LINKERD = next(u for u in UPSTREAMS if u.mesh == "linkerd")
 
 
 def identity(account: str, namespace: str) -> str:
@@ -125,8 +127,25 @@ def test_fails_on_callers_from_other_clusters_which_arrive_as_the_gateway() -> N
         "access for shop: Linkerd cannot admit shop/storefront, shop/web in cluster 'gke-usc1' in cluster 'eks-use1': callers in "
         "other clusters reach it through its multicluster gateway and arrive as the gateway's identity "
         f"(linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.{DOMAIN}), which every meshed workload of every "
-        "linked cluster shares (linkerd/linkerd2#9848); declare callers with cluster='eks-use1', in the rules written into each cluster"
+        "linked cluster shares (linkerd/linkerd2#9848); declare callers with cluster='eks-use1', in the rules written into each cluster, "
+        "and admit every workload of every linked cluster with the caller mesh.access.linked_clusters('eks-use1')"
     )
+
+
+def test_linked_clusters_are_admitted_as_the_local_gateways_identity() -> None:
+    """Under `deny`, the one way a call from another cluster gets in: it arrives as the gateway of the cluster the
+    rules are written into (linkerd/linkerd2#9848), which stands for every workload of every linked cluster."""
+    linked = mesh_for("linkerd").access.linked_clusters
+    assert linked is not None
+    sim = run_access("linkerd", shop(AccessRule([local("storefront"), linked("eks-use1")], methods=["GET"], paths=["/api/*"])))
+    gateway = f"linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.{DOMAIN}"
+    assert specs(sim, AUTHN) == {"shop-0": {"identities": [identity("storefront", "shop"), gateway]}}
+    assert linked("eks-use1") == Caller("linkerd-gateway", "linkerd-multicluster", "eks-use1")
+
+
+def test_meshes_whose_callers_keep_their_identity_offer_no_linked_clusters_caller() -> None:
+    assert mesh_for("istio").access.linked_clusters is None
+    assert mesh_for("consul").access.linked_clusters is None
 
 
 @pytest.mark.parametrize(
@@ -152,3 +171,49 @@ def test_disjoint_method_and_path_rules_are_accepted() -> None:
         shop(AccessRule([local("a")], methods=["GET"], paths=["/api/*"]), AccessRule([local("b")], methods=["POST"], paths=["/api/*"])),
     )
     assert sorted(specs(sim, ROUTE)) == ["shop-0", "shop-1"]
+
+
+# --- HTTPRoute limits (policy.linkerd.io v1beta3: 8 matches per rule, 16 rules) -------------------------
+
+MANY_PATHS = [f"/v{i}/orders" for i in range(5)]
+EVERY_METHOD = ["GET", "POST", "PUT", "DELETE"]
+
+
+def test_a_rule_of_more_than_8_path_method_pairs_is_spread_over_rules_of_its_route() -> None:
+    sim = run_access("linkerd", shop(AccessRule([local("storefront")], methods=EVERY_METHOD, paths=MANY_PATHS)))
+    (route,) = specs(sim, ROUTE).values()
+    matches = [[(m["path"]["value"], m["method"]) for m in rule["matches"]] for rule in route["rules"]]
+    pairs = [(path, method) for path in MANY_PATHS for method in EVERY_METHOD]
+    # 20 pairs: rules of 8, 8 and 4, in the rule's order, under the route's one authorization.
+    assert matches == [pairs[:8], pairs[8:16], pairs[16:]]
+    assert list(specs(sim, AUTHZ)) == ["shop-0"]
+
+
+def test_the_largest_rule_accepted_validates_against_the_pinned_httproute_crd() -> None:
+    """16 rules of 8 matches: the most the CRD allows. Checked against the CRD itself when a clone is configured
+    (MESHFLEET_UPSTREAM_LINKERD, docs/upstream.md); the limits are asserted either way."""
+    paths = [f"/p{i}" for i in range(32)]
+    methods = ["GET", "POST", "PUT", "DELETE"]
+    sim = run_access("linkerd", shop(AccessRule([local("storefront")], methods=methods, paths=paths)))
+    (route,) = sim.of_type(ROUTE)
+    rules = route.inputs["spec"]["rules"]
+    assert [len(rule["matches"]) for rule in rules] == [8] * 16
+    location = configured(UPSTREAM_LINKERD)
+    if location is not None:
+        crds = load(UPSTREAM_LINKERD, *location)
+        assert validate(route.inputs, crds, ("policy.linkerd.io", "v1beta3", "HTTPRoute")) == []
+        too_many = {**route.inputs, "spec": {**route.inputs["spec"], "rules": [{"matches": rules[0]["matches"] * 2}]}}
+        assert validate(too_many, crds, ("policy.linkerd.io", "v1beta3", "HTTPRoute")) == [
+            "$.spec.rules[0].matches has 16 items, more than 8"
+        ]
+
+
+def test_fails_on_a_rule_larger_than_an_httproute_holds() -> None:
+    paths = [f"/p{i}" for i in range(33)]
+    with pytest.raises(Exception) as caught:
+        run_access("linkerd", shop(AccessRule([local("a")], paths=["/x"]), AccessRule([local("b")], methods=EVERY_METHOD, paths=paths)))
+    assert str(caught.value).endswith(
+        "access for shop: rules[1] has 132 (path, method) pairs, and Linkerd's HTTPRoute holds at most 128 (16 rules of 8 "
+        "matches, policy.linkerd.io/v1beta3); use path prefixes (`/api/*`) or fewer methods, or split the rule into rules of "
+        "disjoint paths"
+    )
