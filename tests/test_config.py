@@ -369,6 +369,15 @@ def test_fails_internal_gateway_on_adopted_cluster_without_its_platforms_annotat
     ]
 
 
+def test_fails_api_server_ca_that_is_not_a_pem_certificate() -> None:
+    raw = dev_raw()
+    raw["clusters"][0]["existing"]["apiServerCa"] = "MIIB...base64 without its PEM armour"
+    assert problems_of(raw) == [
+        "meshfleet:clusters[0].existing.apiServerCa: must be the PEM certificate(s) of the CA that signs the API server's "
+        "certificate ('-----BEGIN CERTIFICATE-----')"
+    ]
+
+
 def test_adopted_cluster_gateway_gets_the_annotations_of_its_platform(dev: Simulation) -> None:
     raw = dev_raw()
     annotations = {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
@@ -376,7 +385,11 @@ def test_adopted_cluster_gateway_gets_the_annotations_of_its_platform(dev: Simul
     public = {**raw["clusters"][1], "gateway": {"exposure": "public", "sourceRanges": ["198.51.100.0/24"]}}
     del public["existing"]["internalLoadBalancerAnnotations"]  # not needed for a public gateway
     sim = simulate("dev", config={"meshfleet:clusters": [raw["clusters"][0], public]})
-    assert release(sim, "kind-west", "istio-eastwestgateway").inputs["values"]["service"]["annotations"] == annotations
+    # With the record of the operator's declaration, which the policy pack trusts (tests/policies/test_policy_pack.py).
+    assert release(sim, "kind-west", "istio-eastwestgateway").inputs["values"]["service"]["annotations"] == {
+        **annotations,
+        "meshfleet.io/internal-annotations": "service.beta.kubernetes.io/aws-load-balancer-internal",
+    }
     assert "annotations" not in release(sim, "kind-east", "istio-eastwestgateway").inputs["values"]["service"]
     # `{}`: the platform's load balancers are private anyway, which the Service records for the policy pack.
     private = release(dev, "kind-west", "istio-eastwestgateway").inputs["values"]["service"]

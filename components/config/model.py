@@ -102,6 +102,10 @@ class ExistingSpec:
     """Service annotations that make a load balancer internal on this cluster's platform; `{}` when every
     load balancer there is private already (kind, MetalLB on a private range). Required when the
     cluster's gateway exposure is internal: meshfleet cannot tell an adopted cluster's platform."""
+    api_server_ca: str | None = None
+    """PEM of the CA(s) that sign the certificate `api_server` presents, which the peers' reader
+    kubeconfigs trust. Default: the kubeconfig's CA (right when `api_server` is the same API server
+    behind another name)."""
 
     @property
     def source(self) -> str:

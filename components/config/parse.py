@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from cryptography import x509
+
 from . import locations
 from .model import (
     ACCESS_DEFAULTS,
@@ -519,7 +521,16 @@ def _check_distinct_ranges(c: Section, ranges: Mapping[str, str]) -> None:
 
 def _existing(s: Section, env: Environment) -> ExistingSpec:
     s.reject_unknown(
-        ["context", "kubeconfigSecret", "stackReference", "stackOutput", "apiServer", "egressCidrs", "internalLoadBalancerAnnotations"]
+        [
+            "context",
+            "kubeconfigSecret",
+            "stackReference",
+            "stackOutput",
+            "apiServer",
+            "apiServerCa",
+            "egressCidrs",
+            "internalLoadBalancerAnnotations",
+        ]
     )
     sources = [name for name in ("context", "kubeconfigSecret", "stackReference") if s.has(name)]
     if len(sources) != 1:
@@ -537,15 +548,29 @@ def _existing(s: Section, env: Environment) -> ExistingSpec:
     api_server = s.string("apiServer")
     if api_server is not None and not api_server.startswith("https://"):
         s.problem("apiServer", f"{quote(api_server)} must be an https:// URL that the other clusters can reach")
+    api_server_ca = s.string("apiServerCa")
+    if api_server_ca is not None and not _is_pem_certificates(api_server_ca):
+        s.problem(
+            "apiServerCa",
+            "must be the PEM certificate(s) of the CA that signs the API server's certificate ('-----BEGIN CERTIFICATE-----')",
+        )
     return ExistingSpec(
         context=context,
         kubeconfig_secret_key=secret_key,
         stack_reference=reference,
         stack_output=s.string("stackOutput", "kubeconfig") or "kubeconfig",
         api_server=api_server,
+        api_server_ca=api_server_ca,
         egress_cidrs=s.cidrs("egressCidrs") or (),
         internal_load_balancer_annotations=_annotations(s, "internalLoadBalancerAnnotations"),
     )
+
+
+def _is_pem_certificates(text: str) -> bool:
+    try:
+        return bool(x509.load_pem_x509_certificates(text.encode()))
+    except ValueError:
+        return False
 
 
 def _annotations(s: Section, name: str) -> dict[str, str] | None:
