@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -11,7 +11,7 @@ from pulumi.runtime.config import CONFIG, get_config, get_config_env, is_config_
 
 from .clusters import Cluster, build_clusters
 from .clusters.existing import ExistingClusterError, read_operator_context
-from .config import Environment, FleetSpec, Problems, RawConfig, Section, parse_fleet
+from .config import Environment, FleetSpec, Problems, RawConfig, Section, check_config_keys, parse_fleet
 from .contract import stack_outputs
 from .gateways.network_access import open_mesh_ports
 from .last_deployment import LastDeployment
@@ -66,7 +66,7 @@ def plan_fleet(config: pulumi.Config, env: Environment | None = None) -> FleetPl
     """Validate the stack's `meshfleet:*` config and gather the secrets the fleet needs."""
     problems = Problems()
     raw = RawConfig(**{key: _read_object(key, problems) for key in STRUCTURED_KEYS})
-    check_config_keys(_stack_config_keys(), raw, problems)
+    check_config_keys(_stack_config_keys(), _own_keys(raw), problems)
     spec, mesh = validate_fleet(raw, env or StackEnvironment(), problems)
     kubeconfigs = {
         name: config.require_secret(cluster.existing.kubeconfig_secret_key)
@@ -89,11 +89,9 @@ STRUCTURED_KEYS = ("mesh", "trust", "clusters", "gateway", "observability", "tea
 SECRET_KEY_SETTINGS = ("certificateSecret", "privateKeySecret", "kubeconfigSecret")
 
 
-def check_config_keys(keys: Iterable[str], raw: RawConfig, problems: Problems) -> None:
-    """A mistyped top-level key (`meshfleet:trsut`) would leave its block unset, and with it the defaults
-    silently in force: every key must be one the program reads or a secret key the config names."""
-    named = sorted(set(_secret_key_names([raw.trust, raw.clusters])))
-    Section({key: True for key in keys}, f"{PROJECT}:", problems).reject_unknown([*STRUCTURED_KEYS, *named])
+def _own_keys(raw: RawConfig) -> list[str]:
+    """The `meshfleet:` keys the program reads: its blocks and the secret keys the config names."""
+    return [*STRUCTURED_KEYS, *sorted(set(_secret_key_names([raw.trust, raw.clusters])))]
 
 
 def _secret_key_names(value: object) -> Iterator[str]:
@@ -109,9 +107,8 @@ def _secret_key_names(value: object) -> Iterator[str]:
 
 
 def _stack_config_keys() -> list[str]:
-    """Every `meshfleet:*` key set for this stack, without the namespace."""
-    keys = {**get_config_env(), **CONFIG.get()}
-    return sorted(key.removeprefix(f"{PROJECT}:") for key in keys if key.startswith(f"{PROJECT}:"))
+    """Every config key set for this stack, in every namespace."""
+    return sorted({**get_config_env(), **CONFIG.get()})
 
 
 def _read_object(key: str, problems: Problems) -> object:

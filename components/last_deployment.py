@@ -19,6 +19,15 @@ class LastDeployment:
     def output(self, key: str) -> pulumi.Output[Any]:
         return self._reference.get_output(key)
 
+    def clusters_on(self, mesh_type: str) -> pulumi.Output[frozenset[str]]:
+        """The clusters the last deployment ran `mesh_type` on (the `clusters` and `mesh.type` outputs of the
+        contract): none on a first deployment, or when the stack ran another mesh."""
+        names = pulumi.Output.all(self.output("mesh"), self.output("clusters")).apply(
+            lambda published: frozenset(published[1] or {}) if (published[0] or {}).get("type") == mesh_type else frozenset()
+        )
+        # Cluster names are no secret (the contract publishes none), and what reads them may name an object.
+        return pulumi.Output.unsecret(names)
+
     def gateway_address(self, cluster: str, mesh_type: str) -> pulumi.Output[str | None]:
         """The east-west gateway address the last deployment published for `cluster` (contract `clusters.<name>.
         eastWestGatewayAddress`), when it ran `mesh_type` there; None on a first deployment or for a new cluster."""

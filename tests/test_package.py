@@ -106,3 +106,14 @@ def test_docs_sections_cited_in_the_repository_exist() -> None:
         if heading not in headings:
             missing.append(f"{source}: docs/{page}, {heading!r}")
     assert missing == []
+
+
+def test_the_project_file_names_every_mesh_this_release_runs() -> None:
+    """`Pulumi.yaml` is what `pulumi new` and the Pulumi console show about the project."""
+    import yaml
+
+    from components.meshes import AVAILABLE, PLANNED
+
+    description = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["description"]
+    assert all(mesh.capitalize() in description for mesh in AVAILABLE), description
+    assert "planned" not in description or PLANNED, description

@@ -311,3 +311,10 @@ def test_fails_provided_root_given_as_plain_config() -> None:
         "meshfleet:trust.roots[0].privateKeySecret: config key 'meshfleet:plain-key' is not a secret; "
         "set it again with `pulumi config set --secret plain-key < root-key.pem`",
     ]
+
+
+def test_fails_provided_root_of_another_algorithm_naming_both() -> None:
+    from components.config.pem import root_certificate_problems
+
+    cert, key = new_root("ec")  # an ECDSA P-256 root
+    assert root_certificate_problems(cert, key, "RSA") == ["has an ECDSA key but trust.algorithm is 'RSA'"]

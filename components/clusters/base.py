@@ -33,7 +33,9 @@ class Cluster:
     endpoint: pulumi.Output[str]
     """API server URL as the other clusters reach it."""
     ca_certificate_pem: pulumi.Output[str]
-    """The API server's CA certificate (PEM)."""
+    """The CA (PEM) of the certificate `endpoint` presents: what a client dialing `endpoint` must trust,
+    which need not be the CA of the cluster's service-account tokens (`ca.crt`). Empty when the
+    endpoint is publicly trusted (an adopted cluster whose kubeconfig names no CA)."""
     egress_cidrs: pulumi.Output[list[str]]
     """Source addresses of this cluster's traffic to public endpoints (NAT addresses), for peers' allow-lists."""
     private_cidrs: pulumi.Output[list[str]]

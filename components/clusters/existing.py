@@ -46,7 +46,8 @@ class ExistingCluster(pulumi.ComponentResource):
             described = pulumi.Output.unsecret(kubeconfig.apply(lambda text: _describe(spec.name, text)))
 
         endpoint = described.apply(lambda d: settings.api_server or d.server)
-        ca_pem = described.apply(lambda d: d.ca_pem or "")
+        # The CA of the endpoint the peers dial: what their reader kubeconfigs trust.
+        ca_pem = described.apply(lambda d: settings.api_server_ca or d.ca_pem or "")
         self.cluster = Cluster(
             spec=spec,
             provider=provider,
@@ -86,5 +87,7 @@ def read_operator_context(context: str) -> KubeconfigCluster:
         return read_cluster(path.read_text(), context)
     except FileNotFoundError:
         raise ExistingClusterError(f"context {context!r} needs a kubeconfig, and {path} does not exist") from None
+    except IsADirectoryError:
+        raise ExistingClusterError(f"context {context!r} needs a kubeconfig, and {path} is a directory, not a kubeconfig file") from None
     except KubeconfigError as error:
         raise ExistingClusterError(f"kubeconfig {path} {error}") from None

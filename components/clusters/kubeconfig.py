@@ -17,9 +17,18 @@ from typing import Any
 import yaml
 
 # The exec-plugin builders are the contract package's, so app teams' kubeconfigs and the fleet's are one code.
-from meshfleet_contract.kubeconfig import eks_kubeconfig, gke_kubeconfig, single_cluster_kubeconfig
+from meshfleet_contract.kubeconfig import eks_kubeconfig, gke_kubeconfig, pem_to_data, single_cluster_kubeconfig
 
-__all__ = ["KubeconfigCluster", "KubeconfigError", "data_to_pem", "eks_kubeconfig", "gke_kubeconfig", "read_cluster", "token_kubeconfig"]
+__all__ = [
+    "KubeconfigCluster",
+    "KubeconfigError",
+    "data_to_pem",
+    "eks_kubeconfig",
+    "gke_kubeconfig",
+    "pem_to_data",
+    "read_cluster",
+    "token_kubeconfig",
+]
 
 
 def token_kubeconfig(name: str, server: str, ca_data: str, token: str) -> str:

@@ -1,5 +1,6 @@
 """Fleet configuration: the typed model, its parser and the error that lists every problem."""
 
+from .keys import check_config_keys
 from .model import (
     Cloud,
     ClusterSpec,
@@ -46,5 +47,6 @@ __all__ = [
     "TracingRules",
     "TracingSpec",
     "TrustSpec",
+    "check_config_keys",
     "parse_fleet",
 ]

@@ -108,6 +108,10 @@ class ExistingSpec:
     """Service annotations that make a load balancer internal on this cluster's platform; `{}` when every
     load balancer there is private already (kind, MetalLB on a private range). Required when the
     cluster's gateway exposure is internal: meshfleet cannot tell an adopted cluster's platform."""
+    api_server_ca: str | None = None
+    """PEM of the CA(s) that sign the certificate `api_server` presents, which the peers' reader
+    kubeconfigs trust. Default: the kubeconfig's CA (right when `api_server` is the same API server
+    behind another name)."""
 
     @property
     def source(self) -> str:
@@ -144,7 +148,7 @@ class ClusterSpec:
     create: EksSpec | GkeSpec | None = None
     existing: ExistingSpec | None = None
     config_key: str = ""
-    """Where this cluster sits in the config (`meshfleet:clusters[2]`), for messages about it."""
+    """Where this cluster sits in the config, with its name (`meshfleet:clusters[2] (gke-euw1)`), for messages about it."""
 
     @property
     def is_primary(self) -> bool:

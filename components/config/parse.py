@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from cryptography import x509
+
+from . import locations
 from .model import (
     ACCESS_DEFAULTS,
     CLOUDS,
@@ -37,8 +40,6 @@ from .problems import Problems
 from .reader import DNS_SUBDOMAIN, EXACT_VERSION, LABEL_VALUE, Section, choice_list, quote
 from .teams import parse_teams
 
-AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
-GCP_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")
 STACK_NAME = re.compile(r"^([\w.-]+/){0,2}[\w.-]+$")
 
 HOURS_PER_YEAR = 8760
@@ -324,6 +325,7 @@ def _clusters(root: Section, topology: Topology, gateway: GatewaySpec, env: Envi
     clusters: dict[str, ClusterSpec] = {}
     networks: dict[str, str] = {}
     for key, item in entries:
+        key = _named_key(key, item)
         cluster = _cluster(Section(item, key, root.problems), topology, gateway, env)
         if cluster is None:
             continue
@@ -342,6 +344,12 @@ def _clusters(root: Section, topology: Topology, gateway: GatewaySpec, env: Envi
     _check_roles(root, clusters)
     _check_private_ranges(root, clusters)
     return clusters
+
+
+def _named_key(key: str, item: object) -> str:
+    """`meshfleet:clusters[17] (gke-euw3)`: a cluster's messages name it, not only its place in the list."""
+    name = item.get("name") if isinstance(item, Mapping) else None
+    return f"{key} ({name})" if isinstance(name, str) and name.strip() else key
 
 
 def _private_ranges(cluster: ClusterSpec) -> list[tuple[str, str]]:
@@ -367,7 +375,7 @@ def _check_private_ranges(root: Section, clusters: Mapping[str, ClusterSpec]) ->
                 if internal and other.name != cluster.name and network.overlaps(other_network):
                     root.problems.add(
                         f"{cluster.config_key}.create.{setting}",
-                        f"{quote(cidr)} overlaps {quote(other.name)}'s {other_setting} {quote(str(other_network))}; an internal "
+                        f"{quote(cidr)} overlaps the {other_setting} {quote(str(other_network))} of {quote(other.name)}; an internal "
                         "east-west gateway is reached over private routes, which need every cluster's node and pod ranges "
                         "to be distinct: give this cluster its own range (or make both gateways 'public')",
                     )
@@ -426,15 +434,19 @@ def _cluster(s: Section, topology: Topology, gateway: GatewaySpec, env: Environm
 
 
 def _check_region(s: Section, cloud: str, region: str, zones: tuple[str, ...], *, creating: bool) -> None:
-    pattern = {"aws": AWS_REGION, "gcp": GCP_REGION}.get(cloud)
-    example = {"aws": "us-east-1", "gcp": "europe-west1"}.get(cloud)
-    if pattern is not None and not pattern.match(region):
-        s.problem("region", f"{quote(region)} is not an {cloud.upper()} region such as {example!r}")
+    known = locations.regions(cloud)
+    label = {"aws": "an AWS region (pulumi-aws's Region enum)", "gcp": "a GCP region (components/config/locations.py)"}.get(cloud)
+    if known and region not in known:
+        close = locations.closest(region, known)
+        s.problem(
+            "region", f"{quote(region)} is not {label}; " + (f"did you mean {close!r}?" if close else f"regions: {choice_list(known)}")
+        )
         return
+    allowed = locations.zones(cloud, region)
     for i, zone in enumerate(zones):
-        expected = f"{region}-" if cloud == "gcp" else region
-        if cloud in ("aws", "gcp") and not (zone.startswith(expected) and len(zone) > len(expected)):
-            s.problems.add(f"{s.child_key('zones')}[{i}]", f"{quote(zone)} is not a zone of region {quote(region)}")
+        if allowed is not None and zone not in allowed:
+            shown = f"its zones: {choice_list(allowed)}" if cloud == "gcp" else f"an AWS zone is its region and a letter, e.g. '{region}a'"
+            s.problems.add(f"{s.child_key('zones')}[{i}]", f"{quote(zone)} is not a zone of region {quote(region)}; {shown}")
     if creating and cloud == "aws" and len(zones) < 2:
         s.problem("zones", f"an EKS cluster needs at least two zones of {quote(region)}, e.g. ['{region}a', '{region}b']")
 
@@ -483,12 +495,19 @@ def _create(s: Section, cloud: str | None, name: str | None) -> EksSpec | GkeSpe
         master = c.cidr("masterCidr", "172.16.0.0/28")
         if master and not master.endswith("/28"):
             c.problem("masterCidr", f"{quote(master)} must be a /28 range for the GKE control plane")
+        ranges = {
+            "subnetCidr": c.cidr("subnetCidr", "10.20.0.0/20"),
+            "podsCidr": c.cidr("podsCidr", "10.24.0.0/14"),
+            "servicesCidr": c.cidr("servicesCidr", "10.28.0.0/20"),
+            "masterCidr": master,
+        }
+        _check_distinct_ranges(c, ranges)
         return GkeSpec(
             project=c.string("project", required="the GCP project id to create the cluster in") or "",
             release_channel=c.choice("releaseChannel", ("RAPID", "REGULAR", "STABLE", "EXTENDED"), "REGULAR") or "REGULAR",
-            subnet_cidr=c.cidr("subnetCidr", "10.20.0.0/20"),
-            pods_cidr=c.cidr("podsCidr", "10.24.0.0/14"),
-            services_cidr=c.cidr("servicesCidr", "10.28.0.0/20"),
+            subnet_cidr=ranges["subnetCidr"],
+            pods_cidr=ranges["podsCidr"],
+            services_cidr=ranges["servicesCidr"],
             master_cidr=master,
             nodes=_nodes(c.section("nodes"), "e2-standard-4"),
             api_access_cidrs=c.cidrs("apiAccessCidrs", ("0.0.0.0/0",)) or ("0.0.0.0/0",),
@@ -507,9 +526,37 @@ def _rbac_security_group(c: Section) -> str | None:
     return group
 
 
+def _check_distinct_ranges(c: Section, ranges: Mapping[str, str]) -> None:
+    """A GKE cluster's node subnet, its pods' and services' secondary ranges and its control plane's range
+    must not overlap: GCP refuses such a subnet or cluster, but only once `pulumi up` is under way."""
+    seen: list[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network]] = []
+    for setting, cidr in ranges.items():
+        if not cidr:
+            continue
+        network = ipaddress.ip_network(cidr)
+        for other, other_network in seen:
+            if network.overlaps(other_network):
+                c.problem(
+                    setting,
+                    f"{quote(cidr)} overlaps this cluster's {other} {quote(str(other_network))}; a GKE cluster's node, pod, "
+                    f"service and control-plane ranges must not overlap: give {setting} a range of its own",
+                )
+                break
+        seen.append((setting, network))
+
+
 def _existing(s: Section, env: Environment) -> ExistingSpec:
     s.reject_unknown(
-        ["context", "kubeconfigSecret", "stackReference", "stackOutput", "apiServer", "egressCidrs", "internalLoadBalancerAnnotations"]
+        [
+            "context",
+            "kubeconfigSecret",
+            "stackReference",
+            "stackOutput",
+            "apiServer",
+            "apiServerCa",
+            "egressCidrs",
+            "internalLoadBalancerAnnotations",
+        ]
     )
     sources = [name for name in ("context", "kubeconfigSecret", "stackReference") if s.has(name)]
     if len(sources) != 1:
@@ -527,15 +574,29 @@ def _existing(s: Section, env: Environment) -> ExistingSpec:
     api_server = s.string("apiServer")
     if api_server is not None and not api_server.startswith("https://"):
         s.problem("apiServer", f"{quote(api_server)} must be an https:// URL that the other clusters can reach")
+    api_server_ca = s.string("apiServerCa")
+    if api_server_ca is not None and not _is_pem_certificates(api_server_ca):
+        s.problem(
+            "apiServerCa",
+            "must be the PEM certificate(s) of the CA that signs the API server's certificate ('-----BEGIN CERTIFICATE-----')",
+        )
     return ExistingSpec(
         context=context,
         kubeconfig_secret_key=secret_key,
         stack_reference=reference,
         stack_output=s.string("stackOutput", "kubeconfig") or "kubeconfig",
         api_server=api_server,
+        api_server_ca=api_server_ca,
         egress_cidrs=s.cidrs("egressCidrs") or (),
         internal_load_balancer_annotations=_annotations(s, "internalLoadBalancerAnnotations"),
     )
+
+
+def _is_pem_certificates(text: str) -> bool:
+    try:
+        return bool(x509.load_pem_x509_certificates(text.encode()))
+    except ValueError:
+        return False
 
 
 def _annotations(s: Section, name: str) -> dict[str, str] | None:

@@ -34,7 +34,8 @@ def root_certificate_problems(cert_pem: str, key_pem: str | None, algorithm: str
     public_key = cert.public_key()
     expected = ec.EllipticCurvePublicKey if algorithm == "ECDSA" else rsa.RSAPublicKey
     if not isinstance(public_key, expected):
-        problems.append(f"has a {type(public_key).__name__} key but trust.algorithm is {algorithm!r}")
+        kind = "ECDSA" if isinstance(public_key, ec.EllipticCurvePublicKey) else "RSA" if isinstance(public_key, rsa.RSAPublicKey) else None
+        problems.append(f"has {f'an {kind}' if kind else 'a ' + type(public_key).__name__} key but trust.algorithm is {algorithm!r}")
     if key_pem is not None:
         try:
             key = load_pem_private_key(key_pem.encode(), password=None)

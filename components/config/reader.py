@@ -33,6 +33,23 @@ def choice_list(choices: Iterable[object]) -> str:
     return ", ".join(quote(c) for c in choices)
 
 
+def _types(expected: type | tuple[type, ...]) -> tuple[type, ...]:
+    return expected if isinstance(expected, tuple) else (expected,)
+
+
+def _shown(value: object) -> str:
+    return f"the number {value}" if isinstance(value, (int, float)) and not isinstance(value, bool) else quote(value)
+
+
+def quote_hint(name: str, value: int | float) -> str:
+    """How to write a number as the string a setting expects. YAML reads an unquoted `1.30` as the number
+    1.3, dropping the zero a version needs, so a version with one decimal is shown with that zero back."""
+    text = str(value)
+    if isinstance(value, float) and "version" in name.lower() and len(text.partition(".")[2]) == 1:
+        return f"YAML reads an unquoted {text}0 as the number {text}: quote it, e.g. {name}: '{text}0'"
+    return f"quote it: {name}: '{text}'"
+
+
 CIDR_HINT = "not a CIDR block with its host bits zero, e.g. '203.0.113.0/24'"
 
 
@@ -78,11 +95,12 @@ class Section:
         if value is _MISSING or value is None:
             return _MISSING
         # bool is an int in Python; a YAML `true` must not pass as a number.
-        if isinstance(value, bool) and bool not in (expected if isinstance(expected, tuple) else (expected,)):
+        if isinstance(value, bool) and bool not in _types(expected):
             self.problem(name, f"expected {what}, got {quote(value)}")
             return None
         if not isinstance(value, expected):
-            self.problem(name, f"expected {what}, got {quote(value)}")
+            quoting = f"; {quote_hint(name, value)}" if str in _types(expected) and isinstance(value, (int, float)) else ""
+            self.problem(name, f"expected {what}, got {_shown(value)}{quoting}")
             return None
         return value
 
@@ -137,7 +155,8 @@ class Section:
             return None
         bad = [v for v in value if not isinstance(v, str) or not v]
         if bad:
-            self.problem(name, f"expected a list of non-empty strings, got {quote(bad[0])} in it")
+            number = isinstance(bad[0], (int, float)) and not isinstance(bad[0], bool)
+            self.problem(name, f"expected a list of non-empty strings, got {_shown(bad[0])} in it" + ("; quote it" if number else ""))
             return None
         return tuple(value)
 

@@ -44,14 +44,23 @@ def load_balancer_annotations(cloud: Cloud, exposure: Exposure) -> dict[str, str
 # Records on the Service the operator's word (`internalLoadBalancerAnnotations: {}`) that the adopted
 # cluster's load balancers are private anyway, so the policy pack sees an internal gateway, not a public one.
 PRIVATE_PLATFORM = {"meshfleet.io/load-balancer": "private-platform"}
+DECLARED_INTERNAL = "meshfleet.io/internal-annotations"
+"""Names, on the Service, the annotations the operator declared make a load balancer internal on an adopted
+cluster's platform (`internalLoadBalancerAnnotations`), so the policy pack judges a platform it does not
+know (MetalLB's address pools, an on-prem controller's) as the program did: internal, while those
+annotations are there."""
 
 
 def gateway_annotations(cluster: ClusterSpec) -> dict[str, str]:
     """The annotations of a mesh gateway's Service: the cloud's for a created cluster; for an adopted one
-    with an internal gateway, those its config gives for its platform (config validation requires them)."""
+    with an internal gateway, those its config gives for its platform (config validation requires them),
+    with the record of that declaration."""
     existing = cluster.existing
     if existing is not None and cluster.gateway.exposure == "internal":
-        return dict(existing.internal_load_balancer_annotations or PRIVATE_PLATFORM)
+        declared = existing.internal_load_balancer_annotations or {}
+        if not declared:
+            return dict(PRIVATE_PLATFORM)
+        return {**declared, DECLARED_INTERNAL: ",".join(sorted(declared))}
     return load_balancer_annotations(cluster.cloud, cluster.gateway.exposure)
 
 

@@ -38,8 +38,9 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from ..config import FleetConfigError
 from .mocks import simulated_kubeconfig
+from .progress import Progress
 from .recorder import SECRET_SIG, SIG_KEY, PropertyPath, Recorded
-from .runner import PROJECT, PROJECT_DIR, ProgramFailed, Simulation, exit_without_teardown, simulate, stack_config
+from .runner import PROJECT, PROJECT_DIR, ProgramFailed, Simulation, exit_without_teardown, namespaced, simulate, stack_config
 from .state import Deployment, StateFileError, read_stack_export
 
 PACK_DIR = PROJECT_DIR / "policies"
@@ -268,7 +269,9 @@ def evaluate(
     stack: str = "prod",
     preview: bool = False,
     pack_dir: Path = PACK_DIR,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> PolicyReport:
+    """`progress` is called after each resource the pack analysed: how many so far, of how many, its name."""
     report = PolicyReport()
     by_urn = {r.urn: r for r in sim.resources}
     stack_urn = f"urn:pulumi:{stack}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{stack}"
@@ -277,9 +280,8 @@ def evaluate(
     info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
     pack.stub.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=reconcile_config(info, policy_config)))
     stack_resources = []
-    for resource in sim.resources:
-        if resource.type.startswith("pulumi:providers:") or resource.read:
-            continue
+    to_check = [r for r in sim.resources if not (r.type.startswith("pulumi:providers:") or r.read)]
+    for done, resource in enumerate(to_check, start=1):
         request = dict(
             type=resource.type,
             properties=wire_properties(resource.inputs, resource.secret_inputs),
@@ -305,6 +307,8 @@ def evaluate(
                 },
             )
         )
+        if progress is not None:
+            progress(done, len(to_check), resource.name)
     response = pack.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=stack_resources))
     _collect(report, response, stack_urn)
     return report
@@ -326,8 +330,26 @@ def _existing_contexts(config: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def cluster_names(config: Mapping[str, Any]) -> list[str]:
+    """The clusters a stack's config names, in its order (for progress; validation is the program's)."""
+    clusters = config.get(f"{PROJECT}:clusters")
+    return [c["name"] for c in clusters if isinstance(c, dict) and isinstance(c.get("name"), str)] if isinstance(clusters, list) else []
+
+
+CHECK_EXAMPLES = """examples:
+  meshfleet check --stack prod                 Pulumi.prod.yaml against policies/config/prod.json
+  meshfleet check --stack dev --simulate-kubeconfig
+  meshfleet check --config-file examples/stacks/Pulumi.linkerd.yaml --policy-config policies/config/prod.json
+  meshfleet check --stack prod --preview       what a first `pulumi preview` can check (unknowns listed)
+  meshfleet check --stack prod --state prod.json   a preview against the last deployment (`pulumi stack export`)
+
+exit codes: 0 no mandatory violation, 1 a mandatory violation, 2 bad input"""
+
+
 def build_parser(prog: str = "python -m components.simulation.policy_check") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=prog, description=(__doc__ or "").split("\n\n")[0], epilog=CHECK_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_stack_arguments(parser)
     add_check_arguments(parser)
     return parser
@@ -340,10 +362,25 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments that say which stack to run, shared by `meshfleet check` and `meshfleet preview`."""
-    parser.add_argument("--stack", default="prod", help="stack name; its config is Pulumi.<stack>.yaml unless --config-file is given")
-    parser.add_argument("--config-file", type=Path, help="a stack config file elsewhere (e.g. examples/stacks/...)")
     parser.add_argument(
-        "--secret", action="append", default=[], metavar="KEY=VALUE", help="a secret config value, e.g. meshfleet:root-cert=..."
+        "--stack",
+        help="stack name (default: the one --config-file's name Pulumi.<stack>.yaml gives, else prod); its config is "
+        "Pulumi.<stack>.yaml in the current directory, else in the meshfleet checkout",
+    )
+    parser.add_argument("--config-file", type=Path, help="a stack config file elsewhere (e.g. examples/stacks/Pulumi.linkerd.yaml)")
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a secret config value, e.g. meshfleet:root-cert=... (seen by ps)",
+    )
+    parser.add_argument(
+        "--secret-file",
+        action="append",
+        default=[],
+        metavar="KEY=PATH",
+        help="a secret config value read from a file, e.g. meshfleet:root-2027-cert=root.pem (kept out of shell history and ps)",
     )
     parser.add_argument("--simulate-kubeconfig", action="store_true", help="stand in a kubeconfig for the stack's kubeconfig contexts")
     parser.add_argument(
@@ -355,15 +392,21 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _shown(path: Path) -> str:
-    return str(path.relative_to(PROJECT_DIR)) if path.is_absolute() and path.is_relative_to(PROJECT_DIR) else str(path)
+    """A path as the user would type it: relative to the current directory when inside it."""
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+def _not_a_file(path: Path, fix: str) -> UsageError:
+    what = "is a directory, not a file" if path.is_dir() else "does not exist"
+    return UsageError(f"{_shown(path)} {what}; {fix}")
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:
     """The whole stack file, or a UsageError naming the file (and the line of a YAML error)."""
     if not path.is_file():
-        raise UsageError(
-            f"{_shown(path)} does not exist; give the stack's config file with --config-file, or create it with `pulumi stack init`"
-        )
+        raise _not_a_file(path, "give the stack's config file with --config-file, or create it with `pulumi stack init`")
     try:
         document = yaml.safe_load(path.read_text())
     except yaml.MarkedYAMLError as error:
@@ -374,32 +417,51 @@ def read_stack_file(path: Path) -> dict[str, Any]:
         raise UsageError(f"{_shown(path)}: not valid YAML: {error}") from None
     if document is not None and not (isinstance(document, dict) and isinstance(document.get("config", {}), dict)):
         raise UsageError(f"{_shown(path)}: a stack file is a mapping with a 'config:' mapping, as `pulumi config set` writes it")
+    config = (document or {}).get("config") or {}
+    twice = sorted(key for key in config if ":" not in str(key) and namespaced(str(key)) in config)
+    if twice:
+        raise UsageError(
+            f"{_shown(path)} sets both {twice[0]!r} and {namespaced(twice[0])!r}; Pulumi reads a key without a namespace as "
+            "the project's, and which of the two it keeps is not defined: keep one"
+        )
     return document or {}
 
 
-def parse_secrets(items: Sequence[str], stack_file: Mapping[str, Any], path: Path) -> dict[str, str]:
-    """`--secret KEY=VALUE` values; the stack file's `secure:` values must be among them, because only the
-    stack's secrets provider can decrypt those."""
+def _secret_key(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
+
+
+def parse_secrets(items: Sequence[str], stack_file: Mapping[str, Any], path: Path, files: Sequence[str] = ()) -> dict[str, str]:
+    """`--secret KEY=VALUE` and `--secret-file KEY=PATH` values; the stack file's `secure:` values must be
+    among them, because only the stack's secrets provider can decrypt those."""
     secrets: dict[str, str] = {}
     for item in items:
         key, equals, value = item.partition("=")
         if not equals or not key:
             raise UsageError(f"--secret {item!r} is not KEY=VALUE; write it as --secret {key or 'meshfleet:<key>'}=<value>")
-        secrets[key if ":" in key else f"{PROJECT}:{key}"] = value
+        secrets[_secret_key(key)] = value
+    for item in files:
+        key, equals, name = item.partition("=")
+        if not equals or not key or not name:
+            raise UsageError(f"--secret-file {item!r} is not KEY=PATH; write it as --secret-file {key or 'meshfleet:<key>'}=<file>")
+        source = Path(name)
+        if not source.is_file():
+            raise _not_a_file(source, f"--secret-file {key} names the file holding the secret's value")
+        secrets[_secret_key(key)] = source.read_text()
     config = stack_file.get("config") or {}
-    encrypted = sorted(k for k, v in config.items() if isinstance(v, dict) and "secure" in v and k not in secrets)
+    encrypted = sorted(namespaced(k) for k, v in config.items() if isinstance(v, dict) and "secure" in v and namespaced(k) not in secrets)
     if encrypted:
-        flags = " ".join(f"--secret {key}=<value>" for key in encrypted)
+        flags = " ".join(f"--secret-file {key}=<file>" for key in encrypted)
         raise UsageError(
             f"{_shown(path)} holds {', '.join(encrypted)} as secure values, which only the stack's secrets provider can decrypt; "
-            f"pass them in plain with {flags}"
+            f"pass them in plain with {flags} (or --secret KEY=VALUE)"
         )
     return secrets
 
 
 def read_policy_config(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise UsageError(f"{_shown(path)} does not exist; pass the policy pack config with --policy-config")
+        raise _not_a_file(path, "pass the policy pack config with --policy-config")
     try:
         config = json.loads(path.read_text())
     except json.JSONDecodeError as error:
@@ -420,23 +482,65 @@ class StackRun:
     config_file: Path
     secrets: dict[str, str]
     simulate_kubeconfig: bool
+    stack_from: str = "--stack"
+    """Where the stack name came from: '--stack', the config file's name, or the default."""
     previous: Deployment | None = None
     """The stack's last deployment (`--state`); None: a first preview."""
 
+    @property
+    def clusters(self) -> list[str]:
+        return cluster_names(stack_config(self.config_file))
+
+    def header(self, command: str, what: str) -> str:
+        named = "" if self.stack_from == "--stack" else f" ({self.stack_from})"
+        return f"meshfleet {command}: {_shown(self.config_file)} as stack {self.stack!r}{named}, {what}; no credentials used"
+
+
+STACK_FILE = re.compile(r"^Pulumi\.(?P<stack>[^.]+)\.ya?ml$")
+DEFAULT_STACK = "prod"
+
+
+def _stack_and_file(args: argparse.Namespace) -> tuple[str, Path, str]:
+    if args.config_file is not None:
+        if not args.config_file.is_file():
+            raise _not_a_file(args.config_file, "give the stack's config file with --config-file")
+        if args.stack:
+            return args.stack, args.config_file, "--stack"
+        match = STACK_FILE.match(args.config_file.name)
+        if match is None:
+            raise UsageError(
+                f"{_shown(args.config_file)} is not named Pulumi.<stack>.yaml, so its stack is not known: give it with --stack"
+            )
+        return match["stack"], args.config_file, "from the file's name"
+    stack = args.stack or DEFAULT_STACK
+    name = f"Pulumi.{stack}.yaml"
+    here = Path.cwd() / name
+    if here.is_file() or Path.cwd() == PROJECT_DIR:
+        found = here
+    elif (PROJECT_DIR / name).is_file():
+        found = PROJECT_DIR / name
+    else:
+        raise UsageError(
+            f"{name} is neither in the current directory nor in the meshfleet checkout ({PROJECT_DIR}); give the stack's config "
+            "file with --config-file, or create it with `pulumi stack init`"
+        )
+    return stack, found, "--stack" if args.stack else "the default stack"
+
 
 def stack_run(args: argparse.Namespace) -> StackRun:
-    config_file = args.config_file or PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
+    stack, config_file, stack_from = _stack_and_file(args)
     document = read_stack_file(config_file)
+    secrets = parse_secrets(args.secret, document, config_file, args.secret_file)
     previous = None
     if getattr(args, "state", None) is not None:
         try:
-            previous = read_stack_export(args.state, project=PROJECT, stack=args.stack)
+            previous = read_stack_export(args.state, project=PROJECT, stack=stack)
         except StateFileError as error:
             raise UsageError(str(error)) from None
-    return StackRun(args.stack, config_file, parse_secrets(args.secret, document, config_file), args.simulate_kubeconfig, previous)
+    return StackRun(stack, config_file, secrets, args.simulate_kubeconfig, stack_from, previous)
 
 
-def run_stack(run: StackRun, *, preview: bool, progress: Callable[[int], None] | None = None) -> Simulation:
+def run_stack(run: StackRun, *, preview: bool, progress: Callable[[int, str], None] | None = None) -> Simulation:
     """The program for the stack under the mock runtime; a FleetConfigError or failure of the program
     becomes a UsageError with its message (no traceback)."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -456,15 +560,25 @@ def run_stack(run: StackRun, *, preview: bool, progress: Callable[[int], None] |
                 previous=run.previous,
             )
         except ProgramFailed as failed:
-            raise UsageError(
-                str(failed.error) if isinstance(failed.error, FleetConfigError) else f"the program failed: {failed.error}"
-            ) from None
+            if not isinstance(failed.error, FleetConfigError):
+                raise UsageError(f"the program failed: {failed.error}") from None
+            raise UsageError(str(failed.error) + _kubeconfig_hint(failed.error, run, contexts)) from None
         finally:
             if run.simulate_kubeconfig and contexts:
                 if previous is None:
                     os.environ.pop("KUBECONFIG", None)
                 else:
                     os.environ["KUBECONFIG"] = previous
+
+
+def _kubeconfig_hint(error: FleetConfigError, run: StackRun, contexts: Sequence[str]) -> str:
+    """On a machine without the adopted clusters' contexts, the way to plan anyway."""
+    if run.simulate_kubeconfig or not any(p.key.endswith(".existing.context") for p in error.problems):
+        return ""
+    return (
+        f"\nhint: to plan without these clusters (no kubeconfig needed), add --simulate-kubeconfig: it stands in a kubeconfig "
+        f"for the contexts {', '.join(map(repr, contexts))}"
+    )
 
 
 # The SDK's words for a policy that met a value unknown during preview (pulumi-policy `_get_unknown_message`).
@@ -494,17 +608,28 @@ def unchecked_summary(violations: Sequence[Violation]) -> tuple[list[Violation],
 
 def check(args: argparse.Namespace) -> int:
     run = stack_run(args)
-    policy_file = args.policy_config or PACK_DIR / "config" / f"{args.stack}.json"
+    policy_file = args.policy_config or PACK_DIR / "config" / f"{run.stack}.json"
     policy_config = read_policy_config(policy_file)
     # Against a last deployment, the check is of the preview against it: what `pulumi preview` sends the pack.
     preview = args.preview or run.previous is not None
     mode = f"a preview against {_shown(args.state)}" if run.previous is not None else ("first preview" if preview else "pulumi up")
-    print(
-        f"meshfleet policy check: {run.config_file.name} as stack {args.stack!r}, {mode}, policy config {_shown(policy_file)}; no credentials used"
+    print(run.header("policy check", f"{mode}, policy config {_shown(policy_file)}"))
+    progress = Progress(run.clusters)
+    progress.stage(f"running the program for stack {run.stack!r} ({len(progress.clusters)} clusters)")
+    sim = run_stack(run, preview=preview, progress=progress.planned)
+    to_check = progress.group_sizes(r.name for r in sim.resources if not (r.type.startswith("pulumi:providers:") or r.read))
+    progress.stage(
+        f"checking {sum(to_check.values())} of the {len(sim.resources)} planned resources against the policy pack "
+        f"({_shown(PACK_DIR)}); providers and reads are not analysed"
     )
-    sim = run_stack(run, preview=preview)
     try:
-        report = evaluate(sim, policy_config, stack=args.stack, preview=preview)
+        report = evaluate(
+            sim,
+            policy_config,
+            stack=run.stack,
+            preview=preview,
+            progress=lambda done, total, name: progress.checked(done, total, name, to_check),
+        )
     except PolicyConfigError as error:
         raise UsageError(f"{_shown(policy_file)}: {error}") from None
     violations, unchecked = unchecked_summary(report.violations)

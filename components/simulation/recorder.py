@@ -161,14 +161,14 @@ class Recorded:
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Any, progress: Callable[[int], None] | None = None, previous: Deployment | None = None) -> None:
+    def __init__(self, mocks: Any, progress: Callable[[int, str], None] | None = None, previous: Deployment | None = None) -> None:
         super().__init__(mocks)
         self.recorded: dict[str, Recorded] = {}
         self.previous = previous
         """The stack's last deployment, which each registration is compared with (components/simulation/state.py)."""
         self.replaced_providers: set[str] = set()
         self.progress = progress
-        """Called with the number of resources recorded so far, after each one."""
+        """Called after each resource with the number recorded so far and the resource's name."""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         return engine_urn(parent, type_, name)
@@ -290,4 +290,4 @@ class RecordingMonitor(MockMonitor):
     def _add(self, recorded: Recorded) -> None:
         self.recorded[recorded.urn] = recorded
         if self.progress is not None:
-            self.progress(len(self.recorded))
+            self.progress(len(self.recorded), recorded.name)

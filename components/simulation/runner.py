@@ -85,10 +85,16 @@ class Simulation:
 
 
 def stack_config(path: Path) -> dict[str, Any]:
-    """The `config:` block of a stack file (secure values left out: they need the stack's key)."""
+    """The `config:` block of a stack file (secure values left out: they need the stack's key), a key
+    without a namespace in the project's, as Pulumi reads it (sdk/go/common/workspace/loaders.go,
+    stackConfigNamespacedWithProject, at v3.259.0)."""
     document = yaml.safe_load(path.read_text()) or {}
     config = document.get("config") or {}
-    return {key: value for key, value in config.items() if not (isinstance(value, dict) and "secure" in value)}
+    return {namespaced(key): value for key, value in config.items() if not (isinstance(value, dict) and "secure" in value)}
+
+
+def namespaced(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
 
 
 def _config_strings(config: Mapping[str, Any]) -> dict[str, str]:
@@ -105,7 +111,7 @@ def run_program(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     secret_stack_outputs: Mapping[str, list[str]] | None = None,
     project: str = PROJECT,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, str], None] | None = None,
     previous: Deployment | None = None,
     unreachable: frozenset[str] = frozenset(),
 ) -> Simulation:
@@ -207,7 +213,7 @@ def simulate(
     config_file: Path | None = None,
     project_dir: Path = PROJECT_DIR,
     then: Callable[[dict[str, Any]], None] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, str], None] | None = None,
     previous: Deployment | None = None,
     unreachable: frozenset[str] = frozenset(),
 ) -> Simulation:

@@ -17,12 +17,15 @@ EXEC_API_VERSION = "client.authentication.k8s.io/v1beta1"
 def single_cluster_kubeconfig(name: str, server: str, ca_data: str, user: Mapping[str, Any]) -> str:
     """A single-cluster kubeconfig whose cluster, user and context are all called `name`.
 
-    `ca_data` is the base64 of the API server's CA bundle (kubeconfig `certificate-authority-data`).
+    `ca_data` is the base64 of the API server's CA bundle (kubeconfig `certificate-authority-data`); empty
+    for an endpoint whose kubeconfig names no CA (publicly trusted), which the client then checks against
+    the system's roots.
     """
+    cluster = {"server": server, "certificate-authority-data": ca_data} if ca_data else {"server": server}
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+        "clusters": [{"name": name, "cluster": cluster}],
         "users": [{"name": name, "user": dict(user)}],
         "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
         "current-context": name,

@@ -17,8 +17,8 @@ def _validate(args: ResourceValidationArgs, report_violation: ReportViolation) -
                 continue
             if plane.replicas < minimum:
                 report_violation(
-                    f"the {mesh.name} control plane of {plane.cluster} (revision {plane.revision or 'default'}) runs at least {plane.replicas} "
-                    f"replica(s); set mesh.controlPlane.replicas to {minimum} or more",
+                    f"the {mesh.name} control plane of {plane.cluster} (revision {plane.revision or 'default'}) runs as few as "
+                    f"{plane.replicas} replica{'' if plane.replicas == 1 else 's'}; set mesh.controlPlane.replicas to {minimum} or more",
                     None,
                 )
             elif not plane.disruption_budget:

@@ -16,6 +16,12 @@ from .resources import known_values, resources_to_check
 # Where a key could hide in a value that is still unknown at preview: these resources are not
 # skipped silently, the policy says it could not check them.
 KEY_CARRIERS = {CONFIG_MAP, *CHARTS}
+# Chart values that can only hold address ranges: each mesh's east-west gateway passes them to its Service's
+# spec.loadBalancerSourceRanges, which the API server accepts only as CIDRs (pkg/apis/core/validation,
+# ValidateService: "must be a list of IP ranges"). They are unknown in a first preview (the peers' egress
+# addresses), and an unknown there is no place a key could hide: without this, the policy said it could not
+# check the gateway's chart because of its load balancer's source ranges.
+ADDRESS_ONLY = "loadBalancerSourceRanges"
 
 
 def _secret_material(props: Any) -> Iterator[tuple[tuple[str, ...], str]]:
@@ -54,6 +60,7 @@ def _check(resource: Resource, report_violation: ReportViolation) -> None:
                 "peering-token Secrets) and reference it",
                 None,
             )
+    unknown = [error for error in unknown if ADDRESS_ONLY not in (prop.split("[")[0] for prop in error.props)]
     if unknown and (resource.type in KEY_CARRIERS or (resource.type.startswith("kubernetes:") and ".istio.io/" in resource.type)):
         raise unknown[0]  # the SDK turns this into "can't run policy ... during preview"
 

@@ -4,15 +4,14 @@ from the real outputs of the fleet's stacks."""
 from __future__ import annotations
 
 import copy
-import runpy
-import sys
 from typing import Any
 
 import pytest
 import yaml
 
 from components.contract import ContractError
-from components.simulation import PROJECT_DIR, ProgramFailed, Simulation, run_program, stack_config
+from components.simulation import PROJECT_DIR, ProgramFailed, Simulation
+from tests.examples import run_app_program
 from tests.meshes.helpers import depends_on
 
 APP = PROJECT_DIR / "examples" / "app-team"
@@ -20,17 +19,7 @@ FLEET = "acme/meshfleet/prod"
 
 
 def run_app(fleet_outputs: dict[str, Any], **config: Any) -> Simulation:
-    values = stack_config(APP / "Pulumi.prod.yaml")
-    values.update({f"shop:{key}": value for key, value in config.items()})
-    if str(APP) not in sys.path:
-        sys.path.insert(0, str(APP))
-    return run_program(
-        lambda: runpy.run_path(str(APP / "__main__.py"), run_name="__main__"),
-        stack="prod",
-        project="shop",
-        config=values,
-        stack_outputs={FLEET: fleet_outputs},
-    )
+    return run_app_program(APP, FLEET, fleet_outputs, **config)
 
 
 @pytest.fixture(scope="module")

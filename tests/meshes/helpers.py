@@ -110,8 +110,9 @@ def reader_token(token_secret: Recorded) -> str:
 
 
 def token_kubeconfig(sim: Simulation, observed: str, token_secret: Recorded) -> dict[str, Any]:
-    """The kubeconfig a control plane reads `observed` with: its API server, the CA and the inline token
-    the token controller wrote into `token_secret`, and nothing else (no exec plugin, no certificate)."""
+    """The kubeconfig a control plane reads `observed` with: its API server and that endpoint's CA as the
+    stack publishes them, the inline token the token controller wrote into `token_secret`, and nothing else
+    (no exec plugin, no client certificate)."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
@@ -120,7 +121,7 @@ def token_kubeconfig(sim: Simulation, observed: str, token_secret: Recorded) -> 
                 "name": observed,
                 "cluster": {
                     "server": sim.exports["clusters"][observed]["apiEndpoint"],
-                    "certificate-authority-data": token_secret.outputs["data"]["ca.crt"],
+                    "certificate-authority-data": base64.b64encode(sim.exports["clusters"][observed]["caCertificate"].encode()).decode(),
                 },
             }
         ],

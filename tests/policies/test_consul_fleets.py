@@ -62,7 +62,7 @@ def test_first_preview_of_a_consul_fleet_says_what_it_could_not_check() -> None:
 def test_a_single_server_is_caught_and_advised_on_dev() -> None:
     sim = consul_with(controlPlane={"replicas": 1})
     expected = [
-        f"the consul control plane of {cluster} (revision default) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more"
+        f"the consul control plane of {cluster} (revision default) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more"
         for cluster in ("eks-use1", "gke-euw1", "gke-usc1")
     ]
     assert messages(at_preview(sim), "control-plane-high-availability") == [f"mandatory: {m}" for m in expected]

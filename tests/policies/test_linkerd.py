@@ -141,7 +141,7 @@ def test_catches_a_permissive_mesh_and_a_single_replica_control_plane() -> None:
         for cluster in sorted(CLUSTERS)
     ]
     assert messages(report, "control-plane-high-availability") == [
-        f"mandatory: the linkerd control plane of {cluster} (revision default) runs at least 1 replica(s); "
+        f"mandatory: the linkerd control plane of {cluster} (revision default) runs as few as 1 replica; "
         "set mesh.controlPlane.replicas to 2 or more"
         for cluster in sorted(CLUSTERS)
     ]

@@ -10,14 +10,16 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+import yaml
 from google.protobuf import empty_pb2
 
 from components.config import LocalityFailover
 from components.meshes.istio.locality import ServiceFailover, ServiceFailoverArgs
 from components.simulation import PROJECT_DIR, Simulation, simulate
 from components.simulation.policy_check import PACK_DIR, evaluate, running_pack
+from tests.meshes.helpers import release
 from tests.policies.helpers import messages, tampered
-from tests.support import prod_raw, simulated
+from tests.support import CONSUL, LINKERD, prod_raw, raw_config, simulated
 
 PROD_CONFIG = json.loads((PACK_DIR / "config" / "prod.json").read_text())
 DEV_CONFIG = json.loads((PACK_DIR / "config" / "dev.json").read_text())
@@ -75,8 +77,8 @@ def test_dev_fleet_is_advised_not_blocked(dev: Simulation) -> None:
     report = evaluate(dev, DEV_CONFIG, stack="dev")
     assert report.mandatory == []
     assert messages(report, "control-plane-high-availability") == [
-        "advisory: the istio control plane of kind-east (revision 1-30-5) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more",
-        "advisory: the istio control plane of kind-west (revision 1-30-5) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more",
+        "advisory: the istio control plane of kind-east (revision 1-30-5) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more",
+        "advisory: the istio control plane of kind-west (revision 1-30-5) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more",
     ]
 
 
@@ -88,10 +90,17 @@ def test_first_preview_says_what_it_could_not_check_instead_of_failing() -> None
         "mesh-fleet-consistency",
         "remote-kubeconfigs-token-only",
         "east-west-gateway-not-public",
-        "ca-keys-only-in-secrets",
         "api-server-not-public",  # narrowed access holds the peers' NAT addresses, known once created
     }
     assert all(v.level == "advisory" for v in report.violations)
+
+
+def test_an_unknown_value_stops_the_ca_key_check_only_where_a_key_could_be() -> None:
+    """The gateways' unknown source ranges are CIDRs (prod above: the CA-key policy checks those charts);
+    an unknown PEM in a chart's values could be a key, so the policy says it could not check it."""
+    report = evaluate(simulated("linkerd", config_file=LINKERD, preview=True), PROD_CONFIG, preview=True)
+    unchecked = sorted({v.message.split(": ", 1)[1] for v in report.of("ca-keys-only-in-secrets")})
+    assert unchecked == ["string value at .values.identityTrustAnchorsPEM can't be known during preview"]
 
 
 # --- every policy catches its broken fleet -------------------------------------------------------------
@@ -279,7 +288,7 @@ def test_strict_mtls_catches_a_cluster_without_any_mesh_wide_policy(prod: Simula
 def test_high_availability_catches_a_single_replica_control_plane() -> None:
     report = evaluate(with_mesh(controlPlane={"replicas": 1}), PROD_CONFIG)
     assert messages(report, "control-plane-high-availability") == [
-        f"mandatory: the istio control plane of {cluster} (revision 1-30-5) runs at least 1 replica(s); set mesh.controlPlane.replicas to 2 or more"
+        f"mandatory: the istio control plane of {cluster} (revision 1-30-5) runs as few as 1 replica; set mesh.controlPlane.replicas to 2 or more"
         for cluster in ("eks-use1", "eks-usw2", "gke-euw1")
     ]
 
@@ -358,3 +367,66 @@ def test_prod_examples_do_not_open_api_servers_to_the_internet(prod: Simulation,
         for cluster in sim.of_type("gcp:container/cluster:Cluster"):
             blocks = [b["cidrBlock"] for b in cluster.inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"]]
             assert "203.0.113.0/24" in blocks and "0.0.0.0/0" not in blocks, cluster.urn
+
+
+# --- an adopted cluster's gateway made internal by its platform's own annotations -----------------------
+
+METALLB = {"metallb.universe.tf/address-pool": "private-pool"}
+DECLARED = {**METALLB, "meshfleet.io/internal-annotations": "metallb.universe.tf/address-pool"}
+GATEWAYS = {"istio": "istio-eastwestgateway", "linkerd": "linkerd-multicluster", "consul": "consul"}
+
+
+def on_metallb(mesh: str) -> Simulation:
+    """The dev fleet (two adopted clusters, internal gateways) on MetalLB, whose annotations this pack does not know."""
+    clusters = raw_config(PROJECT_DIR / "Pulumi.dev.yaml")["clusters"]
+    for cluster in clusters:
+        cluster["existing"]["internalLoadBalancerAnnotations"] = METALLB
+    config: dict[str, Any] = {"meshfleet:clusters": clusters}
+    if mesh != "istio":
+        config["meshfleet:mesh"] = raw_config(LINKERD if mesh == "linkerd" else CONSUL)["mesh"]
+        config["meshfleet:mesh"].pop("locality", None)  # its failover names the example's cloud regions
+    return simulate("dev", config=config)
+
+
+def gateway_annotations_of(sim: Simulation, mesh: str, cluster: str) -> dict[str, str]:
+    values = release(sim, cluster, GATEWAYS[mesh]).inputs["values"]
+    if mesh == "istio":
+        return dict(values["service"]["annotations"])
+    if mesh == "linkerd":
+        return dict(values["gateway"]["serviceAnnotations"])
+    return dict(yaml.safe_load(values["meshGateway"]["service"]["annotations"]))
+
+
+@pytest.mark.parametrize("mesh", ["istio", "linkerd", "consul"])
+def test_adopted_gateway_internal_by_its_platforms_annotations_passes_prod_policy(mesh: str) -> None:
+    """What the program accepts (any `internalLoadBalancerAnnotations`), prod policy accepts: the Service
+    carries the declared annotations and the record naming them."""
+    sim = on_metallb(mesh)
+    for cluster in ("kind-west", "kind-east"):
+        assert gateway_annotations_of(sim, mesh, cluster) == DECLARED
+    assert messages(evaluate(sim, PROD_CONFIG, stack="dev"), "east-west-gateway-not-public") == []
+
+
+def test_unknown_annotations_without_the_programs_record_are_still_refused() -> None:
+    """A gateway annotated by hand (or by another tool) for a platform the pack does not know, or whose
+    record names annotations it no longer carries, is judged public."""
+    sim = on_metallb("istio")
+    refused = (
+        "mandatory: the istio east-west gateway of kind-west gets a load balancer that is neither internal nor limited to "
+        "source ranges, so whoever can reach its address reaches the mesh; make it internal (gateway.exposure 'internal'; on "
+        "an adopted cluster also existing.internalLoadBalancerAnnotations), or list the peers' addresses in gateway.sourceRanges"
+    )
+
+    def annotated(annotations: dict[str, str]) -> Callable[[dict[str, Any]], None]:
+        def edit(props: dict[str, Any]) -> None:
+            if "values" in props:
+                props["values"]["service"]["annotations"] = annotations
+
+        return edit
+
+    undeclared = tampered(sim, "kind-west-istio-eastwestgateway", annotated(METALLB))
+    assert messages(evaluate(undeclared, PROD_CONFIG, stack="dev"), "east-west-gateway-not-public") == [refused]
+    stale = tampered(
+        sim, "kind-west-istio-eastwestgateway", annotated({"meshfleet.io/internal-annotations": "metallb.universe.tf/address-pool"})
+    )
+    assert messages(evaluate(stale, PROD_CONFIG, stack="dev"), "east-west-gateway-not-public") == [refused]

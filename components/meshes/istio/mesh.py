@@ -138,8 +138,8 @@ class IstioMesh(MeshDeployment):
         return self.clusters[primary].gateway.address.apply(lambda address: address_for_remotes(primary, remotes, address))
 
     def _connect(self) -> dict[str, list[pulumi.Resource]]:
-        """Remote secrets: in every primary, one Secret holding every other cluster. Returns what was
-        made in each primary."""
+        """Remote secrets: in every primary, Secrets holding every other cluster (one up to
+        discovery.CLUSTERS_PER_SECRET). Returns what was made in each primary."""
         args = self._args
         primaries = [name for name, c in args.fleet.clusters.items() if c.is_primary]
         for name, node in self.clusters.items():
@@ -153,6 +153,7 @@ class IstioMesh(MeshDeployment):
         readers = {name: node.reader for name, node in self.clusters.items() if node.reader is not None}
         kubeconfigs = discovery.reader_kubeconfigs(readers)
         made: dict[str, list[pulumi.Resource]] = {holder: [] for holder in primaries}
+        deployed = args.last.clusters_on("istio")
         for holder in primaries:
             holder_node = self.clusters[holder]
             peers = [name for name in readers if name != holder]
@@ -164,16 +165,18 @@ class IstioMesh(MeshDeployment):
                     discovery.retired_remote_secret(args.clusters[holder], name, pulumi.ResourceOptions(parent=holder_node))
                     for name in peers
                 ]
-            secret = discovery.remote_secrets(
-                args.clusters[holder],
+            made[holder] += discovery.remote_secrets(
+                holder,
+                peers,
                 kubeconfigs,
-                # The holder's istiod must exist to pick the Secret up. Each reader token already waits
+                deployed,
+                args.settings.remote_secret_shards,
+                # The holder's istiod must exist to pick the Secrets up. Each reader token already waits
                 # for its cluster's istiod (its RBAC), so naming those releases again would only add
                 # N² edges for the SDK to walk.
                 [*holder_node.control_plane.releases, *retired],
                 pulumi.ResourceOptions(parent=holder_node),
             )
-            made[holder].append(secret)
         return made
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:

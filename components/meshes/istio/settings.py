@@ -1,5 +1,5 @@
-"""The `mesh.istio` block: revisions with their tags, the reader-token generation and the one-off
-migration of remote secrets from one per pair to one per primary."""
+"""The `mesh.istio` block: revisions with their tags, the reader-token generation, the one-off
+migration of remote secrets from one per pair to one per primary, and how many Secrets hold them."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ class IstioSettings:
     migrate_remote_secrets: bool = False
     """Retire the per-pair remote secrets of older releases before writing the per-primary ones
     (discovery.retired_remote_secret). Default: off; a stack made by this release has none."""
+    remote_secret_shards: int = 1
+    """The fewest Secrets each primary's remote secrets are spread over (discovery.shard_count). Default:
+    one per 100 peers (discovery.CLUSTERS_PER_SECRET)."""
 
     def chart(self, chart: str) -> ChartRef:
         """base and gateway: the newest revision's chart, so that during a canary across versions the CRDs
@@ -70,7 +73,7 @@ class IstioSettings:
 
 
 def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
-    s.reject_unknown(["revisions", "readerTokenGeneration", "migrateRemoteSecrets"])
+    s.reject_unknown(["revisions", "readerTokenGeneration", "migrateRemoteSecrets", "remoteSecretShards"])
     version = fleet.mesh.version or DEFAULT_VERSION
     _check_version(s, "meshfleet:mesh.version", fleet.mesh.version)
     revisions: list[Revision] = []
@@ -123,6 +126,7 @@ def parse_settings(fleet: FleetSpec, s: Section) -> IstioSettings:
         revisions=tuple(revisions),
         reader_token_generation=generation,
         migrate_remote_secrets=s.boolean("migrateRemoteSecrets", False),
+        remote_secret_shards=s.integer("remoteSecretShards", 1, minimum=1, maximum=1_000) or 1,
     )
 
 

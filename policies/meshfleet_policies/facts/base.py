@@ -62,8 +62,18 @@ def get(props: Any, *path: str, default: Any = None) -> Any:
     return value
 
 
+# meshfleet's record of the annotations an operator declared make an adopted cluster's load balancer internal
+# on a platform this pack does not know (MetalLB, on-prem): components/gateways/load_balancer.py DECLARED_INTERNAL.
+DECLARED_INTERNAL = "meshfleet.io/internal-annotations"
+
+
 def internal_load_balancer(annotations: Mapping[str, Any]) -> bool:
-    return any(test(annotations[key]) for key, test in INTERNAL_ANNOTATIONS.items() if key in annotations)
+    """Internal by a cloud's annotation this pack knows, or by the operator's declaration the program
+    recorded, as long as every annotation it names is on the Service."""
+    if any(test(annotations[key]) for key, test in INTERNAL_ANNOTATIONS.items() if key in annotations):
+        return True
+    declared = [key for key in str(annotations.get(DECLARED_INTERNAL) or "").split(",") if key]
+    return bool(declared) and all(key in annotations for key in declared)
 
 
 def secret_strings(resource: Resource) -> dict[str, str]:

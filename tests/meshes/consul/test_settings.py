@@ -38,7 +38,8 @@ def test_fails_primary_remote_naming_the_topology_key() -> None:
     assert problems[0] == "meshfleet:mesh.topology: consul does not support 'primary-remote'; supported: 'multi-primary'"
     # The clusters are then read for that topology too, and say what it would need of them.
     assert problems[1:] == [
-        f"meshfleet:clusters[{i}].role: is required with topology 'primary-remote'; use 'primary' or 'remote'" for i in range(3)
+        f"meshfleet:clusters[{i}] ({name}).role: is required with topology 'primary-remote'; use 'primary' or 'remote'"
+        for i, name in enumerate(["eks-use1", "gke-usc1", "gke-euw1"])
     ]
 
 

@@ -10,7 +10,13 @@ the default), and every delete (replaced or removed resources) after all creates
 it watches Secrets labelled `istio/multiCluster=true` (an object losing the label leaves the watch: a
 delete), registers one cluster per data key, keyed by the secret that registered it; a changed
 kubeconfig swaps the client after the new one synced; a key naming a cluster another secret already
-registered is ignored and not looked at again until its own secret changes.
+registered is ignored and not looked at again until its own secret changes. The informer lists every
+labelled Secret of the namespace (NewController, secretcontroller.go:152-155: a filter on namespace and
+label, no name), so a primary's clusters may be spread over several Secrets.
+
+`ApiServer` stands for the one check of the Kubernetes API server these writes meet: a Secret whose data
+values total more than 1 MiB is refused (ValidateSecret, pkg/apis/core/validation/validation.go:
+`totalSize > core.MaxSecretSize`, summing the raw values), and the `pulumi up` fails there.
 """
 
 from __future__ import annotations
@@ -149,11 +155,28 @@ class SecretController:
         self.dropped.append(cluster)
 
 
+MAX_SECRET_SIZE = 1024 * 1024
+"""core.MaxSecretSize."""
+
+
+class Refused(Exception):
+    """The API server refused a write: the `pulumi up` stops there."""
+
+
+def api_server_admits(obj: KubeObject) -> None:
+    """ValidateSecret's size check: the data values, as bytes (stringData is merged into data first)."""
+    total = sum(len(value.encode()) for value in obj.data.values())
+    if total > MAX_SECRET_SIZE:
+        raise Refused(f"Secret {obj.cluster}/{obj.name}: data: Too long: may not be more than {MAX_SECRET_SIZE} bytes ({total})")
+
+
 def replay(*ups: Sequence[Step]) -> dict[str, SecretController]:
     """Every cluster's istiod after these `pulumi up`s, one after the other, from empty clusters."""
     controllers: dict[str, SecretController] = {}
     for steps in ups:
         for step in steps:
+            if step.kind != "delete":
+                api_server_admits(step.object)
             controller = controllers.setdefault(step.object.cluster, SecretController(step.object.cluster))
             controller.write(step.object, deleted=step.kind == "delete")
     return controllers
