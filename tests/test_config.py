@@ -373,7 +373,7 @@ def test_fails_api_server_ca_that_is_not_a_pem_certificate() -> None:
     raw = dev_raw()
     raw["clusters"][0]["existing"]["apiServerCa"] = "MIIB...base64 without its PEM armour"
     assert problems_of(raw) == [
-        "meshfleet:clusters[0].existing.apiServerCa: must be the PEM certificate(s) of the CA that signs the API server's "
+        "meshfleet:clusters[0] (kind-west).existing.apiServerCa: must be the PEM certificate(s) of the CA that signs the API server's "
         "certificate ('-----BEGIN CERTIFICATE-----')"
     ]
 
