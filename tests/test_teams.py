@@ -282,7 +282,7 @@ def test_fails_a_security_group_gke_does_not_accept() -> None:
     clusters = prod_clusters()
     clusters[2]["create"]["rbacSecurityGroup"] = "shop-devs@example.com"
     assert teams_problems(clusters=clusters) == [
-        "meshfleet:clusters[2].create.rbacSecurityGroup: 'shop-devs@example.com' is not a Google Groups for RBAC group; GKE requires "
+        "meshfleet:clusters[2] (gke-euw1).create.rbacSecurityGroup: 'shop-devs@example.com' is not a Google Groups for RBAC group; GKE requires "
         "'gke-security-groups@<your domain>'"
     ]
 

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 # The exec-plugin builders are the contract package's, so app teams' kubeconfigs and the fleet's are one code.
-from meshfleet_contract.kubeconfig import eks_kubeconfig, gke_kubeconfig, single_cluster_kubeconfig
+from meshfleet_contract.kubeconfig import eks_kubeconfig, gke_kubeconfig, pem_to_data, single_cluster_kubeconfig
 
 __all__ = [
     "KubeconfigCluster",
