@@ -36,10 +36,6 @@ def token_kubeconfig(name: str, server: str, ca_data: str, token: str) -> str:
     return single_cluster_kubeconfig(name, server, ca_data, {"token": token})
 
 
-def pem_to_data(pem: str) -> str:
-    return base64.b64encode(pem.encode()).decode()
-
-
 def data_to_pem(data: str) -> str:
     return base64.b64decode(data).decode()
 
