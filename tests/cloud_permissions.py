@@ -75,6 +75,13 @@ AWS_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws:eks/accessEntry:AccessEntry": (
         "eks:CreateAccessEntry", "eks:DescribeAccessEntry", "eks:UpdateAccessEntry", "eks:DeleteAccessEntry", *_EKS_TAGS,
     ),
+    # Consul's servers need volumes: the EBS CSI driver add-on, its controller's role through EKS Pod Identity
+    # (components/clusters/storage.py), and the Pod Identity agent add-on.
+    "aws:eks/addon:Addon": (
+        "eks:CreateAddon", "eks:DescribeAddon", "eks:UpdateAddon", "eks:DeleteAddon", "eks:DescribeAddonVersions", *_EKS_TAGS,
+        "eks:CreatePodIdentityAssociation", "eks:DescribePodIdentityAssociation", "eks:UpdatePodIdentityAssociation",
+        "eks:DeletePodIdentityAssociation", "iam:PassRole",
+    ),
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": (
         "eks:AssociateAccessPolicy", "eks:ListAssociatedAccessPolicies", "eks:DisassociateAccessPolicy",
     ),
@@ -123,4 +130,4 @@ GCP_PERMISSIONS: dict[str, tuple[str, ...]] = {
 # The IAM roles the program creates (and hands to EKS) are named `<cluster>-<purpose>-role-<suffix>`
 # (components/clusters/eks.py `_role`, Pulumi's auto-naming adds the suffix): the policy scopes its IAM
 # actions to these names.
-ROLE_PURPOSES = ("cluster", "node")
+ROLE_PURPOSES = ("cluster", "node", "csi")

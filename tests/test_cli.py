@@ -195,7 +195,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     [
         ("preview", "Run the program (__main__.py) for a stack under Pulumi's mock runtime"),
         ("check", "evaluate the CrossGuard policy pack (policies/)"),
-        ("canary", "One step of a metrics-gated canary"),
+        ("canary", "A metrics-gated canary"),
     ],
 )
 def test_every_command_help_has_a_description_examples_and_exit_codes(capsys: pytest.CaptureFixture[str], command: str, says: str) -> None:

@@ -14,6 +14,7 @@ import yaml
 
 from components.clusters.eks import CLUSTER_POLICIES, NODE_POLICIES
 from components.clusters.gke import NODE_ROLES
+from components.clusters.storage import EBS_CSI_POLICY
 from components.simulation import PROJECT_DIR, Simulation
 from tests.cloud_permissions import AWS_ACTIONS, GCP_PERMISSIONS, ROLE_PURPOSES
 from tests.support import simulated
@@ -123,7 +124,7 @@ def test_role_actions_reach_only_the_roles_the_program_creates(runs: list[Simula
 
 def test_policies_can_be_attached_to_those_roles_only_if_they_are_the_eks_ones_the_program_attaches(runs: list[Simulation]) -> None:
     attached = {r.inputs["policyArn"] for run in runs for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
-    assert attached == {*CLUSTER_POLICIES, *NODE_POLICIES}
+    assert attached == {*CLUSTER_POLICIES, *NODE_POLICIES, EBS_CSI_POLICY}
     [statement] = aws_grants("iam:AttachRolePolicy", "arn:aws:iam::123456789012:role/eks-use1-node-role-4f3a2b1")
     assert sorted(statement["Condition"]["ArnEquals"]["iam:PolicyARN"]) == sorted(attached)
 

@@ -120,7 +120,11 @@ def test_link_points_at_the_targets_real_gateway(linkerd: Simulation, source: st
     made = link(linkerd, source, target)
     assert made.provider == linkerd.named(f"{source}-k8s").urn
     assert made.parent == linkerd.named(source, "meshfleet:linkerd:Cluster").urn
-    assert made.inputs["metadata"] == {"name": target, "namespace": "linkerd-multicluster"}
+    assert made.inputs["metadata"] == {
+        "name": target,
+        "namespace": "linkerd-multicluster",
+        "annotations": {"linkerd.io/created-by": "linkerd/cli edge-26.8.3"},
+    }
     assert made.inputs["spec"] == {
         "targetClusterName": target,
         "targetClusterDomain": "cluster.local",

@@ -61,7 +61,7 @@ def test_fails_control_plane_replicas_above_a_created_pool_minimum() -> None:
     raw["clusters"][2]["create"]["nodes"]["minSize"] = 4
     assert problems_of(raw) == [
         f"meshfleet:mesh.controlPlane.replicas: 4 replicas of each control-plane component cannot all run in cluster '{name}', "
-        f"whose node pool guarantees 3 nodes (meshfleet:clusters[{i}].create.nodes.minSize): {SPREAD}; use at most 3 replicas, "
+        f"whose node pool guarantees 3 nodes (meshfleet:clusters[{i}] ({name}).create.nodes.minSize): {SPREAD}; use at most 3 replicas, "
         "or raise minSize"
         for i, name in enumerate(("eks-use1", "eks-euc1"))
     ]
@@ -71,7 +71,7 @@ def test_fails_gateway_replicas_above_a_created_pool_minimum() -> None:
     raw = raw_config(LINKERD)
     raw["clusters"][1]["gateway"] = {"replicas": 4}
     assert problems_of(raw) == [
-        f"meshfleet:clusters[1].gateway.replicas: 4 multicluster gateway replicas cannot all run in cluster 'eks-euc1', whose node "
-        f"pool guarantees 3 nodes (meshfleet:clusters[1].create.nodes.minSize): {SPREAD}; use at most 3 replicas "
+        f"meshfleet:clusters[1] (eks-euc1).gateway.replicas: 4 multicluster gateway replicas cannot all run in cluster 'eks-euc1', whose node "
+        f"pool guarantees 3 nodes (meshfleet:clusters[1] (eks-euc1).create.nodes.minSize): {SPREAD}; use at most 3 replicas "
         "(meshfleet:gateway.replicas or the cluster's own gateway.replicas), or raise minSize"
     ]
