@@ -75,6 +75,8 @@ class Deployment:
     """The stack's outputs, as its own stack reference reads them."""
     cluster_objects: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """What controllers in the clusters wrote (and the program may read), by (cluster, "namespace/name")."""
+    encrypted: bool = False
+    """Whether any value is held encrypted (a stack export without `--show-secrets`)."""
 
     @classmethod
     def after(cls, resources: list[Recorded], exports: Mapping[str, Any], cluster_objects: Mapping[tuple[str, str], Any]) -> Deployment:
@@ -255,4 +257,5 @@ def read_stack_export(path: Path, *, project: str, stack: str) -> Deployment:
             protect=bool(entry.get("protect")),
             retain_on_delete=bool(entry.get("retainOnDelete")),
         )
-    return Deployment(stack=stack, project=project, resources=resources, exports=exports)
+    encrypted = any(encrypted_count(r.outputs) for r in resources.values())
+    return Deployment(stack=stack, project=project, resources=resources, exports=exports, encrypted=encrypted)
