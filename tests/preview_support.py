@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from components.simulation import Simulation, simulate
-from components.simulation.state import READ, SAME, Deployment
+from components.simulation.state import CREATE, DELETE, READ, REPLACE, SAME, Deployment
 from tests.benchmark_fleet import fleet_config
 
 Config = dict[str, Any]
@@ -107,3 +109,30 @@ def assert_preview_is_the_up(outcome: Outcome) -> None:
     planned, done = outcome.planned(), outcome.done()
     differ = {urn: (planned.get(urn), done.get(urn)) for urn in planned.keys() | done.keys() if planned.get(urn) != done.get(urn)}
     assert differ == {}, "\n".join(f"{urn.rsplit('::', 1)[-1]}: preview {p}, up {d}" for urn, (p, d) in sorted(differ.items())[:20])
+
+
+# --- the test each mesh's module runs, for its MESH and its TOKEN_SETTING ---------------------------------
+
+SIZES = [3, 30]
+CHANGES = ["nothing", "add_a_cluster", "remove_a_cluster", "add_the_next_root", "sign_with_the_next_root", "token_generation"]
+
+
+@pytest.fixture(scope="module", params=SIZES, ids=[f"{n}-clusters" for n in SIZES])
+def deployed(request: pytest.FixtureRequest) -> tuple[Config, Deployment]:
+    config = deployed_fleet(request.module.MESH, request.param)
+    return config, first_up(config)
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_the_preview_lists_exactly_what_up_does(request: pytest.FixtureRequest, deployed: tuple[Config, Deployment], change: str) -> None:
+    config, last = deployed
+    edit = token_generation(request.module.TOKEN_SETTING) if change == "token_generation" else globals()[change]
+    outcome = preview_and_up(last, edit(config))
+    assert_preview_is_the_up(outcome)
+    if change == "nothing":
+        assert set(outcome.planned().values()) == {SAME}
+    if change == "add_a_cluster":
+        # Only the new cluster's objects and its peers' allow-lists change: nothing of the others is recreated.
+        assert DELETE not in outcome.planned().values()
+        assert outcome.changes() and REPLACE not in outcome.changes().values()
+        assert CREATE in outcome.planned().values()
