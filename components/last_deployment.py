@@ -6,18 +6,13 @@ from typing import Any
 
 import pulumi
 
+import meshfleet_appteam.last_deployment
 
-class LastDeployment:
-    """A reference to this stack itself. A first deployment has no outputs, so every `output` is None.
-    (Reading the clusters instead, their `cacerts` or their peering Secrets, would fail on a first
-    deployment and copy what it reads into the state.)"""
 
-    def __init__(self, opts: pulumi.ResourceOptions) -> None:
-        name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-        self._reference = pulumi.StackReference("meshfleet-deployed", stack_name=name, opts=opts)
-
-    def output(self, key: str) -> pulumi.Output[Any]:
-        return self._reference.get_output(key)
+class LastDeployment(meshfleet_appteam.last_deployment.LastDeployment):
+    """A reference to this stack itself (the one an app program reads its canary position through, too).
+    A first deployment has no outputs, so every `output` is None. (Reading the clusters instead, their
+    `cacerts` or their peering Secrets, would fail on a first deployment and copy what it reads into the state.)"""
 
     def value(self, key: str) -> Any:
         """The output's plain value, read now (as the SDK's synchronous calls wait for the engine): for checks

@@ -1,4 +1,4 @@
-"""The package's version story: components.__version__, pyproject.toml, CHANGELOG.md and the contract."""
+"""The package's version story: components.__version__, pyproject.toml, CHANGELOG.md, the contract and app-team packages."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 import tomllib
 
 import components
+import meshfleet_appteam
 import meshfleet_contract
 from components.contract import CONTRACT_VERSION
 from components.simulation import PROJECT_DIR
@@ -24,23 +25,32 @@ def test_pyproject_reads_the_version_from_the_package() -> None:
     project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
     assert "version" in project["project"]["dynamic"] and "version" not in project["project"]
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "components.__version__"}
-    assert f"meshfleet@v{components.__version__}`" in README  # how app teams pin the release
+    # How app teams pin the release: the contract and the app-team packages, from the release's tag.
+    for package in ("contract", "appteam"):
+        assert f"meshfleet@v{components.__version__}#subdirectory={package}`" in README
 
 
-# A pin of a release in a requirements line or a doc: `meshfleet@v1.1.0`, `meshfleet@v1.1.0#subdirectory=contract`.
+# A pin of a release in a requirements line or a doc: `meshfleet@v1.1.0`, `meshfleet@v1.1.0#subdirectory=appteam`.
 RELEASE_PIN = re.compile(r"meshfleet@v(\d+\.\d+\.\d+)")
 
 
 def test_one_version_names_the_release_everywhere() -> None:
-    """The fleet, the contract package, the fleet's pin of it, the CHANGELOG and every pin in the docs and
-    the examples name one release; the docs name the contract version the release writes."""
+    """The fleet, the contract and app-team packages, the fleet's pins of them, the CHANGELOG and every pin
+    in the docs and the examples name one release; the docs name the contract version the release writes."""
     version = components.__version__
     assert meshfleet_contract.__version__ == version
+    assert meshfleet_appteam.__version__ == version
     project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
     assert f"meshfleet-contract=={version}" in project["project"]["dependencies"]
+    assert f"meshfleet-appteam=={version}" in project["project"]["dependencies"]
     contract_project = tomllib.loads((PROJECT_DIR / "contract" / "pyproject.toml").read_text())
     assert contract_project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "meshfleet_contract.__version__"}
     assert contract_project["project"]["dependencies"] == ["pulumi>=3.272.0,<4"]  # the Pulumi SDK, nothing else
+    appteam_project = tomllib.loads((PROJECT_DIR / "appteam" / "pyproject.toml").read_text())
+    assert appteam_project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "meshfleet_appteam.__version__"}
+    # The Pulumi SDK and pulumi-kubernetes, at the fleet's own ranges: no cloud SDK.
+    fleet_ranges = [d for d in project["project"]["dependencies"] if d.startswith(("pulumi>=", "pulumi-kubernetes>="))]
+    assert appteam_project["project"]["dependencies"] == fleet_ranges
     places = [PROJECT_DIR / "README.md", *PROJECT_DIR.glob("docs/*.md"), *PROJECT_DIR.glob("examples/*/requirements.txt")]
     places += [p for p in PROJECT_DIR.glob("examples/*/README.md")]
     pins = {(path.relative_to(PROJECT_DIR).as_posix(), pin) for path in places for pin in RELEASE_PIN.findall(path.read_text())}
@@ -95,7 +105,8 @@ def test_links_between_the_readme_and_docs_reach_existing_pages_and_headings() -
 
 def test_docs_sections_cited_in_the_repository_exist() -> None:
     cited = []
-    for path in [*PROJECT_DIR.glob("*.yaml"), *PROJECT_DIR.glob("examples/**/*.yaml"), *PROJECT_DIR.glob("components/**/*.py")]:
+    packages = [*PROJECT_DIR.glob("components/**/*.py"), *PROJECT_DIR.glob("*/meshfleet_*/**/*.py"), *PROJECT_DIR.glob("*/pyproject.toml")]
+    for path in [*PROJECT_DIR.glob("*.yaml"), *PROJECT_DIR.glob("examples/**/*.yaml"), *packages]:
         text = " ".join(line.lstrip("# ").strip() for line in path.read_text().splitlines())
         cited += [(path.name, page, heading) for page, heading in re.findall(r'docs/([\w-]+\.md), "([^"]+)"', text)]
     assert cited, "no citations found"

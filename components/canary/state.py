@@ -3,7 +3,7 @@
 Config holds the intent (images, the first weight); the deployment records the position. The gate reads
 it with `pulumi stack output --json` and records a decision by running the deployment itself, `pulumi up`
 with the decision in MESHFLEET_CANARY_DECISION, which the program applies and exports
-(components/canary/rollout.py). A plain `pulumi up` later reads that output back through a self stack
+(meshfleet_appteam.rollout, appteam/). A plain `pulumi up` later reads that output back through a self stack
 reference and continues from it, whatever the committed config says. Nothing is written to
 `Pulumi.<stack>.yaml`, so stacks whose config lives in Pulumi Cloud or ESC are gated alike.
 
@@ -20,8 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-DECISION_ENV = "MESHFLEET_CANARY_DECISION"
-OUTPUT = "canary"
+from meshfleet_appteam.rollout import DECISION_ENV, OUTPUT
 
 
 class StateError(ValueError):
@@ -73,7 +72,7 @@ class AppStack:
         canary = outputs.get(OUTPUT)
         if not isinstance(canary, Mapping):
             raise StateError(
-                f"stack {self.stack} has no `{OUTPUT}` output: deploy the app with components.canary.rollout first (docs/app-teams.md)"
+                f"stack {self.stack} has no `{OUTPUT}` output: deploy the app with meshfleet_appteam.rollout first (docs/app-teams.md)"
             )
         try:
             rollout = Rollout(

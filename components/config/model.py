@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from meshfleet_appteam.locality import LocalityFailover
+
 from .observability import ObservabilitySpec
 
 if TYPE_CHECKING:
@@ -156,12 +158,6 @@ class ClusterSpec:
     @property
     def is_primary(self) -> bool:
         return self.role == "primary"
-
-
-@dataclass(frozen=True)
-class LocalityFailover:
-    from_region: str
-    to_region: str
 
 
 @dataclass(frozen=True)

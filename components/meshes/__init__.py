@@ -1,14 +1,32 @@
-"""The meshes meshfleet can run. Adding a mesh is adding a module and one line here."""
+"""The meshes meshfleet can run. Adding a mesh is adding a module here, its app-team side in
+meshfleet_appteam (appteam/), and one line in each package.
+
+App teams' types (routing and access arguments) and `mesh_for` are meshfleet_appteam's, re-exported here."""
 
 from __future__ import annotations
 
+from meshfleet_appteam import (
+    AccessRule,
+    AccessSupport,
+    BlueGreen,
+    Caller,
+    HeaderMatch,
+    HeaderRoute,
+    Ingress,
+    LocalitySupport,
+    Mirror,
+    Retries,
+    ServiceAccessArgs,
+    ServiceMesh,
+    ServiceRoutingArgs,
+    mesh_for,
+)
+
 from ..config import MeshRules
-from .access import AccessRule, AccessSupport, Caller, ServiceAccessArgs
-from .base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts
+from .base import IdentitySupport, Mesh, MeshDeployment, MeshPorts
 from .consul import Consul
 from .istio import Istio
 from .linkerd import Linkerd
-from .routing import BlueGreen, HeaderMatch, HeaderRoute, Ingress, Mirror, Retries, ServiceRoutingArgs
 
 AVAILABLE: dict[str, type[Mesh]] = {Istio.type: Istio, Linkerd.type: Linkerd, Consul.type: Consul}
 
@@ -19,13 +37,6 @@ PLANNED: dict[str, MeshRules] = {}
 
 def mesh_rules() -> dict[str, MeshRules]:
     return {**{name: mesh.rules for name, mesh in AVAILABLE.items()}, **PLANNED}
-
-
-def mesh_for(mesh_type: str) -> type[Mesh]:
-    """The module of the mesh a fleet runs (e.g. from its contract's `mesh.type`)."""
-    if mesh_type not in AVAILABLE:
-        raise ValueError(f"this meshfleet release has no {mesh_type!r} module; available: {', '.join(sorted(AVAILABLE))}")
-    return AVAILABLE[mesh_type]
 
 
 __all__ = [
@@ -46,6 +57,7 @@ __all__ = [
     "Mirror",
     "Retries",
     "ServiceAccessArgs",
+    "ServiceMesh",
     "ServiceRoutingArgs",
     "mesh_for",
     "mesh_rules",

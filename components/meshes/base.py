@@ -11,27 +11,29 @@ All three need the same five things from the fleet, and differ in how they do th
 | locality failover            | DestinationRule + outlier detection| within a cluster only (honest)       | ServiceResolver failover to peers       |
 | workload identity            | chains to the fleet root           | chains to the fleet root             | declared by the module (`identity`)     |
 
-So a mesh module is a `Mesh` subclass: it validates its own `mesh.<type>` settings, names the CA
-profile and firewall ports it needs, and deploys itself onto the fleet's clusters. Shared pieces
+So a mesh module is a `Mesh` subclass, and a subclass of its app-team side too (meshfleet_appteam.<mesh>:
+routing, locality failover and access for one service, which app teams install without the fleet): it
+validates its own `mesh.<type>` settings, names the CA profile and firewall ports it needs, and deploys
+itself onto the fleet's clusters. Shared pieces
 (trust, clusters, load-balancer annotations, reader credentials, firewall rules) live outside the
 mesh modules and are called by them.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 import pulumi
 
+from meshfleet_appteam.service_mesh import ServiceMesh
+
 from ..clusters import Cluster, ClusterNeeds
 from ..config import ClusterSpec, FleetSpec, MeshRules, Section
 from ..last_deployment import LastDeployment
 from ..trust import CaProfile, FleetTrust
-from .access import AccessSupport, ServiceAccessArgs
-from .routing import ServiceRoutingArgs
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,6 @@ class MeshPorts:
     """Whether the other clusters' control planes read this cluster's API server (Istio's remote secrets,
     Linkerd's links; not Consul's peering, which runs through the mesh gateways). Created clusters with
     narrowed API access then admit their peers' egress addresses."""
-
-
-@dataclass(frozen=True)
-class LocalitySupport:
-    """What locality-aware routing the mesh really offers; the fleet reports this instead of pretending."""
-
-    cross_cluster_failover: bool
-    summary: str
 
 
 @dataclass(frozen=True)
@@ -85,15 +79,14 @@ class MeshDeployment(pulumi.ComponentResource):
         return {}
 
 
-class Mesh(ABC):
-    """One mesh type, bound to one fleet's validated configuration."""
+class Mesh(ServiceMesh):
+    """One mesh type, bound to one fleet's validated configuration: what it offers app teams' services
+    (`type`, `locality`, `access`, `service_routing`, `service_access`, from its meshfleet_appteam module)
+    and the fleet's side."""
 
-    type: ClassVar[str]
     rules: ClassVar[MeshRules]
     ports: ClassVar[MeshPorts]
-    locality: ClassVar[LocalitySupport]
     identity: ClassVar[IdentitySupport]
-    access: ClassVar[AccessSupport]
     standby_intermediates: ClassVar[bool] = False
     """Whether every cluster also needs an intermediate under each other root with a key, trusted before it
     signs (FleetTrustArgs.standby_intermediates): for a mesh whose verifiers anchor on the intermediate."""
@@ -117,24 +110,6 @@ class Mesh(ABC):
     ) -> MeshDeployment:
         """Install the control planes, gateways and cross-cluster discovery. `last`: what the stack's last
         deployment published, for what a preview may read only once an earlier `pulumi up` made it."""
-
-    @classmethod
-    @abstractmethod
-    def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-        """For app teams: weighted versions and locality failover for one service, in one cluster (the
-        provider in `opts`). A mesh that cannot fail over across clusters says so in `locality`."""
-
-    @classmethod
-    @abstractmethod
-    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-        """For app teams: the callers allowed to call one service, in one cluster (the provider in `opts`);
-        everybody else is refused. What the mesh's identities cannot express is refused, as `access` says."""
-
-    @classmethod
-    def version_annotations(cls, version_label: str, version: str) -> dict[str, str]:
-        """Pod annotations that one version's pods need so that `service_routing` tells the versions
-        apart, beside the `version_label` pod label every mesh reads. Default: none."""
-        return {}
 
     def check_last_deployment(self, last: LastDeployment) -> None:
         """Refuse, with a FleetConfigError naming the key, a change that the stack's last deployment makes

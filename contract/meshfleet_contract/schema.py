@@ -3,7 +3,7 @@ the schema subset those documents use, so the reader needs nothing beyond the Py
 
 `python -m meshfleet_contract DIR` writes `v<MAJOR>.<MINOR>.json` for every version into DIR; the
 repository publishes them in contract/schema/ and a test keeps them equal to what this module generates.
-Other languages generate their types from those files (docs/contract.md, "Other languages").
+Other languages generate their types from those files (docs/contract.md, "Other languages: the JSON Schema").
 """
 
 from __future__ import annotations

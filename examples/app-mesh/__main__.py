@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.contract import read_fleet
+from meshfleet_contract import read_fleet
 
 from orders import Orders, OrdersArgs
 

@@ -18,9 +18,18 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import LocalityFailover
-from components.contract import ClusterRecord, FleetContract
-from components.meshes import AccessRule, Caller, HeaderMatch, HeaderRoute, Retries, ServiceAccessArgs, ServiceRoutingArgs, mesh_for
+from meshfleet_appteam import (
+    AccessRule,
+    Caller,
+    HeaderMatch,
+    HeaderRoute,
+    LocalityFailover,
+    Retries,
+    ServiceAccessArgs,
+    ServiceRoutingArgs,
+    mesh_for,
+)
+from meshfleet_contract import ClusterRecord, FleetContract
 
 SERVICE = "orders"
 PORT = 8080  # the App Mesh listener's port, kept so callers need no change

@@ -4,7 +4,7 @@ stands, deploy, export (the rollout's position too, which the next run continues
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.canary.rollout import RolloutIntent, RolloutPosition, read_rollout
+from meshfleet_appteam.rollout import RolloutIntent, RolloutPosition, read_rollout
 from meshfleet_contract import read_fleet
 
 from shop import CANARY, Shop, ShopArgs

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import LocalityFailover
-from components.meshes import (
+from meshfleet_appteam import (
     AccessRule,
     BlueGreen,
     Caller,
     HeaderMatch,
     HeaderRoute,
+    LocalityFailover,
     Mirror,
     ServiceAccessArgs,
     ServiceRoutingArgs,

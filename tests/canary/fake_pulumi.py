@@ -1,6 +1,6 @@
 """A fake `pulumi` executable for the gate: `stack output --json` prints the app stack's outputs from a
 JSON file, and `up` applies the gate's decision (MESHFLEET_CANARY_DECISION) to its `canary` output as
-components/canary/rollout.py does, or fails as often as a test asks (a failed state write). Every call is
+meshfleet_appteam/rollout.py (appteam/) does, or fails as often as a test asks (a failed state write). Every call is
 recorded with the decision it carried, so tests assert what the gate recorded and how.
 
 tests/examples/test_app_team.py runs the real app program with such decisions and a plain `pulumi up`

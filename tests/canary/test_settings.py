@@ -95,7 +95,7 @@ def test_fails_when_the_app_stack_has_no_rollout(tmp_path: Path) -> None:
     err = io.StringIO()
     assert main(["--config", str(path), "--pulumi", str(pulumi.binary)], io.StringIO(), err) == 2
     assert err.getvalue() == (
-        "meshfleet canary: stack acme/shop/prod has no `canary` output: deploy the app with components.canary.rollout first "
+        "meshfleet canary: stack acme/shop/prod has no `canary` output: deploy the app with meshfleet_appteam.rollout first "
         "(docs/app-teams.md)\n"
     )
 

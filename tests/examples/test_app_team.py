@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.canary.state import DECISION_ENV
 from components.contract import ContractError
 from components.simulation import PROJECT_DIR, ProgramFailed, Simulation, run_program, stack_config
+from meshfleet_appteam.rollout import DECISION_ENV
 from tests.meshes.helpers import depends_on
 
 APP = PROJECT_DIR / "examples" / "app-team"

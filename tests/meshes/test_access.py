@@ -1,4 +1,4 @@
-"""Access rules above the mesh modules (components/meshes/access.py): the fleet's `mesh.defaultAccess`, the
+"""Access rules above the mesh modules (meshfleet_appteam/access.py): the fleet's `mesh.defaultAccess`, the
 mesh-neutral arguments app teams write, and what each mesh declares it can express."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.meshes import AVAILABLE, AccessRule, Caller, ServiceAccessArgs, mesh_for
-from components.meshes.access import METHODS
+from meshfleet_appteam.access import METHODS
 from tests.support import FakeEnvironment, prod_problems, prod_raw
 
 FLEET = ("eks-use1", "eks-usw2", "gke-euw1")

@@ -14,9 +14,9 @@ import yaml
 from google.protobuf import empty_pb2
 
 from components.config import LocalityFailover
-from components.meshes.istio.locality import ServiceFailover, ServiceFailoverArgs
 from components.simulation import PROJECT_DIR, Simulation, simulate
 from components.simulation.policy_check import PACK_DIR, evaluate, running_pack
+from meshfleet_appteam.istio.locality import ServiceFailover, ServiceFailoverArgs
 from tests.meshes.helpers import release
 from tests.policies.helpers import messages, tampered
 from tests.support import CONSUL, LINKERD, prod_raw, raw_config, simulated

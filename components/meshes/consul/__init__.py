@@ -5,10 +5,10 @@ Where things are made:
 - control_plane.py: the `consul` namespace, the TLS CA Secrets and the consul release
 - eastwest.py: the mesh gateway's load balancer address (the gateway itself is part of the release)
 - discovery.py: peerings (acceptor, token hand-off, dialer) and the fleet's ExportedServices
-- locality.py: the per-service ServiceResolver with failover to peers
-- routing.py: app teams' weighted versions (ServiceDefaults, resolver subsets, ServiceSplitter)
-- access.py: app teams' callers (a ServiceIntentions per service)
-- values.py: every Helm value and custom-resource spec, as plain functions
+- values.py: every Helm value and custom-resource spec, as plain functions (the fleet's default access too)
+
+App teams' pieces (routing, failover to peers, callers) are meshfleet_appteam.consul (appteam/), which
+`Consul` extends: an app team installs them without the fleet.
 """
 
 from __future__ import annotations
@@ -17,22 +17,19 @@ from collections.abc import Mapping
 
 import pulumi
 
+from meshfleet_appteam.consul import ConsulServices
+
 from ...clusters import Cluster, ClusterNeeds
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section
 from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
-from ..access import ServiceAccessArgs
-from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts
-from ..routing import ServiceRoutingArgs
+from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts
 from . import values
-from .access import ACCESS, ServiceAccess
 from .mesh import ConsulMesh, ConsulMeshArgs
-from .routing import ServiceRouting
 from .settings import DEFAULT_VERSION, GENERATION_OUTPUT, VERSION_LINE, ConsulSettings, check_deployed_generation, parse_settings
 
 
-class Consul(Mesh):
-    type = "consul"
+class Consul(Mesh, ConsulServices):
     # Three servers: a Raft quorum that survives one failure (two would survive none).
     rules = MeshRules(
         available=True,
@@ -45,13 +42,6 @@ class Consul(Mesh):
     )
     # Peering runs through the mesh gateways: no cluster reads another's API server.
     ports = MeshPorts(webhooks=(values.WEBHOOK_PORT,), east_west=(values.MESH_GATEWAY_PORT,), peers_read_api=False)
-    locality = LocalitySupport(
-        cross_cluster_failover=True,
-        summary="local datacenter first, then the peers in the regions mesh.locality.failover names, in order, once no "
-        "local instance passes its health checks; per service through a ServiceResolver (failover targets on peers). "
-        "No zone preference inside a datacenter: prioritize-by-locality is Consul Enterprise",
-    )
-
     # The agent TLS CA file holds the cluster's intermediates themselves, read once at start by servers, the
     # injector and every dataplane: the next one must be in it before it signs (docs/consul.md, "Rotating the root").
     standby_intermediates = True
@@ -62,8 +52,6 @@ class Consul(Mesh):
         "agent TLS (servers' RPC, HTTPS and gRPC) only (docs/consul.md, 'Why not the shared root'). With ACLs, a workload's "
         "identity is its Consul service, which a pod may register only as its Kubernetes service account's name",
     )
-
-    access = ACCESS
 
     def __init__(self, fleet: FleetSpec, settings: ConsulSettings) -> None:
         super().__init__(fleet)
@@ -89,19 +77,6 @@ class Consul(Mesh):
         self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
     ) -> MeshDeployment:
         return ConsulMesh("consul", ConsulMeshArgs(self.fleet, self.settings, clusters, trust, last), opts)
-
-    @classmethod
-    def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-        return ServiceRouting(name, args, opts)
-
-    @classmethod
-    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-        return ServiceAccess(name, args, opts)
-
-    @classmethod
-    def version_annotations(cls, version_label: str, version: str) -> dict[str, str]:
-        # The endpoints controller copies these into the Consul service's Meta, which subsets filter on.
-        return {f"{values.SERVICE_META_ANNOTATION}{version_label}": version}
 
 
 __all__ = ["Consul"]

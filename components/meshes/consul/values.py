@@ -16,6 +16,10 @@ from typing import Any
 import pulumi
 import yaml
 
+# The names app teams' config entries are written with (meshfleet_appteam.consul), the fleet's objects too.
+from meshfleet_appteam.consul.values import API_VERSION as API_VERSION
+from meshfleet_appteam.consul.values import peer_name as peer_name
+
 from ...config import ClusterSpec, MeshSpec, ObservabilitySpec, TracingSpec
 from ...gateways import gateway_annotations
 from ...observability.scrape import ScrapeTarget
@@ -26,7 +30,6 @@ RELEASE = "consul"
 # the prefix would be `<release>-consul`.
 FULLNAME = "consul"
 MESH_GATEWAY_SERVICE = f"{FULLNAME}-mesh-gateway"
-API_VERSION = "consul.hashicorp.com/v1alpha1"
 
 WEBHOOK_PORT = 8080
 """The connect injector's container port (Service 443): it admits pods and every Consul custom resource."""
@@ -35,8 +38,6 @@ MESH_GATEWAY_PORT = 8443
 
 INJECTION_LABEL = {"meshfleet.io/consul-inject": "enabled"}
 """The namespace label whose pods the injector's webhook selects (connectInject.namespaceSelector)."""
-SERVICE_META_ANNOTATION = "consul.hashicorp.com/service-meta-"
-"""Pod annotation prefix that the endpoints controller copies into the Consul service's Meta."""
 
 CA_CERT_SECRET = "consul-ca-cert"
 CA_KEY_SECRET = "consul-ca-key"
@@ -61,11 +62,6 @@ def datacenter(cluster: ClusterSpec) -> str:
     """The cluster's Consul datacenter. Cluster names are unique DNS labels, which Consul accepts as they are
     (lowercase letters, digits, '-' or '_'); the name can never change once servers run, like the cluster's."""
     return cluster.name
-
-
-def peer_name(cluster: str) -> str:
-    """What every other cluster calls this one as a peer: its name (a DNS label, as peer names must be)."""
-    return cluster
 
 
 def peering_token_secret(peer: str, generation: int = 1) -> str:

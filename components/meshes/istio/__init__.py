@@ -4,10 +4,11 @@ Where things are made:
 - control_plane.py: istio-system, `cacerts`, base and istiod (one release per revision)
 - eastwest.py: the east-west gateway, cross-network Gateway and istiod exposure
 - discovery.py: reader tokens and one remote secret per primary (endpoint discovery without istioctl)
-- locality.py: the per-service DestinationRule with failover and outlier detection
-- routing.py: app teams' weighted versions (canaries) on top of it
-- access.py: the fleet's default access and app teams' callers (AuthorizationPolicies)
+- access.py: the fleet's default access (AuthorizationPolicies)
 - values.py: every Helm value and custom-resource spec, as plain functions
+
+App teams' pieces (routing, locality failover, callers) are meshfleet_appteam.istio (appteam/), which
+`Istio` extends: an app team installs them without the fleet, and both build a service's objects alike.
 """
 
 from __future__ import annotations
@@ -16,23 +17,20 @@ from collections.abc import Mapping
 
 import pulumi
 
+from meshfleet_appteam.istio import IstioServices
+
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section, TracingRules
 from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
-from ..access import ServiceAccessArgs
-from ..base import IdentitySupport, LocalitySupport, Mesh, MeshDeployment, MeshPorts
-from ..routing import ServiceRoutingArgs
+from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts
 from . import values
-from .access import ACCESS, ServiceAccess
 from .mesh import IstioMesh as IstioMeshDeployment
 from .mesh import IstioMeshArgs
-from .routing import ServiceRouting
 from .settings import DEFAULT_VERSION, KUBERNETES_MINORS, VERSION_LINE, IstioSettings, parse_settings
 
 
-class Istio(Mesh):
-    type = "istio"
+class Istio(Mesh, IstioServices):
     rules = MeshRules(
         available=True,
         topologies=("multi-primary", "primary-remote"),
@@ -51,18 +49,11 @@ class Istio(Mesh):
         east_west=(values.CROSS_NETWORK_PORT,),
         control_plane_exposure=(values.DISCOVERY_PORT, values.WEBHOOK_PORT),
     )
-    locality = LocalitySupport(
-        cross_cluster_failover=True,
-        summary="nearest locality first, then the mesh-wide failover order; per service through a "
-        "DestinationRule with outlier detection (ServiceFailover)",
-    )
     identity = IdentitySupport(
         shared_root=True,
         summary="istiod signs workload certificates with the cluster's intermediate (plug-in CA `cacerts`), "
         "so every workload chains to the fleet's root bundle",
     )
-
-    access = ACCESS
 
     def __init__(self, fleet: FleetSpec, settings: IstioSettings) -> None:
         super().__init__(fleet)
@@ -83,14 +74,6 @@ class Istio(Mesh):
         self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
     ) -> MeshDeployment:
         return IstioMeshDeployment("istio", IstioMeshArgs(self.fleet, self.settings, clusters, trust, last), opts)
-
-    @classmethod
-    def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-        return ServiceRouting(name, args, opts)
-
-    @classmethod
-    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-        return ServiceAccess(name, args, opts)
 
 
 __all__ = ["Istio"]

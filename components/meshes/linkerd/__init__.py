@@ -7,10 +7,10 @@ Where things are made:
   service-mirror controllers) and the gateway's address
 - discovery.py: links without the CLI: reader tokens, `cluster-credentials-<target>` Secrets, Links,
   and the destination controller's restart a rotated token needs
-- locality.py: what Linkerd offers instead of cross-cluster locality failover
-- routing.py: app teams' weighted versions (per-version Services and an HTTPRoute)
-- access.py: app teams' callers (Server, MeshTLSAuthentication, AuthorizationPolicy, HTTPRoutes)
-- values.py: every Helm value and custom-resource spec, as plain functions
+- values.py: every Helm value and custom-resource spec, as plain functions (the fleet's default access too)
+
+App teams' pieces (routing, what Linkerd offers for locality, callers) are meshfleet_appteam.linkerd
+(appteam/), which `Linkerd` extends: an app team installs them without the fleet.
 """
 
 from __future__ import annotations
@@ -19,23 +19,19 @@ from collections.abc import Mapping
 
 import pulumi
 
+from meshfleet_appteam.linkerd import LinkerdServices
+
 from ...clusters import Cluster
 from ...config import ClusterSpec, FleetSpec, MeshRules, Section, TracingRules
 from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
-from ..access import ServiceAccessArgs
 from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts
-from ..routing import ServiceRoutingArgs
 from . import values
-from .access import ACCESS, ServiceAccess
-from .locality import LOCALITY
 from .mesh import LinkerdMesh, LinkerdMeshArgs
-from .routing import ServiceRouting
 from .settings import DEFAULT_VERSION, VERSION_LINE, LinkerdSettings, parse_settings
 
 
-class Linkerd(Mesh):
-    type = "linkerd"
+class Linkerd(Mesh, LinkerdServices):
     rules = MeshRules(
         available=True,
         topologies=("multi-primary",),
@@ -62,14 +58,11 @@ class Linkerd(Mesh):
         ),
     )
     ports = MeshPorts(webhooks=values.WEBHOOK_PORTS, east_west=(values.GATEWAY_PORT, values.PROBE_PORT))
-    locality = LOCALITY
     identity = IdentitySupport(
         shared_root=True,
         summary="each cluster's identity issuer is an intermediate of the fleet's root, and every proxy trusts the whole "
         "root bundle (identityTrustAnchorsPEM), so workloads verify each other across clusters",
     )
-
-    access = ACCESS
 
     def __init__(self, fleet: FleetSpec, settings: LinkerdSettings) -> None:
         super().__init__(fleet)
@@ -87,14 +80,6 @@ class Linkerd(Mesh):
         self, clusters: Mapping[str, Cluster], trust: FleetTrust, last: LastDeployment, opts: pulumi.ResourceOptions
     ) -> MeshDeployment:
         return LinkerdMesh("linkerd", LinkerdMeshArgs(self.fleet, self.settings, clusters, trust, last), opts)
-
-    @classmethod
-    def service_routing(cls, name: str, args: ServiceRoutingArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-        return ServiceRouting(name, args, opts)
-
-    @classmethod
-    def service_access(cls, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions) -> pulumi.ComponentResource:
-        return ServiceAccess(name, args, opts)
 
 
 __all__ = ["Linkerd"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from meshfleet_appteam.linkerd.locality import ALTERNATIVES
+
 from ...config import FleetSpec, Section
 from ...config.reader import EXACT_VERSION, quote
 from ...k8s import ChartRef
-from .locality import ALTERNATIVES
 
 REPOSITORY = "https://helm.linkerd.io/edge"
 # Chart versions of edge releases are `<year>.<month>.<n>` (bin/compute-edge-version); every value path

@@ -13,15 +13,14 @@ from typing import Any
 
 import pulumi
 
+from meshfleet_appteam.linkerd.values import GATEWAY_NAME, MULTICLUSTER_NAMESPACE, NAMESPACE, proxy_identity
+
 from ...config import ClusterSpec, MeshSpec, ObservabilitySpec
 from ...gateways import gateway_annotations
 from ...observability.scrape import ScrapeTarget
 
-NAMESPACE = "linkerd"
-MULTICLUSTER_NAMESPACE = "linkerd-multicluster"
 ISSUER_SECRET = "linkerd-identity-issuer"
 ISSUER_SCHEME = "kubernetes.io/tls"
-GATEWAY_NAME = "linkerd-gateway"
 GATEWAY_PORT = 4143
 PROBE_PORT = 4191
 PROBE_PATH = "/ready"
@@ -42,11 +41,6 @@ def identity_name(trust_domain: str) -> str:
     """The identity controller's name, which upstream's examples give the issuer as its CN
     (controller/cmd/identity/main.go `identity.%s.%s`; bin/certs-openssl)."""
     return f"identity.{NAMESPACE}.{trust_domain}"
-
-
-def proxy_identity(service_account: str, namespace: str, trust_domain: str) -> str:
-    """A meshed pod's TLS identity (its certificate's one DNS name; charts/partials/templates/_proxy.tpl)."""
-    return f"{service_account}.{namespace}.serviceaccount.identity.{NAMESPACE}.{trust_domain}"
 
 
 def gateway_identity(trust_domain: str) -> str:

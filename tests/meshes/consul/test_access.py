@@ -1,4 +1,4 @@
-"""Access on Consul (components/meshes/consul/access.py): the fleet's deny default and app teams' callers."""
+"""Access on Consul (components/meshes/consul/values.py, meshfleet_appteam/consul/access.py): the fleet's deny default and app teams' callers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Regional failover in the free edition: ordered peer targets on a ServiceResolver (components/meshes/consul/locality.py)."""
+"""Regional failover in the free edition: ordered peer targets on a ServiceResolver (meshfleet_appteam/consul/locality.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 
 from components.config import LocalityFailover
 from components.meshes import mesh_for
-from components.meshes.consul.locality import ServiceFailover, ServiceFailoverArgs, failover_peers, service_resolver_spec
 from components.simulation import Simulation, run_program
+from meshfleet_appteam.consul.locality import ServiceFailover, ServiceFailoverArgs, failover_peers, service_resolver_spec
 
 REGIONS = {"eks-use1": "us-east-1", "eks-use1b": "us-east-1", "gke-usc1": "us-central1", "gke-euw1": "europe-west1"}
 ORDER = [

@@ -1,4 +1,4 @@
-"""App teams' weighted versions on Consul (components/meshes/consul/routing.py)."""
+"""App teams' weighted versions on Consul (meshfleet_appteam/consul/routing.py)."""
 
 from __future__ import annotations
 

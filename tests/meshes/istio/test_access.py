@@ -1,4 +1,4 @@
-"""Access on Istio (components/meshes/istio/access.py): the fleet's deny default and app teams' callers."""
+"""Access on Istio (components/meshes/istio/access.py, meshfleet_appteam/istio/access.py): the fleet's deny default and app teams' callers."""
 
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ import pulumi
 import pytest
 
 from components.config import LocalityFailover
-from components.meshes.istio.locality import OutlierDetection, ServiceFailover, ServiceFailoverArgs, destination_rule_spec
 from components.simulation import Simulation, run_program
+from meshfleet_appteam.istio.locality import OutlierDetection, ServiceFailover, ServiceFailoverArgs, destination_rule_spec
 from tests.meshes.istio.helpers import release
 
 

@@ -1,4 +1,4 @@
-"""App teams' routing on Istio (components/meshes/istio/routing.py): one DestinationRule with a subset per
+"""App teams' routing on Istio (meshfleet_appteam/istio/routing.py): one DestinationRule with a subset per
 version, one VirtualService with header routes, the split, its mirror, timeout and retries."""
 
 from __future__ import annotations

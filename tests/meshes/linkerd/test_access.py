@@ -1,4 +1,4 @@
-"""Access on Linkerd (components/meshes/linkerd/access.py): the fleet's deny default and app teams' callers."""
+"""Access on Linkerd (components/meshes/linkerd/values.py, meshfleet_appteam/linkerd/access.py): the fleet's deny default and app teams' callers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Locality on Linkerd (components/meshes/linkerd/locality.py): declared as what it is, in the contract."""
+"""Locality on Linkerd (meshfleet_appteam/linkerd/locality.py): declared as what it is, in the contract."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""App teams' weighted versions on Linkerd (components/meshes/linkerd/routing.py), through `mesh_for`."""
+"""App teams' weighted versions on Linkerd (meshfleet_appteam/linkerd/routing.py), through `mesh_for`."""
 
 from __future__ import annotations
 

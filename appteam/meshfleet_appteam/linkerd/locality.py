@@ -10,7 +10,7 @@ So a fleet asking for a failover order is refused, and so is an app team asking 
 
 from __future__ import annotations
 
-from ..base import LocalitySupport
+from ..locality import LocalitySupport
 
 LOCALITY = LocalitySupport(
     cross_cluster_failover=False,

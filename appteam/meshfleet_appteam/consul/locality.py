@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ...config import LocalityFailover
+from ..locality import LocalityFailover
 from . import values
 
 # control-plane/api/v1alpha1/serviceresolver_types.go ServiceResolverSubsetMap.validate

@@ -8,8 +8,8 @@ Every field written here is in linkerd-crds at edge-26.8.3 (charts/linkerd-crds/
 pairs are spread over rules of its route, and a rule with more than 16 x 8 pairs is refused before anything
 is registered, so that a preview never passes what the API server refuses at `up`.
 
-- Fleet default `deny`: `proxy.defaultInboundPolicy: deny` (values.py), which the chart gives every injected
-  proxy and the policy controller (`--default-policy`). Linkerd's own traffic keeps its way in upstream:
+- Fleet default `deny`: `proxy.defaultInboundPolicy: deny` (meshfleet's components/meshes/linkerd/values.py),
+  which the chart gives every injected proxy and the policy controller (`--default-policy`). Linkerd's own traffic keeps its way in upstream:
   the destination, identity and proxy-injector pods pin `all-unauthenticated` (templates/destination.yaml
   and friends: the API server's webhook calls are not meshed), the multicluster gateway pins
   `all-authenticated` and ships a Server with an AuthorizationPolicy (gateway-policy.yaml), and kubelet

@@ -14,7 +14,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ...config import LocalityFailover
+from ..locality import LocalityFailover
+from .values import NETWORKING_API_VERSION
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class ServiceFailover(pulumi.ComponentResource):
         super().__init__("meshfleet:istio:ServiceFailover", name, None, opts)
         self.destination_rule = k8s.apiextensions.CustomResource(
             name,
-            api_version="networking.istio.io/v1",
+            api_version=NETWORKING_API_VERSION,
             kind="DestinationRule",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.service, namespace=args.namespace),
             spec=destination_rule_spec(args),

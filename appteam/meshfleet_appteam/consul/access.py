@@ -5,7 +5,8 @@ Every field written here is in the ServiceIntentions CRD of hashicorp/consul-k8s
 `destination.name`, `sources[].{name, peer, action, permissions}`, `permissions[].{action, http}` and
 `http.{pathExact, pathPrefix, methods}`.
 
-- Fleet default `deny`: the fleet's wildcard ServiceIntentions (`default`, values.default_intentions_spec)
+- Fleet default `deny`: the fleet's wildcard ServiceIntentions (`default`, meshfleet's
+  components/meshes/consul/values.py default_intentions_spec)
   denies instead of allowing. Consul's own traffic is not subject to intentions: servers are not in the
   mesh, and mesh gateways forward peers' mTLS connections to the destination's sidecar, which decides.
 - A service's callers: its sources by name, with `peer` for callers in other clusters (the peer name this

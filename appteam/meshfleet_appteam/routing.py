@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..config import LocalityFailover
+from .locality import LocalityFailover
 
 # A duration every mesh reads alike: Istio's CRD (>= 1ms), Linkerd's parser (whole numbers, no fractions;
 # policy-controller/k8s/index/src/outbound/index.rs parse_duration), Gateway API's `format: duration`

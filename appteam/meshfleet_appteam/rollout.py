@@ -4,7 +4,8 @@ its last deployment) and, when the gate runs the deployment, the gate's decision
 
 A plain `pulumi up` continues from the recorded position: a promoted canary stays promoted, a rolled-back
 one stays rolled back, a step stays reached. A new canary image in config starts a new rollout at the
-config's first weight. The position is exported again as `canary`, so the next run finds it.
+config's first weight. The position is exported again as `canary`, so the next run finds it. The gate
+itself, which runs the deployment with a decision, is the fleet's (`meshfleet canary`, components/canary/).
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from typing import Any
 
 import pulumi
 
-from ..last_deployment import LastDeployment
-from .state import DECISION_ENV, OUTPUT
+from .last_deployment import LastDeployment
 
+# Where the position lives, which `meshfleet canary` (the gate, in the fleet's package) reads and decides on:
+# the app stack's own output, and the variable the gate's deployments carry its decision in.
+OUTPUT = "canary"
+DECISION_ENV = "MESHFLEET_CANARY_DECISION"
 PHASES = ("progressing", "promoted", "rolled-back")
 
 

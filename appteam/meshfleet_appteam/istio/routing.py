@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 
 from ..routing import HeaderRoute, ServiceRoutingArgs
 from .locality import ServiceFailover, ServiceFailoverArgs
+from .values import NETWORKING_API_VERSION
 
 
 def destination(args: ServiceRoutingArgs, version: str) -> dict[str, Any]:
@@ -105,7 +106,7 @@ class ServiceRouting(pulumi.ComponentResource):
         )
         self.virtual_service = k8s.apiextensions.CustomResource(
             f"{name}-routes",
-            api_version="networking.istio.io/v1",
+            api_version=NETWORKING_API_VERSION,
             kind="VirtualService",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.service, namespace=args.namespace),
             spec=spec,
