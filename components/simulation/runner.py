@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
 import runpy
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -56,6 +57,8 @@ class Simulation:
     unreachable: dict[str, list[str]] = field(default_factory=dict)
     """Per unreachable cluster, the resources its provider previewed from their inputs alone, with a warning."""
     preview: bool = False
+    warnings: list[str] = field(default_factory=list)
+    """The program's own warnings (`pulumi.log.warn`), which the Pulumi CLI prints under Diagnostics."""
 
     def deployment(self) -> Deployment:
         """The state this run leaves as a `pulumi up` (a preview leaves none)."""
@@ -114,6 +117,7 @@ def run_program(
     progress: Callable[[int, str], None] | None = None,
     previous: Deployment | None = None,
     unreachable: frozenset[str] = frozenset(),
+    load_balancers: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
 ) -> Simulation:
     """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
 
@@ -121,16 +125,25 @@ def run_program(
     StackReferences. `previous` is the stack's last deployment (`Simulation.deployment()` of an earlier run,
     or a `pulumi stack export`): each registration is then a step against it, what it holds and this run
     does not register is deleted, and the stack reads its own outputs from it. Without it, this is the
-    stack's first deployment. `unreachable` names clusters whose API server the provider cannot reach. Raises ProgramFailed, with what was registered by then, if the program raises.
+    stack's first deployment. `unreachable` names clusters whose API server the provider cannot reach;
+    `load_balancers` gives a cluster's load balancers other `status.loadBalancer.ingress` entries. Raises ProgramFailed, with what was registered by then, if the program raises.
     """
     own_name = f"{ORGANIZATION}/{project}/{stack}"
     outputs: dict[str, Mapping[str, Any]] = {own_name: previous.exports if previous else {}, **(stack_outputs or {})}
     mocks = FleetMocks(
-        preview=preview, stack_outputs=outputs, secret_stack_outputs=secret_stack_outputs, previous=previous, unreachable=unreachable
+        preview=preview,
+        stack_outputs=outputs,
+        secret_stack_outputs=secret_stack_outputs,
+        previous=previous,
+        unreachable=unreachable,
+        load_balancers=load_balancers,
     )
     monitor = RecordingMonitor(mocks, progress, previous)
+    warnings = _WarningsLog()
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION, logger=warnings.logger
+    )
     pulumi.runtime.set_all_config(_config_strings({**(config or {}), **(secrets or {})}), list(secrets or {}))
 
     def run() -> None:
@@ -159,7 +172,21 @@ def run_program(
         cluster_objects=dict(mocks.controller_secrets),
         unreachable=mocks.warnings,
         preview=preview,
+        warnings=warnings.messages,
     )
+
+
+class _WarningsLog(logging.Handler):
+    """Where the mock engine's Log call puts the program's messages: warnings and errors kept in order, the rest dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+        self.logger = logging.Logger("meshfleet.simulation", logging.WARNING)  # not registered: one per run, not kept
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def _stack_exports() -> tuple[dict[str, Any], set[str]]:
@@ -216,6 +243,7 @@ def simulate(
     progress: Callable[[int, str], None] | None = None,
     previous: Deployment | None = None,
     unreachable: frozenset[str] = frozenset(),
+    load_balancers: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
 ) -> Simulation:
     """Run this project's `__main__.py` for `stack`, with the config of `config_file` (default:
     Pulumi.<stack>.yaml) updated by `config` per key. `then` runs after the program, with its globals
@@ -241,6 +269,7 @@ def simulate(
         progress=progress,
         previous=previous,
         unreachable=unreachable,
+        load_balancers=load_balancers,
     )
 
 
