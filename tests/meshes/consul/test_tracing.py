@@ -11,7 +11,7 @@ import pytest
 from components.config import TracingSpec
 from components.meshes.consul.values import envoy_tracing_config
 
-from .tracing_model import EnvoyRefuses, Registration, bootstrap_params, envoy_bootstrap, span_service_name
+from .tracing_model import EnvoyRefuses, Registration, bootstrap_params, collector_service_name, envoy_bootstrap, span_service_name
 
 ZIPKIN = TracingSpec("otel-collector.observability.svc.cluster.local:9411", None, None, "zipkin")
 SIDECARS = [Registration("shop-sidecar-proxy", destination="shop"), Registration("cart-sidecar-proxy", destination="cart")]
@@ -21,6 +21,7 @@ SIDECARS = [Registration("shop-sidecar-proxy", destination="shop"), Registration
 def test_every_sidecars_spans_carry_its_own_service_name(registration: Registration) -> None:
     bootstrap = envoy_bootstrap(bootstrap_params(registration, envoy_tracing_config(ZIPKIN)))
     assert span_service_name(bootstrap) == registration.destination
+    assert collector_service_name(bootstrap) == registration.destination
 
 
 def test_the_mesh_gateways_spans_carry_the_gateways_name() -> None:

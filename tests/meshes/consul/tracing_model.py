@@ -26,6 +26,11 @@ Three upstream steps, each modelled from its source:
      `kDefaultServiceName` "unknown_service:envoy" (resource_provider.h), to
      resource_provider.cc `getResource`, which merges each resource detector's attributes over it
      (`mergeResource`, insert_or_assign): nothing there reads the node's cluster.
+4. The OpenTelemetry Collector's Zipkin receiver (opentelemetry-collector-contrib as stored)
+   reads Zipkin v2 JSON on any path but `api/v1/spans` (receiver/zipkinreceiver/trace_receiver.go
+   `ServeHTTP`) and makes `localEndpoint.serviceName` the resource's `service.name`
+   (pkg/translator/zipkin/zipkinv2/to_translator.go `extractLocalServiceName`,
+   `populateResourceFromZipkinSpan`).
 """
 
 from __future__ import annotations
@@ -115,3 +120,11 @@ def span_service_name(bootstrap: Mapping[str, Any], detected: Mapping[str, str] 
         attributes.update(detected or {})
         return attributes["service.name"]
     raise EnvoyRefuses(f"no tracer model for {tracer['name']}")
+
+
+def collector_service_name(bootstrap: Mapping[str, Any]) -> str:
+    """The OTLP `service.name` a Zipkin span of this Envoy gets in the collector's Zipkin receiver."""
+    config = bootstrap["tracing"]["http"]["typed_config"]
+    assert "api/v1/spans" not in config["collector_endpoint"], "read as Zipkin v1"
+    span = {"localEndpoint": {"serviceName": span_service_name(bootstrap)}}  # JsonV2Serializer
+    return str(span["localEndpoint"]["serviceName"] or "OTLPResourceNoServiceName")
