@@ -138,7 +138,8 @@ class Mesh(ABC):
 
     def check_last_deployment(self, last: LastDeployment) -> None:
         """Refuse, with a FleetConfigError naming the key, a change that the stack's last deployment makes
-        impossible; called before anything but the reference to that deployment is registered. Default: none."""
+        impossible, or keep what it did where a default would undo it destructively; called before anything but
+        the reference to that deployment is registered (and before `cluster_needs` and `deploy`). Default: none."""
         return None
 
     def cluster_needs(self) -> ClusterNeeds:

@@ -53,6 +53,8 @@ class Plan:
     """Values the last deployment holds encrypted, which could not be compared."""
     unreachable: Mapping[str, Sequence[str]] = field(default_factory=dict)
     """Per unreachable cluster, the resources its provider previewed from their inputs alone."""
+    warnings: Sequence[str] = ()
+    """The program's own warnings."""
 
     @property
     def resources(self) -> list[Recorded]:
@@ -88,12 +90,12 @@ def build_plan(sim: Simulation, clusters: Sequence[str], previous: Deployment | 
         if paths and not resource.type.startswith("pulumi:providers:"):
             unknown[resource.name] = paths
     if previous is None:
-        return Plan(groups, unknown, unreachable=sim.unreachable)
+        return Plan(groups, unknown, unreachable=sim.unreachable, warnings=sim.warnings)
     deletes: dict[str, list[DeployedResource]] = {}
     for gone in sim.deletes:
         deletes.setdefault(cluster_of(_name(gone.urn), clusters), []).append(gone)
     not_compared = sum(encrypted_count(r.inputs) for r in previous.resources.values())
-    return Plan(groups, unknown, deletes, not_compared, sim.unreachable)
+    return Plan(groups, unknown, deletes, not_compared, sim.unreachable, sim.warnings)
 
 
 def _tree(resources: list[Recorded]) -> list[str]:
@@ -167,8 +169,9 @@ def render_steps(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[
     return lines
 
 
-def unreachable_warnings(plan: Plan) -> list[str]:
-    return [
+def preview_warnings(plan: Plan) -> list[str]:
+    """The warnings a preview prints after its steps: the program's own, then one per unreachable cluster."""
+    return [f"warning: {message}" for message in plan.warnings] + [
         f"warning: cluster {cluster} is unreachable: the Kubernetes provider previews its {len(resources)} resources from their "
         "inputs alone and warns for each; `pulumi up` needs it reachable"
         for cluster, resources in sorted(plan.unreachable.items())
@@ -177,7 +180,7 @@ def unreachable_warnings(plan: Plan) -> list[str]:
 
 def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[str]:
     if plan.deletes is not None:
-        return [*render_steps(plan, clusters), *unreachable_warnings(plan)]
+        return [*render_steps(plan, clusters), *preview_warnings(plan)]
     lines: list[str] = ["Legend: + create, > read (an object read, not managed, such as this stack's own last outputs)"]
     for group, resources in plan.groups.items():
         if not resources:
@@ -210,7 +213,7 @@ def render_plan(plan: Plan, clusters: Mapping[str, Mapping[str, Any]]) -> list[s
         for (kind, props), names in by_kind.items():
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             lines.append(f"  {kind} {', '.join(props)}: {shown}")
-    return [*lines, *unreachable_warnings(plan)]
+    return [*lines, *preview_warnings(plan)]
 
 
 def _groups_without_objects(resources: Sequence[Recorded]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
 import runpy
 import sys
@@ -56,6 +57,8 @@ class Simulation:
     unreachable: dict[str, list[str]] = field(default_factory=dict)
     """Per unreachable cluster, the resources its provider previewed from their inputs alone, with a warning."""
     preview: bool = False
+    warnings: list[str] = field(default_factory=list)
+    """The program's own warnings (`pulumi.log.warn`), which the Pulumi CLI prints under Diagnostics."""
 
     def deployment(self) -> Deployment:
         """The state this run leaves as a `pulumi up` (a preview leaves none)."""
@@ -129,8 +132,11 @@ def run_program(
         preview=preview, stack_outputs=outputs, secret_stack_outputs=secret_stack_outputs, previous=previous, unreachable=unreachable
     )
     monitor = RecordingMonitor(mocks, progress, previous)
+    warnings = _WarningsLog()
     ROOT.set(None)  # a fresh root Stack for this run's project and stack names
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION)
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=preview, monitor=monitor, organization=ORGANIZATION, logger=warnings.logger
+    )
     pulumi.runtime.set_all_config(_config_strings({**(config or {}), **(secrets or {})}), list(secrets or {}))
 
     def run() -> None:
@@ -159,7 +165,21 @@ def run_program(
         cluster_objects=dict(mocks.controller_secrets),
         unreachable=mocks.warnings,
         preview=preview,
+        warnings=warnings.messages,
     )
+
+
+class _WarningsLog(logging.Handler):
+    """Where the mock engine's Log call puts the program's messages: warnings and errors kept in order, the rest dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+        self.logger = logging.Logger("meshfleet.simulation", logging.WARNING)  # not registered: one per run, not kept
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def _stack_exports() -> tuple[dict[str, Any], set[str]]:

@@ -28,7 +28,16 @@ from . import values
 from .access import ACCESS, ServiceAccess
 from .mesh import ConsulMesh, ConsulMeshArgs
 from .routing import ServiceRouting
-from .settings import DEFAULT_VERSION, GENERATION_OUTPUT, VERSION_LINE, ConsulSettings, check_deployed_generation, parse_settings
+from .settings import (
+    DEFAULT_VERSION,
+    GATEWAY_API_CRDS_OUTPUT,
+    GENERATION_OUTPUT,
+    VERSION_LINE,
+    ConsulSettings,
+    check_deployed_generation,
+    continue_gateway_api_crds,
+    parse_settings,
+)
 
 
 class Consul(Mesh):
@@ -82,6 +91,7 @@ class Consul(Mesh):
 
     def check_last_deployment(self, last: LastDeployment) -> None:
         check_deployed_generation(self.settings, last.value(GENERATION_OUTPUT))
+        self.settings = continue_gateway_api_crds(self.settings, last.value("mesh"), last.value(GATEWAY_API_CRDS_OUTPUT))
 
     def cluster_needs(self) -> ClusterNeeds:
         # Servers claim volumes (server-statefulset.yaml volumeClaimTemplates, always); the injector watches the

@@ -22,7 +22,7 @@ from ..base import MeshDeployment
 from . import discovery, values
 from .control_plane import ConsulControlPlane, ControlPlaneArgs
 from .eastwest import MeshGateway
-from .settings import GENERATION_OUTPUT, ConsulSettings
+from .settings import GATEWAY_API_CRDS_OUTPUT, GENERATION_OUTPUT, ConsulSettings
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,8 @@ class ConsulMesh(MeshDeployment):
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}
 
     def state_outputs(self) -> dict[str, pulumi.Input[object]]:
-        return {GENERATION_OUTPUT: self._args.settings.peering_token_generation}
+        settings = self._args.settings
+        return {GENERATION_OUTPUT: settings.peering_token_generation, GATEWAY_API_CRDS_OUTPUT: settings.install_gateway_api_crds}
 
     def fleet_outputs(self) -> dict[str, pulumi.Input[object]]:
         return {

@@ -7,7 +7,9 @@ for are named here so that asking for one is a clear error instead of a setting 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import pulumi
 
 from ...config import EksSpec, FleetSpec, Problems, Section
 from ...config.reader import EXACT_VERSION, quote
@@ -35,7 +37,10 @@ class ConsulSettings:
     """Bumping it makes every PeeringAcceptor issue a new token, which the program hands to the dialers."""
     install_gateway_api_crds: bool = False
     """`mesh.consul.installGatewayApiCrds`: whether the chart installs the Gateway API CRDs
-    (`global.installK8sNetworkingCRDs`). Default: no, every cluster must serve them (docs/consul.md)."""
+    (`global.installK8sNetworkingCRDs`). Default: no, every cluster must serve them (docs/consul.md), unless
+    the last deployment's chart installed them (`continue_gateway_api_crds`)."""
+    gateway_api_crds_set: bool = False
+    """Whether the config says `installGatewayApiCrds` at all (the default never removes installed CRDs)."""
 
     def chart(self) -> ChartRef:
         return ChartRef(REPOSITORY, CHART, self.version)
@@ -75,7 +80,12 @@ def parse_settings(fleet: FleetSpec, s: Section) -> ConsulSettings:
     install_crds = s.boolean("installGatewayApiCrds", False)
     if s.raw.get("installGatewayApiCrds") in (None, False):  # a mistyped value is its own problem
         _check_gateway_api_crds(fleet, s)
-    return ConsulSettings(version=version, peering_token_generation=generation, install_gateway_api_crds=install_crds)
+    return ConsulSettings(
+        version=version,
+        peering_token_generation=generation,
+        install_gateway_api_crds=install_crds,
+        gateway_api_crds_set=s.has("installGatewayApiCrds"),
+    )
 
 
 def _check_gateway_api_crds(fleet: FleetSpec, s: Section) -> None:
@@ -95,6 +105,39 @@ def _check_gateway_api_crds(fleet: FleetSpec, s: Section) -> None:
 
 GENERATION_OUTPUT = "consulPeeringTokenGeneration"
 """The stack output (outside the contract) recording the generation a deployment used."""
+GATEWAY_API_CRDS_OUTPUT = "consulGatewayApiCrds"
+"""The stack output (outside the contract) recording whether a deployment's chart installed the Gateway API CRDs."""
+
+_CRDS_GO_WITH_THE_RELEASE = (
+    "Helm deletes CRDs that leave a release, and the API server then deletes every object of their kinds: every "
+    "Gateway, HTTPRoute, GatewayClass, ReferenceGrant and TCPRoute in the cluster, whoever made it"
+)
+
+
+def continue_gateway_api_crds(settings: ConsulSettings, deployed_mesh: object, deployed_crds: object) -> ConsulSettings:
+    """What `installGatewayApiCrds` means against the last deployment. Before meshfleet 1.1 (no
+    `consulGatewayApiCrds` output) the chart's default `global.installK8sNetworkingCRDs: true` installed the
+    CRDs (charts/consul/values.yaml at v2.0.3); turning that off would delete them with the next release
+    upgrade. So, unset, the setting keeps what the last deployment did and warns; set to false over installed
+    CRDs, it warns what `up` will delete."""
+    ran_consul = isinstance(deployed_mesh, dict) and deployed_mesh.get("type") == "consul"
+    installed = ran_consul and deployed_crds is not False
+    if not installed:
+        return settings
+    key = "meshfleet:mesh.consul.installGatewayApiCrds"
+    if not settings.gateway_api_crds_set:
+        pulumi.log.warn(
+            f"{key} is unset; keeping true because the last deployment's Consul chart installed the Gateway API CRDs. "
+            f"Set it to true to keep them and silence this warning. Setting it to false removes them: {_CRDS_GO_WITH_THE_RELEASE} "
+            "(docs/consul.md, 'The Gateway API CRDs')"
+        )
+        return replace(settings, install_gateway_api_crds=True)
+    if not settings.install_gateway_api_crds:
+        pulumi.log.warn(
+            f"{key} is false and the last deployment's Consul chart installed the Gateway API CRDs: this update removes them "
+            f"from every cluster's release. {_CRDS_GO_WITH_THE_RELEASE} (docs/consul.md, 'The Gateway API CRDs')"
+        )
+    return settings
 
 
 def check_deployed_generation(settings: ConsulSettings, deployed: object) -> None:
@@ -114,4 +157,13 @@ def check_deployed_generation(settings: ConsulSettings, deployed: object) -> Non
     problems.raise_if_any()
 
 
-__all__ = ["DEFAULT_VERSION", "ENTERPRISE_ONLY", "GENERATION_OUTPUT", "ConsulSettings", "check_deployed_generation", "parse_settings"]
+__all__ = [
+    "DEFAULT_VERSION",
+    "ENTERPRISE_ONLY",
+    "GATEWAY_API_CRDS_OUTPUT",
+    "GENERATION_OUTPUT",
+    "ConsulSettings",
+    "check_deployed_generation",
+    "continue_gateway_api_crds",
+    "parse_settings",
+]

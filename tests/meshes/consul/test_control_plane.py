@@ -12,6 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from components.simulation import Simulation, simulate
+from components.simulation.plan import build_plan, render_plan
+from components.simulation.state import Deployment
 from tests.meshes.consul import chart_model
 from tests.meshes.consul.test_discovery import custom_resources
 from tests.meshes.helpers import RELEASE, SECRET, depends_on, release
@@ -308,12 +310,13 @@ def served_by(sim: Simulation, cluster: str) -> frozenset[str]:
     return GKE_STANDARD_CHANNEL if config == {"channel": "CHANNEL_STANDARD"} else frozenset()
 
 
-def gke_only_fleet(**consul: Any) -> Simulation:
+def gke_only_fleet(previous: Deployment | None = None, preview: bool = False, **consul: Any) -> Simulation:
     raw = raw_config(CONSUL)
     mesh = raw["mesh"]
     mesh.pop("locality")
     mesh["consul"] = {"peeringTokenGeneration": 1, **consul}
-    return simulate("consul", config_file=CONSUL, config={"meshfleet:mesh": mesh, "meshfleet:clusters": raw["clusters"][1:]})
+    config = {"meshfleet:mesh": mesh, "meshfleet:clusters": raw["clusters"][1:]}
+    return simulate("consul", config_file=CONSUL, config=config, previous=previous, preview=preview)
 
 
 def test_by_default_the_cluster_serves_the_gateway_api_crds_and_the_injector_starts() -> None:
@@ -327,6 +330,63 @@ def test_by_default_the_cluster_serves_the_gateway_api_crds_and_the_injector_sta
         assert chart_model.injector_starts(values, served_by(sim, cluster)), cluster
         # The chart's default (installK8sNetworkingCRDs true) would install them over GKE's own: what failed before.
         assert chart_model.rendered_gateway_api_crds({"connectInject": {"enabled": True}}) & served_by(sim, cluster)
+
+
+GKE_CLUSTERS = ("gke-usc1", "gke-euw1")
+CRDS_KEY = "meshfleet:mesh.consul.installGatewayApiCrds"
+
+
+@pytest.fixture(scope="module")
+def installed_before_1_1() -> Deployment:
+    """A Consul fleet deployed by meshfleet 1.0, whose release kept the chart's default (the CRDs installed):
+    its outputs have no `consulGatewayApiCrds`."""
+    deployed = gke_only_fleet(installGatewayApiCrds=True).deployment()
+    assert deployed.exports.pop("consulGatewayApiCrds") is True
+    return deployed
+
+
+def test_upgrading_a_fleet_whose_chart_installed_the_crds_keeps_them_unless_told(installed_before_1_1: Deployment) -> None:
+    sim = gke_only_fleet(installed_before_1_1, preview=True)
+    for cluster in GKE_CLUSTERS:
+        values = consul_values(sim, cluster)
+        assert chart_model.rendered_gateway_api_crds(values) == chart_model.STANDARD_KINDS | {chart_model.TCP_ROUTES}
+        assert sim.named(f"{cluster}-gke").op == "same"  # GKE is not asked to install them on top
+        assert release(sim, cluster, "consul").op == "same", "the release, and with it every Gateway API object, stays"
+    assert not sim.deletes
+    [warning] = sim.warnings
+    assert warning.startswith(
+        f"{CRDS_KEY} is unset; keeping true because the last deployment's Consul chart installed the Gateway API CRDs. "
+        "Set it to true to keep them and silence this warning. Setting it to false removes them: Helm deletes CRDs that "
+        "leave a release, and the API server then deletes every object of their kinds"
+    )
+    # `meshfleet preview --state` prints it after the steps, as `pulumi preview` does under Diagnostics.
+    plan = render_plan(build_plan(sim, list(sim.exports["clusters"]), installed_before_1_1), sim.exports["clusters"])
+    assert plan[-1] == f"warning: {warning}"
+    # What the next deployment reads back: it keeps them again.
+    assert gke_only_fleet(installed_before_1_1).exports["consulGatewayApiCrds"] is True
+
+
+def test_turning_installed_crds_off_says_what_the_update_deletes(installed_before_1_1: Deployment) -> None:
+    sim = gke_only_fleet(installed_before_1_1, preview=True, installGatewayApiCrds=False)
+    for cluster in GKE_CLUSTERS:
+        assert chart_model.rendered_gateway_api_crds(consul_values(sim, cluster)) == frozenset()
+        assert release(sim, cluster, "consul").op == "update"
+    [warning] = sim.warnings
+    assert warning.startswith(
+        f"{CRDS_KEY} is false and the last deployment's Consul chart installed the Gateway API CRDs: this update removes them"
+    )
+    assert "every Gateway, HTTPRoute, GatewayClass, ReferenceGrant and TCPRoute in the cluster" in warning
+
+
+def test_crds_the_chart_never_installed_stay_off_without_a_warning() -> None:
+    first = gke_only_fleet()
+    assert first.warnings == [] and first.exports["consulGatewayApiCrds"] is False
+    again = gke_only_fleet(first.deployment(), preview=True)
+    assert again.warnings == []
+    assert all(chart_model.rendered_gateway_api_crds(consul_values(again, c)) == frozenset() for c in GKE_CLUSTERS)
+    # Set explicitly to true over a deployment that installed them: kept, nothing to warn about.
+    kept = gke_only_fleet(gke_only_fleet(installGatewayApiCrds=True).deployment(), preview=True, installGatewayApiCrds=True)
+    assert kept.warnings == []
 
 
 def test_asked_for_the_chart_installs_them_and_the_injector_starts_on_eks(consul: Simulation) -> None:
