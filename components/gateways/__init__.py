@@ -4,6 +4,20 @@
 itself uses this package.
 """
 
-from .load_balancer import allowed_sources, gateway_address, gateway_annotations, load_balancer_annotations, sources_are_known
+from .load_balancer import (
+    allowed_sources,
+    gateway_address,
+    gateway_addresses,
+    gateway_annotations,
+    load_balancer_annotations,
+    sources_are_known,
+)
 
-__all__ = ["allowed_sources", "gateway_address", "gateway_annotations", "load_balancer_annotations", "sources_are_known"]
+__all__ = [
+    "allowed_sources",
+    "gateway_address",
+    "gateway_addresses",
+    "gateway_annotations",
+    "load_balancer_annotations",
+    "sources_are_known",
+]

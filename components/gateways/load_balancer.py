@@ -94,32 +94,53 @@ def gateway_address(
     published: pulumi.Input[str | None],
     opts: pulumi.ResourceOptions,
 ) -> pulumi.Output[str]:
-    """The IP or hostname of the LoadBalancer Service `service` that a chart release made.
+    """The IP or hostname of the LoadBalancer Service `service` that a chart release made: its first
+    `status.loadBalancer.ingress` entry (`gateway_addresses`, which says how a preview gets it)."""
+    return gateway_addresses(resource_name, release, service, pulumi.Output.from_input(published).apply(_listed), opts).apply(
+        lambda addresses: addresses[0]
+    )
+
+
+def gateway_addresses(
+    resource_name: str,
+    release: k8s.helm.v3.Release,
+    service: str,
+    published: pulumi.Input[list[str] | None],
+    opts: pulumi.ResourceOptions,
+) -> pulumi.Output[list[str]]:
+    """Every IP or hostname of the LoadBalancer Service `service` that a chart release made, in its
+    `status.loadBalancer.ingress` order (a dual-stack load balancer publishes one per family).
 
     `pulumi up` reads the Service after the release (Helm waits for the load balancer's address). A preview
-    reads nothing: it takes the address the last deployment published (`published`), the one a kept
-    Service still has, and leaves it unknown for a cluster new to the mesh. A read would make the preview
+    reads nothing: it takes the addresses the last deployment published (`published`), the ones a kept
+    Service still has, and leaves them unknown for a cluster new to the mesh. A read would make the preview
     depend on the release's status, unknown whenever a preview updates the release with a value not yet
     known (a new peer's address in its allow-list), which would show every Link or remote secret naming this
     gateway as changed when `pulumi up` keeps them; and a read of an unreachable cluster fails the whole
     preview (pulumi-kubernetes provider.go Read at v4.32.0), where its other resources only warn.
     """
     if pulumi.runtime.is_dry_run():
-        return pulumi.Output.from_input(published).apply(lambda address: address if address else cast(str, UNKNOWN))
+        return pulumi.Output.from_input(published).apply(lambda addresses: list(addresses) if addresses else cast(list[str], UNKNOWN))
     read = k8s.core.v1.Service.get(
         resource_name,
         release.status.apply(lambda status: f"{status.namespace}/{service}"),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[release])),
     )
-    return read.status.apply(lambda status: _load_balancer_address(status, service))
+    return read.status.apply(lambda status: _load_balancer_addresses(status, service))
 
 
-def _load_balancer_address(status: Any, service: str) -> str:
+def _listed(address: str | None) -> list[str] | None:
+    return [address] if address else None
+
+
+def _load_balancer_addresses(status: Any, service: str) -> list[str]:
+    """What `linkerd multicluster link-gen` takes from the gateway Service (multicluster/cmd/link-gen.go:277-287
+    at edge-26.8.3): each ingress entry's IP, else its hostname, skipping empty entries."""
     ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
-    for entry in ingress:
-        if entry.ip or entry.hostname:
-            return str(entry.ip or entry.hostname)
-    raise pulumi.RunError(
-        f"the load balancer of gateway Service {service!r} has no address; check that the cluster can provision "
-        "Services of type LoadBalancer (on kind, run cloud-provider-kind)"
-    )
+    addresses = [str(entry.ip or entry.hostname) for entry in ingress if entry.ip or entry.hostname]
+    if not addresses:
+        raise pulumi.RunError(
+            f"the load balancer of gateway Service {service!r} has no address; check that the cluster can provision "
+            "Services of type LoadBalancer (on kind, run cloud-provider-kind)"
+        )
+    return addresses

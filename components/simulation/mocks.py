@@ -12,7 +12,7 @@ import base64
 import datetime
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -136,11 +136,14 @@ class FleetMocks(pulumi.runtime.Mocks):
         secret_stack_outputs: Mapping[str, list[str]] | None = None,
         previous: Deployment | None = None,
         unreachable: frozenset[str] = frozenset(),
+        load_balancers: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
     ) -> None:
         self.preview = preview
         self.previous = previous
         self.unreachable = unreachable
         """Clusters whose API server the Kubernetes provider cannot reach in this run."""
+        self.load_balancers = dict(load_balancers or {})
+        """Per cluster, the `status.loadBalancer.ingress` entries its load balancers publish (default: one)."""
         self.warnings: dict[str, list[str]] = {}
         """What the providers warned about, per cluster: the unreachable ones' resources."""
         self.stack_outputs = dict(stack_outputs or {})
@@ -382,14 +385,18 @@ class FleetMocks(pulumi.runtime.Mocks):
         if args.resource_id is None:
             return {}
         # A read of a chart's LoadBalancer Service: an NLB publishes a hostname, others an IP.
-        provider = self.providers.get(f"{self._cluster_of(args)}-k8s", {})
-        if ".eks.amazonaws.com" in str(provider.get("kubeconfig", "")):
-            ingress = {"hostname": f"{fake_id('a', args.name)}.elb.amazonaws.com"}
+        cluster = self._cluster_of(args)
+        provider = self.providers.get(f"{cluster}-k8s", {})
+        ingress: list[Mapping[str, str]]
+        if cluster in self.load_balancers:
+            ingress = list(self.load_balancers[cluster])
+        elif ".eks.amazonaws.com" in str(provider.get("kubeconfig", "")):
+            ingress = [{"hostname": f"{fake_id('a', args.name)}.elb.amazonaws.com"}]
         else:
-            ingress = {"ip": fake_ip(args.name, 35)}
+            ingress = [{"ip": fake_ip(args.name, 35)}]
         namespace, _, service = args.resource_id.partition("/")
         return {
             "metadata": {"name": service, "namespace": namespace},
             "spec": {"type": "LoadBalancer"},
-            "status": {"loadBalancer": {"ingress": [ingress]}},
+            "status": {"loadBalancer": {"ingress": ingress}},
         }

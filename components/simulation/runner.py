@@ -13,7 +13,7 @@ import logging
 import os
 import runpy
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -117,6 +117,7 @@ def run_program(
     progress: Callable[[int, str], None] | None = None,
     previous: Deployment | None = None,
     unreachable: frozenset[str] = frozenset(),
+    load_balancers: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
 ) -> Simulation:
     """Run `program` (any Pulumi program) under the fleet mocks and record what it registers.
 
@@ -124,12 +125,18 @@ def run_program(
     StackReferences. `previous` is the stack's last deployment (`Simulation.deployment()` of an earlier run,
     or a `pulumi stack export`): each registration is then a step against it, what it holds and this run
     does not register is deleted, and the stack reads its own outputs from it. Without it, this is the
-    stack's first deployment. `unreachable` names clusters whose API server the provider cannot reach. Raises ProgramFailed, with what was registered by then, if the program raises.
+    stack's first deployment. `unreachable` names clusters whose API server the provider cannot reach;
+    `load_balancers` gives a cluster's load balancers other `status.loadBalancer.ingress` entries. Raises ProgramFailed, with what was registered by then, if the program raises.
     """
     own_name = f"{ORGANIZATION}/{project}/{stack}"
     outputs: dict[str, Mapping[str, Any]] = {own_name: previous.exports if previous else {}, **(stack_outputs or {})}
     mocks = FleetMocks(
-        preview=preview, stack_outputs=outputs, secret_stack_outputs=secret_stack_outputs, previous=previous, unreachable=unreachable
+        preview=preview,
+        stack_outputs=outputs,
+        secret_stack_outputs=secret_stack_outputs,
+        previous=previous,
+        unreachable=unreachable,
+        load_balancers=load_balancers,
     )
     monitor = RecordingMonitor(mocks, progress, previous)
     warnings = _WarningsLog()
@@ -236,6 +243,7 @@ def simulate(
     progress: Callable[[int, str], None] | None = None,
     previous: Deployment | None = None,
     unreachable: frozenset[str] = frozenset(),
+    load_balancers: Mapping[str, Sequence[Mapping[str, str]]] | None = None,
 ) -> Simulation:
     """Run this project's `__main__.py` for `stack`, with the config of `config_file` (default:
     Pulumi.<stack>.yaml) updated by `config` per key. `then` runs after the program, with its globals
@@ -261,6 +269,7 @@ def simulate(
         progress=progress,
         previous=previous,
         unreachable=unreachable,
+        load_balancers=load_balancers,
     )
 
 

@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 
 from ... import naming
 from ...config import ClusterSpec, MeshSpec
-from ...gateways import gateway_address
+from ...gateways import gateway_addresses
 from ...k8s import helm_release, mesh_namespace
 from . import values
 from .settings import LinkerdSettings
@@ -30,15 +30,21 @@ class MulticlusterGatewayArgs:
     """The clusters this one links to: one service-mirror controller each."""
     after: Sequence[pulumi.Resource]
     """The control plane releases: the gateway's proxy is injected by the control plane."""
-    published_address: pulumi.Input[str | None]
-    """The address the last deployment published, which a preview shows (`gateway_address`)."""
+    published_addresses: pulumi.Input[list[str] | None]
+    """The addresses the last deployment published, which a preview shows (`gateway_addresses`)."""
 
 
 class MulticlusterGateway(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     release: k8s.helm.v3.Release
+    addresses: pulumi.Output[list[str]]
+    """Every IP or hostname of the gateway's load balancer (a dual-stack one has one per family)."""
     address: pulumi.Output[str]
-    """The gateway load balancer's IP or hostname."""
+    """The first of them: the contract's `eastWestGatewayAddress`."""
+    link_address: pulumi.Output[str]
+    """What a Link's `gatewayAddress` holds: all of them, comma-separated, as `linkerd multicluster link-gen`
+    writes it (multicluster/cmd/link-gen.go:277-292 at edge-26.8.3) and the service mirror splits it
+    (multicluster/service-mirror/cluster_watcher.go:1538-1541), so a peer reaches the gateway over either family."""
 
     def __init__(self, args: MulticlusterGatewayArgs, opts: pulumi.ResourceOptions) -> None:
         cluster = args.cluster
@@ -59,11 +65,13 @@ class MulticlusterGateway(pulumi.ComponentResource):
             values.multicluster_values(args.mesh, cluster, args.allowed_sources, args.linked),
             pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, *args.after]),
         )
-        self.address = gateway_address(
+        self.addresses = gateway_addresses(
             naming.child(cluster.name, values.GATEWAY_NAME, "service"),
             self.release,
             values.GATEWAY_NAME,
-            args.published_address,
+            args.published_addresses,
             pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({"address": self.address})
+        self.address = self.addresses.apply(lambda addresses: addresses[0])
+        self.link_address = self.addresses.apply(",".join)
+        self.register_outputs({"addresses": self.addresses})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -30,6 +31,24 @@ class LinkerdMeshArgs:
     clusters: Mapping[str, Cluster]
     trust: FleetTrust
     last: LastDeployment
+
+
+GATEWAY_ADDRESSES_OUTPUT = "linkerdGatewayAddresses"
+"""The stack output (outside the contract) with every gateway's addresses, which the Links name and a preview reuses."""
+
+
+def published_addresses(last: LastDeployment, cluster: str) -> pulumi.Output[list[str] | None]:
+    """The gateway addresses the last deployment's Links named for `cluster`: its `linkerdGatewayAddresses`, or,
+    from a deployment before that output, the contract's one address (what those Links held)."""
+
+    def published(values: list[Any]) -> list[str] | None:
+        every, first = values
+        addresses = (every or {}).get(cluster)
+        return [str(a) for a in addresses] if addresses else ([first] if first else None)
+
+    on_linkerd = last.gateway_address(cluster, "linkerd")  # None unless the last deployment ran Linkerd there
+    every = pulumi.Output.all(on_linkerd, last.output(GATEWAY_ADDRESSES_OUTPUT)).apply(lambda v: v[1] if v[0] else None)
+    return pulumi.Output.unsecret(pulumi.Output.all(every, on_linkerd).apply(published))
 
 
 class LinkerdCluster(pulumi.ComponentResource):
@@ -78,7 +97,7 @@ class LinkerdMesh(MeshDeployment):
                 allowed_sources=sources,
                 linked=[name for name in args.fleet.clusters if name != spec.name],
                 after=node.control_plane.releases,
-                published_address=args.last.gateway_address(spec.name, "linkerd"),
+                published_addresses=published_addresses(args.last, spec.name),
             ),
             child,
         )
@@ -107,7 +126,7 @@ class LinkerdMesh(MeshDeployment):
         for source, node in self.clusters.items():
             in_source = pulumi.ResourceOptions(parent=node)
             targets = {
-                target: discovery.LinkTarget(peer.gateway.address, peer.reader)
+                target: discovery.LinkTarget(peer.gateway.link_address, peer.reader)
                 for target, peer in self.clusters.items()
                 if target != source and peer.reader is not None
             }
@@ -126,6 +145,9 @@ class LinkerdMesh(MeshDeployment):
 
     def cluster_outputs(self, cluster: str) -> dict[str, pulumi.Input[object]]:
         return {"eastWestGatewayAddress": self.clusters[cluster].gateway.address}
+
+    def state_outputs(self) -> dict[str, pulumi.Input[object]]:
+        return {GATEWAY_ADDRESSES_OUTPUT: {name: node.gateway.addresses for name, node in self.clusters.items()}}
 
     def fleet_outputs(self) -> dict[str, pulumi.Input[object]]:
         return {

@@ -408,3 +408,35 @@ def test_adopted_clusters_are_linked_at_their_configured_api_server() -> None:
         link(sim, "kind-east", "kind-west").inputs["spec"]["gatewayAddress"]
         == sim.exports["clusters"]["kind-west"]["eastWestGatewayAddress"]
     )
+
+
+DUAL_STACK = [{"ip": "34.118.0.7"}, {"ip": "2600:1900:4000::7"}]
+"""A dual-stack load balancer's `status.loadBalancer.ingress`: one entry per IP family."""
+
+
+@pytest.fixture(scope="module")
+def dual_stack() -> Simulation:
+    return simulate("linkerd", config_file=LINKERD, load_balancers={"gke-usc1": DUAL_STACK})
+
+
+def test_a_link_names_every_address_of_a_dual_stack_gateway_as_link_gen_does(dual_stack: Simulation) -> None:
+    """link-gen joins every ingress entry with commas (multicluster/cmd/link-gen.go:277-292 at edge-26.8.3), and
+    the service mirror splits the list into the gateway's endpoints (service-mirror/cluster_watcher.go:1538-1541)."""
+    for source in ("eks-use1", "eks-euc1"):
+        assert link(dual_stack, source, "gke-usc1").inputs["spec"]["gatewayAddress"] == "34.118.0.7,2600:1900:4000::7"
+    # The contract publishes one address, the first; the deployment records all of them for the next preview.
+    assert dual_stack.exports["clusters"]["gke-usc1"]["eastWestGatewayAddress"] == "34.118.0.7"
+    assert dual_stack.exports["linkerdGatewayAddresses"]["gke-usc1"] == ["34.118.0.7", "2600:1900:4000::7"]
+    single = dual_stack.exports["linkerdGatewayAddresses"]["eks-use1"]
+    assert link(dual_stack, "gke-usc1", "eks-use1").inputs["spec"]["gatewayAddress"] == single[0] and len(single) == 1
+
+
+def test_a_preview_keeps_the_links_to_a_dual_stack_gateway(dual_stack: Simulation) -> None:
+    again = simulate(
+        "linkerd", config_file=LINKERD, preview=True, previous=dual_stack.deployment(), load_balancers={"gke-usc1": DUAL_STACK}
+    )
+    assert {urn: step for urn, step in again.steps().items() if step not in ("same", "read")} == {}
+    # From a deployment made before the addresses were recorded, its Links named the first address only: kept too.
+    before = replace(dual_stack.deployment(), exports={k: v for k, v in dual_stack.exports.items() if k != "linkerdGatewayAddresses"})
+    single = simulate("linkerd", config_file=LINKERD, preview=True, previous=before)
+    assert link(single, "eks-use1", "gke-usc1").inputs["spec"]["gatewayAddress"] == "34.118.0.7"
