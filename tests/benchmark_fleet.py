@@ -125,30 +125,47 @@ def longest_chain(resources: list[Any]) -> int:
 FLOOR_RESOURCES = 5_000
 
 
-def floor_program() -> None:
-    """The SDK's floor: typed Kubernetes Secrets with a provider and a parent, as the fleet's per-pair ones."""
+def floor_program(wired: bool) -> None:
+    """The SDK's floor: typed Kubernetes Secrets with a provider and a parent, as the fleet's per-pair ones.
+    `wired`: each Secret's data also comes from another resource's output and it waits for three more, as
+    every per-pair object does (a reader token or peering token read, the namespace and the release)."""
     import pulumi
     import pulumi_kubernetes as k8s
 
     provider = k8s.Provider("floor-k8s", kubeconfig="{}")
     parent = pulumi.ComponentResource("meshfleet:bench:Floor", "floor", None, pulumi.ResourceOptions(providers=[provider]))
+    under = pulumi.ResourceOptions(parent=parent)
+    # A short chain of upstream objects, as a namespace, a release and a token are.
+    upstream: list[k8s.core.v1.Namespace | k8s.core.v1.ConfigMap] = [
+        k8s.core.v1.Namespace("floor-ns", metadata={"name": "floor"}, opts=under)
+    ]
+    for i in range(3):
+        upstream.append(
+            k8s.core.v1.ConfigMap(
+                f"floor-up-{i}",
+                metadata={"name": f"up-{i}", "namespace": "floor"},
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=[upstream[-1]]),
+            )
+        )
+    token_name = upstream[-1].metadata.apply(lambda meta: str(meta.name))
     for i in range(FLOOR_RESOURCES):
+        kubeconfig: pulumi.Input[str] = token_name.apply(f"kubeconfig-{i}-".__add__) if wired else f"kubeconfig-{i}"
         k8s.core.v1.Secret(
             f"floor-{i}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"cluster-credentials-{i}", namespace="linkerd-multicluster"),
             type="mirror.linkerd.io/remote-kubeconfig",
-            string_data={"kubeconfig": pulumi.Output.secret(f"kubeconfig-{i}")},
-            opts=pulumi.ResourceOptions(parent=parent),
+            string_data={"kubeconfig": pulumi.Output.secret(kubeconfig)},
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=upstream[:3] if wired else None),
         )
 
 
-def measure_floor() -> dict[str, Any]:
+def measure_floor(wired: bool) -> dict[str, Any]:
     from components.simulation import run_program
 
-    run_program(floor_program)
+    run_program(lambda: floor_program(wired))
     gc.collect()
     cpu = time.process_time()
-    run_program(floor_program)
+    run_program(lambda: floor_program(wired))
     return {"ms_per_resource": (time.process_time() - cpu) * 1000 / (FLOOR_RESOURCES + 2)}
 
 
@@ -182,10 +199,11 @@ def measure(mesh_type: str, count: int) -> dict[str, Any]:
 
 
 def run_fresh(mesh_type: str, count: int) -> dict[str, Any]:
+    """One measurement in a fresh process; with no clusters, the floor program (`mesh_type` "bare" or "wired")."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.benchmark_fleet", "--measure", mesh_type, str(count)]
         if count
-        else [sys.executable, "-m", "tests.benchmark_fleet", "--floor"],
+        else [sys.executable, "-m", "tests.benchmark_fleet", "--floor", mesh_type],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -253,12 +271,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per size; figures are their median")
     parser.add_argument("--no-policy-check", action="store_true")
     parser.add_argument("--measure", nargs=2, metavar=("MESH", "CLUSTERS"), help=argparse.SUPPRESS)
-    parser.add_argument("--floor", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--floor", choices=["bare", "wired"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure or args.floor:
         from components.simulation.runner import exit_without_teardown
 
-        print(json.dumps(measure(args.measure[0], int(args.measure[1])) if args.measure else measure_floor()))
+        print(json.dumps(measure(args.measure[0], int(args.measure[1])) if args.measure else measure_floor(args.floor == "wired")))
         exit_without_teardown(0)
 
     from components.meshes import AVAILABLE
@@ -268,14 +286,19 @@ def main(argv: list[str]) -> int:
     print(f"Machine: {machine()}. Each figure: median of {args.runs} fresh processes; CPU = seconds of CPU the run used.")
     if skipped:
         print(f"Skipped (not in this release): {', '.join(skipped)}")
-    floor = median([run_fresh("", 0) for _ in range(args.runs)], "ms_per_resource")
+    floor = median([run_fresh("bare", 0) for _ in range(args.runs)], "ms_per_resource")
+    wired = median([run_fresh("wired", 0) for _ in range(args.runs)], "ms_per_resource")
     print(f"SDK floor: {floor:.2f} ms CPU per typed Kubernetes resource ({FLOOR_RESOURCES} Secrets with a provider and a parent)")
+    print(
+        f"SDK floor, wired: {wired:.2f} ms CPU per such Secret whose data comes from another resource's output and that "
+        "waits for three more, as every per-pair object does"
+    )
     print()
     print(
         "| mesh | clusters | resources | longest chain | CPU s | ms per resource | ms per added resource | vs floor "
-        "| wall s | peak MB | preview +1 cluster CPU s |"
+        "| vs wired floor | wall s | peak MB | preview +1 cluster CPU s |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     # The policy check goes first: a process's record of its children's peak memory is the largest
     # child's so far, and the large fleets below would hide the command's.
     checks = [run_policy_check(meshes[0], POLICY_CHECK_SIZE) for _ in range(args.runs)] if meshes and not args.no_policy_check else []
@@ -290,7 +313,8 @@ def main(argv: list[str]) -> int:
             smaller = (resources, cpu)
             print(
                 f"| {mesh_type} | {size} | {resources:,} | {runs[0]['chain']} | {cpu:.2f} | {median(runs, 'ms_per_resource'):.2f} "
-                f"| {f'{added:.2f}' if added else '-'} | {f'{added / floor - 1:+.0%}' if added else '-'} | {median(runs, 'wall'):.2f} "
+                f"| {f'{added:.2f}' if added else '-'} | {f'{added / floor - 1:+.0%}' if added else '-'} "
+                f"| {f'{added / wired - 1:+.0%}' if added else '-'} | {median(runs, 'wall'):.2f} "
                 f"| {median(runs, 'peak_mb'):,.0f} | {median(runs, 'preview_add_cpu'):.2f} |",
                 flush=True,
             )
