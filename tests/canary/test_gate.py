@@ -116,9 +116,11 @@ def failed_lines(out: str) -> set[str]:
 
 
 def about_ten_percent(line: str, prefix: str) -> bool:
-    """Whole-number counters and scrape timing: a 10% error rate reads within 0.1 point of it."""
+    """Whole-number counters and scrape timing: a 10% error rate reads within half a point of it (a
+    loaded machine's late scrapes read 0.1017 and 0.1022 over a 30s window), far from the fleet-wide
+    ratio under 1% that hid the bad cluster."""
     found = re.match(re.escape(prefix) + r"(\S+) \(> 0\.02\)$", line)
-    return bool(found) and 0.099 <= float(found[1]) <= 0.101  # type: ignore[index]
+    return bool(found) and 0.095 <= float(found[1]) <= 0.105  # type: ignore[index]
 
 
 def test_one_bad_cluster_is_named_and_the_others_pass(prometheus: str, tmp_path: Path) -> None:
