@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 
@@ -39,16 +38,16 @@ GATEWAY_ADDRESSES_OUTPUT = "linkerdGatewayAddresses"
 
 def published_addresses(last: LastDeployment, cluster: str) -> pulumi.Output[list[str] | None]:
     """The gateway addresses the last deployment's Links named for `cluster`: its `linkerdGatewayAddresses`, or,
-    from a deployment before that output, the contract's one address (what those Links held)."""
+    from a deployment before that output, the contract's one address (what those Links held). Nested applies:
+    `Output.all` would lift the fleet-wide dict into Outputs again for every cluster."""
+    every = last.output(GATEWAY_ADDRESSES_OUTPUT)
 
-    def published(values: list[Any]) -> list[str] | None:
-        every, first = values
-        addresses = (every or {}).get(cluster)
-        return [str(a) for a in addresses] if addresses else ([first] if first else None)
+    def published(first: str | None) -> pulumi.Output[list[str] | None] | None:
+        if not first:
+            return None  # the last deployment ran no Linkerd gateway there
+        return every.apply(lambda recorded: [str(a) for a in (recorded or {}).get(cluster) or []] or [first])
 
-    on_linkerd = last.gateway_address(cluster, "linkerd")  # None unless the last deployment ran Linkerd there
-    every = pulumi.Output.all(on_linkerd, last.output(GATEWAY_ADDRESSES_OUTPUT)).apply(lambda v: v[1] if v[0] else None)
-    return pulumi.Output.unsecret(pulumi.Output.all(every, on_linkerd).apply(published))
+    return pulumi.Output.unsecret(last.gateway_address(cluster, "linkerd").apply(published))
 
 
 class LinkerdCluster(pulumi.ComponentResource):
