@@ -84,10 +84,38 @@ def test_fails_on_a_sampling_rate_for_linkerd_and_on_a_collector_without_its_ide
     ]
 
 
-def test_consul_takes_a_sampling_rate() -> None:
-    raw = with_observability(raw_config(CONSUL), {"tracing": {"endpoint": ENDPOINT, "samplingPercent": 10}})
+ZIPKIN = "otel-collector.observability.svc.cluster.local:9411"
+
+
+def test_consul_takes_the_collectors_zipkin_receiver_and_a_sampling_rate() -> None:
+    raw = with_observability(raw_config(CONSUL), {"tracing": {"zipkinEndpoint": ZIPKIN, "samplingPercent": 10}})
     spec, _ = validate_fleet(RawConfig(**raw), FakeEnvironment())
-    assert spec.observability.tracing == TracingSpec(ENDPOINT, 10.0, None)
+    assert spec.observability.tracing == TracingSpec(ZIPKIN, 10.0, None, "zipkin")
+
+
+def test_consul_refuses_an_otlp_endpoint_and_says_why() -> None:
+    """Consul's one tracer config for every sidecar would name every OpenTelemetry span `unknown_service:envoy`."""
+    assert problems_of(with_observability(raw_config(CONSUL), {"tracing": {"endpoint": ENDPOINT}})) == [
+        f"{KEY}.tracing.endpoint: Consul's sidecars share one tracer configuration (ProxyDefaults), and Envoy's OpenTelemetry "
+        "tracer names every span's service 'unknown_service:envoy' there; its Zipkin tracer names them after each proxy's "
+        "service; name the collector's Zipkin receiver with `zipkinEndpoint` instead, e.g. "
+        "'otel-collector.observability.svc.cluster.local:9411'"
+    ]
+    assert problems_of(with_observability(raw_config(CONSUL), {"tracing": {"samplingPercent": 5}})) == [
+        f"{KEY}.tracing.zipkinEndpoint: is required; on consul, the collector's Zipkin receiver (HTTP) as host:port, e.g. "
+        "'otel-collector.observability.svc.cluster.local:9411'"
+    ]
+    assert problems_of(with_observability(raw_config(CONSUL), {"tracing": {"zipkinEndpoint": "http://collector:9411/api/v2/spans"}})) == [
+        f"{KEY}.tracing.zipkinEndpoint: 'http://collector:9411/api/v2/spans' is not host:port, e.g. "
+        "'otel-collector.observability.svc.cluster.local:9411'"
+    ]
+
+
+def test_istio_and_linkerd_refuse_a_zipkin_endpoint() -> None:
+    raw = with_observability(prod_raw(), {"tracing": {"endpoint": ENDPOINT, "zipkinEndpoint": ZIPKIN}})
+    assert problems_of(raw) == [
+        f"{KEY}.tracing.zipkinEndpoint: istio's proxies send OTLP/gRPC; name the collector's OTLP receiver with `endpoint` instead"
+    ]
 
 
 def test_fails_on_a_short_collector_host_on_istio() -> None:

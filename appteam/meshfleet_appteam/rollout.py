@@ -47,7 +47,9 @@ class RolloutPosition:
     phase: str
     """`progressing`, `promoted` (the canary's image is the stable one now) or `rolled-back`."""
     weight: int
-    """The canary's percent of traffic."""
+    """The canary's percent of traffic. 100 while progressing is a switch under post-promotion analysis
+    (the gate's `analysis.postPromotion`): the stable version keeps running, without traffic, until the
+    gate promotes or rolls back."""
     stable_image: str
     """What the stable version runs: the canary's image once promoted."""
     canary_image: str

@@ -3,6 +3,11 @@ check fails when any cluster serving the canary fails any of its tests (no data,
 unready canary are failures); `threshold` failed checks over the rollout roll it back; a step whose checks
 pass advances (the last one promotes). Every decision is recorded in the app stack before the next step.
 
+With `analysis.postPromotion` (Argo Rollouts' post-promotion analysis), reaching 100 is a switch, not a
+promotion: the canary takes all traffic while the stable version keeps running without any, and the
+checks at 100 decide: pass promotes (the canary's image becomes the stable's, the canary scales to zero),
+failure rolls back (all traffic to the stable version that never stopped, the canary scaled to zero).
+
 Pure apart from the objects it is given (a Prometheus to query, the app stack to read and record, a
 sleep), so `python -m components.canary` and `meshfleet canary` share it and tests drive it for real.
 """
@@ -23,11 +28,13 @@ from .state import AppStack, NotRecorded, Rollout
 
 class Decision(enum.Enum):
     ADVANCE = 0
-    """Every check of the step passed: the weight moved to the next step (recorded)."""
+    """Every check of the step passed: the weight moved to the next step (recorded); with
+    `analysis.postPromotion`, to 100 as a switch the next checks analyse."""
     ROLLBACK = 1
     """`threshold` checks failed: everything on the stable version, the canary scaled to zero (recorded)."""
     PROMOTE = 4
-    """Every check of the last step before 100 passed: the canary is the new stable (recorded)."""
+    """Every check of the last step before 100 passed (with `analysis.postPromotion`: every check at 100,
+    after the switch): the canary is the new stable (recorded)."""
 
     @property
     def exit_code(self) -> int:
@@ -37,8 +44,10 @@ class Decision(enum.Enum):
 BAD_INPUT_EXIT = 2
 NOT_RECORDED_EXIT = 5
 EXIT_CODES = """exit codes:
-  0  advanced: the next step's weight is recorded (run again for the next step, or use --all-steps)
-  4  promoted: the canary is recorded as the new stable
+  0  advanced: the next step's weight is recorded (run again for the next step, or use --all-steps);
+     with analysis.postPromotion, weight 100 is the switch: all traffic on the canary, the stable still
+     running, and the next run's checks promote or roll back
+  4  promoted: the canary is recorded as the new stable (after the post-promotion checks, when asked)
   1  rolled back: recorded; all traffic on the stable version, the canary scaled to zero
   5  decided but NOT recorded after every try: the decision and its evidence are printed; apply it by hand
   2  bad input: a config problem, unreadable credentials or app stack, or no canary in progress; nothing changed"""
@@ -204,10 +213,14 @@ def run_gate(
                 break
         if decision is None:
             new_weight = next((step for step in settings.steps if step > weight), 100)
-            decision = Decision.PROMOTE if new_weight == 100 else Decision.ADVANCE
+            # At 100 the switch's post-promotion checks passed; before it, reaching 100 switches when asked.
+            switch = new_weight == 100 and weight < 100 and analysis.post_promotion
+            decision = Decision.PROMOTE if new_weight == 100 and not switch else Decision.ADVANCE
         phase = {Decision.ROLLBACK: "rolled-back", Decision.PROMOTE: "promoted", Decision.ADVANCE: "progressing"}[decision]
         record = {"phase": phase, "weight": new_weight, "failedChecks": failed, "canaryImage": rollout.canary_image}
         print(f"decision: {decision.name.lower()} (canary weight {weight} -> {new_weight}, failed checks {failed})", file=out)
+        if decision is Decision.ADVANCE and new_weight == 100:
+            print("switched: all traffic on the canary, the stable version still running; the post-promotion checks decide next", file=out)
         try:
             stack.record(record, settings.recording.attempts, settings.recording.delay_seconds, sleep)
         except NotRecorded as error:

@@ -50,6 +50,10 @@ class Analysis:
     """Failed checks, over the whole rollout, that roll it back (Flagger's `threshold`). Default: 2."""
     readiness: bool
     """Check the canary Deployment's available replicas (kube-state-metrics) in every cluster. Default: true."""
+    post_promotion: bool = False
+    """Analyse the canary once it takes all traffic (Argo Rollouts' `postPromotionAnalysis`): the step that
+    reaches 100 switches (the stable version keeps running, without traffic), and `checks` more checks then
+    promote or roll back. Default: false (reaching 100 promotes at once)."""
 
 
 @dataclass(frozen=True)
@@ -249,16 +253,17 @@ def _steps(s: Section) -> tuple[int, ...] | None:
 
 
 def _analysis(s: Section) -> Analysis | None:
-    s.reject_unknown(["interval", "checks", "threshold", "readiness"])
+    s.reject_unknown(["interval", "checks", "threshold", "readiness", "postPromotion"])
     before = len(s.problems.items)
     interval = _duration(s, "interval", "1m", allow_zero=True)
     checks = s.integer("checks", 5, minimum=1, maximum=100)
     threshold = s.integer("threshold", 2, minimum=1, maximum=100)
     readiness = s.boolean("readiness", True)
+    post_promotion = s.boolean("postPromotion", False)
     if len(s.problems.items) > before:
         return None
     assert interval is not None and checks and threshold
-    return Analysis(interval, checks, threshold, readiness)
+    return Analysis(interval, checks, threshold, readiness, bool(post_promotion))
 
 
 def _recording(s: Section) -> Recording | None:

@@ -85,8 +85,9 @@ class AppStack:
         except (KeyError, TypeError, ValueError):
             raise StateError(f"stack {self.stack}'s `{OUTPUT}` output is not a rollout's position: {json.dumps(canary)[:200]}") from None
         # Weight 0 while progressing is a dark phase: the canary runs and takes header-routed or mirrored
-        # requests only; the next step gives it traffic (steps [100]: a gated blue-green switch).
-        if rollout.phase != "progressing" or not 0 <= rollout.weight < 100:
+        # requests only; the next step gives it traffic (steps [100]: a gated blue-green switch). Weight 100
+        # while progressing is a switch under post-promotion analysis: the stable version still runs.
+        if rollout.phase != "progressing" or not 0 <= rollout.weight <= 100:
             raise StateError(
                 f"stack {self.stack}: no canary in progress to gate (the rollout of {rollout.canary_image} is {rollout.phase} "
                 f"at weight {rollout.weight}); a new canaryImage in the stack's config starts the next one"

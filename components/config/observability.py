@@ -24,6 +24,9 @@ class TracingSpec:
     """Percent of requests the proxies start traces for. Default: the mesh's own (Istio: 1%)."""
     collector_service_account: str | None
     """The collector's service account: Linkerd's proxies verify its mesh identity. Required on Linkerd."""
+    protocol: str = "otlp"
+    """What `endpoint` receives: `otlp` (OTLP/gRPC: Istio, Linkerd) or `zipkin` (Zipkin v2 JSON over HTTP:
+    Consul, `tracing.zipkinEndpoint`)."""
 
     @property
     def host(self) -> str:
@@ -77,6 +80,9 @@ class TracingRules:
     needs_collector_identity: bool = False
     exact_host: str | None = None
     """Why the collector must be named by its full host on this mesh; None where a short name resolves."""
+    zipkin: str | None = None
+    """Why this mesh's proxies send Zipkin, to `tracing.zipkinEndpoint` instead of OTLP to `tracing.endpoint`;
+    None where they send OTLP."""
     scraper_identity: str | None = None
     """Why this mesh needs the scraper's identity (`metrics.scraper`) with metrics on; None where the proxies'
     metrics port admits any scraper (and `metrics.scraper` is refused as meaningless)."""
@@ -147,12 +153,11 @@ def _labels(s: Section, name: str) -> dict[str, str]:
 
 
 def _tracing(s: Section, mesh_name: str, rules: TracingRules) -> TracingSpec | None:
-    s.reject_unknown(["endpoint", "samplingPercent", "collectorServiceAccount"])
-    endpoint = s.string(
-        "endpoint", required="the OTLP/gRPC collector as host:port, e.g. 'otel-collector.observability.svc.cluster.local:4317'"
-    )
+    s.reject_unknown(["endpoint", "zipkinEndpoint", "samplingPercent", "collectorServiceAccount"])
+    key, endpoint = _collector(s, mesh_name, rules)
     if endpoint is not None and not ((match := ENDPOINT.match(endpoint)) and 0 < int(match["port"]) < 65536):
-        s.problem("endpoint", f"{quote(endpoint)} is not host:port, e.g. 'otel-collector.observability.svc.cluster.local:4317'")
+        example = ZIPKIN_EXAMPLE if key == "zipkinEndpoint" else OTLP_EXAMPLE
+        s.problem(key, f"{quote(endpoint)} is not host:port, e.g. '{example}'")
         endpoint = None
     sampling = s.raw.get("samplingPercent")
     if sampling is not None:
@@ -173,7 +178,7 @@ def _tracing(s: Section, mesh_name: str, rules: TracingRules) -> TracingSpec | N
             )
         if endpoint is not None and len(endpoint.split(":")[0].split(".")) < 2:
             s.problem(
-                "endpoint",
+                key,
                 f"{quote(endpoint)} names no namespace; on {mesh_name} write the collector's Service as <name>.<namespace>[.svc.cluster.local]:<port>",
             )
             endpoint = None
@@ -181,11 +186,33 @@ def _tracing(s: Section, mesh_name: str, rules: TracingRules) -> TracingSpec | N
         host = endpoint.rsplit(":", 1)[0]
         if len(host.split(".")) < 3 or host.endswith(".svc"):
             s.problem(
-                "endpoint",
+                key,
                 f"{quote(endpoint)} is a short host; {rules.exact_host}: write the collector's Service as "
                 "<name>.<namespace>.svc.cluster.local:<port>",
             )
             endpoint = None
     if endpoint is None:
         return None
-    return TracingSpec(endpoint, None if sampling is None else float(sampling), account)
+    return TracingSpec(endpoint, None if sampling is None else float(sampling), account, "zipkin" if key == "zipkinEndpoint" else "otlp")
+
+
+OTLP_EXAMPLE = "otel-collector.observability.svc.cluster.local:4317"
+ZIPKIN_EXAMPLE = "otel-collector.observability.svc.cluster.local:9411"
+
+
+def _collector(s: Section, mesh_name: str, rules: TracingRules) -> tuple[str, str | None]:
+    """Which key names the collector on this mesh, and its value: `endpoint` (OTLP/gRPC) or, where the
+    mesh's proxies send Zipkin, `zipkinEndpoint`; the other key is refused with the reason."""
+    if rules.zipkin is None:
+        if s.has("zipkinEndpoint"):
+            s.problem("zipkinEndpoint", f"{mesh_name}'s proxies send OTLP/gRPC; name the collector's OTLP receiver with `endpoint` instead")
+        return "endpoint", s.string("endpoint", required=f"the OTLP/gRPC collector as host:port, e.g. '{OTLP_EXAMPLE}'")
+    if s.has("endpoint"):
+        s.problem(
+            "endpoint", f"{rules.zipkin}; name the collector's Zipkin receiver with `zipkinEndpoint` instead, e.g. '{ZIPKIN_EXAMPLE}'"
+        )
+        if not s.has("zipkinEndpoint"):
+            return "zipkinEndpoint", None
+    return "zipkinEndpoint", s.string(
+        "zipkinEndpoint", required=f"on {mesh_name}, the collector's Zipkin receiver (HTTP) as host:port, e.g. '{ZIPKIN_EXAMPLE}'"
+    )

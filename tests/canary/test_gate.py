@@ -6,6 +6,7 @@ tests/examples/test_app_team.py shows the real program keeping a recorded decisi
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import io
 import ipaddress
@@ -29,7 +30,7 @@ from components.canary import main, run_gate
 from components.canary.command import load
 from components.canary.prometheus import Prometheus, PrometheusError
 from components.simulation import Simulation
-from tests.examples.test_app_team import run_app
+from tests.examples.test_app_team import MESH_FLEETS, images_and_replicas, live_split, run_app
 
 from . import mesh_exporter, prometheus_server
 from .app_pulumi import AppProgramStack
@@ -115,9 +116,11 @@ def failed_lines(out: str) -> set[str]:
 
 
 def about_ten_percent(line: str, prefix: str) -> bool:
-    """Whole-number counters and scrape timing: a 10% error rate reads within 0.1 point of it."""
+    """Whole-number counters and scrape timing: a 10% error rate reads within half a point of it (a
+    loaded machine's late scrapes read 0.1017 and 0.1022 over a 30s window), far from the fleet-wide
+    ratio under 1% that hid the bad cluster."""
     found = re.match(re.escape(prefix) + r"(\S+) \(> 0\.02\)$", line)
-    return bool(found) and 0.099 <= float(found[1]) <= 0.101  # type: ignore[index]
+    return bool(found) and 0.095 <= float(found[1]) <= 0.105  # type: ignore[index]
 
 
 def test_one_bad_cluster_is_named_and_the_others_pass(prometheus: str, tmp_path: Path) -> None:
@@ -177,6 +180,64 @@ def test_a_blue_green_switch_is_gated_from_the_dark_phase(
     found, out, _, pulumi = gate(tmp_path, config, 0)
     assert found == code, out
     assert pulumi.recorded == [recorded(phase, weight, 0 if code == 4 else 2)]
+
+
+# --- blue-green with a post-promotion analysis (Argo Rollouts' postPromotionAnalysis) -------------------
+
+SWITCHED = "switched: all traffic on the canary, the stable version still running; the post-promotion checks decide next"
+
+
+def blue_green(tmp_path: Path, mesh: str, scenario: str, prometheus: str) -> str:
+    return canary_file(tmp_path, mesh, scenario, prometheus, steps=[100], analysis={"postPromotion": True})
+
+
+def again(pulumi: FakePulumi, config: str) -> tuple[int, str, str]:
+    """The next invocation of the gate on the same app stack (what the workflow's next run does)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--config", config, "--pulumi", str(pulumi.binary)], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("mesh", MESHES)
+def test_a_healthy_switch_is_analysed_after_it_switches_then_promoted(mesh: str, prometheus: str, tmp_path: Path) -> None:
+    """The dark phase passes: the switch is recorded (weight 100, still progressing: the stable version
+    keeps running); the next run's checks judge the canary serving everything, and promote it."""
+    config = blue_green(tmp_path, mesh, "healthy", prometheus)
+    code, out, err, pulumi = gate(tmp_path, config, 0)
+    assert (code, err) == (0, ""), out
+    assert pulumi.recorded == [recorded("progressing", 100, 0)]
+    assert SWITCHED in out
+    assert pulumi.outputs[STACK]["canary"]["stableImage"] == STABLE_IMAGE  # not promoted yet
+    code, out, err = again(pulumi, config)
+    assert (code, err) == (4, ""), out
+    assert "check 3/3 at weight 100: passed (failed checks 0/2)" in out
+    assert pulumi.recorded == [recorded("progressing", 100, 0), recorded("promoted", 100, 0)]
+    assert pulumi.outputs[STACK]["canary"]["stableImage"] == CANARY_IMAGE
+
+
+@pytest.mark.parametrize("mesh", MESHES)
+def test_a_bad_canary_after_the_switch_rolls_back_to_the_stable_that_kept_running(mesh: str, prometheus: str, tmp_path: Path) -> None:
+    """10% 5xx once the canary serves everything: two failed checks at 100 route all back to stable."""
+    code, out, err, pulumi = gate(tmp_path, blue_green(tmp_path, mesh, "failing", prometheus), 100)
+    assert (code, err) == (1, ""), out
+    assert "check 2/3 at weight 100: FAILED (failed checks 2/2)" in out
+    assert "decision: rollback (canary weight 100 -> 0, failed checks 2)" in out
+    assert pulumi.recorded == [recorded("rolled-back", 0, 2)]
+    assert pulumi.outputs[STACK]["canary"]["stableImage"] == STABLE_IMAGE
+
+
+def test_a_blue_green_rollout_with_its_post_promotion_analysis_runs_in_one_invocation(prometheus: str, tmp_path: Path) -> None:
+    code, out, _, pulumi = gate(tmp_path, blue_green(tmp_path, "consul", "healthy", prometheus), 0, "--all-steps")
+    assert code == 4, out
+    assert pulumi.recorded == [recorded("progressing", 100, 0), recorded("promoted", 100, 0)]
+    assert out.count("check 3/3 at weight 0: passed") == 1 and out.count("check 3/3 at weight 100: passed") == 1
+
+
+def test_without_post_promotion_analysis_reaching_100_promotes_at_once(prometheus: str, tmp_path: Path) -> None:
+    code, out, _, pulumi = gate(tmp_path, canary_file(tmp_path, "linkerd", "healthy", prometheus, steps=[100]), 0)
+    assert code == 4, out
+    assert pulumi.recorded == [recorded("promoted", 100, 0)]
+    assert SWITCHED not in out
 
 
 def test_failed_checks_carry_over_from_the_recorded_position(prometheus: str, tmp_path: Path) -> None:
@@ -382,6 +443,7 @@ def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     shown = capsys.readouterr().out
     assert "5  decided but NOT recorded after every try" in shown and "2  bad input" in shown
+    assert "with analysis.postPromotion, weight 100 is the switch: all traffic on the canary, the stable still" in shown
 
 
 def test_fails_in_ci_without_prometheus_and_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -416,3 +478,49 @@ def test_a_recorded_decision_survives_a_plain_pulumi_up_of_the_real_app(
     assert stable == (CANARY_IMAGE if phase == "promoted" else STABLE_IMAGE)
     assert plain.named("gke-euw1-v2").inputs["spec"]["replicas"] == 0
     assert plain.exports["canary"] == recorded_outputs["canary"]
+
+
+@pytest.mark.parametrize(("scenario", "phase"), [("healthy", "promoted"), ("failing", "rolled-back")])
+@pytest.mark.parametrize("mesh", sorted(MESH_FLEETS))
+def test_a_post_promotion_decision_survives_a_plain_pulumi_up_of_the_real_app(
+    mesh: str, request: pytest.FixtureRequest, prometheus: str, tmp_path: Path, scenario: str, phase: str
+) -> None:
+    """A blue-green rollout of examples/app-team from its dark phase: the gate records the switch (all
+    traffic on v2, v1 still running its image), a plain `pulumi up` keeps the switch, the post-promotion
+    checks promote or roll back, and a plain `pulumi up` afterwards keeps that."""
+    fleet, clusters = MESH_FLEETS[mesh]
+    outputs = request.getfixturevalue(fleet).exports
+    dark = run_app(outputs, canaryWeight=0)
+    stack = AppProgramStack(STACK, outputs, dark.exports)
+    # The switch is gated on healthy series; the post-promotion checks on the scenario's.
+    switch = load(blue_green(tmp_path, mesh, "healthy", prometheus), None)
+    switch = dataclasses.replace(switch, clusters=mesh_exporter.CLUSTERS)
+    outcome = run_gate(switch, Prometheus(switch.prometheus), stack, io.StringIO(), sleep=lambda _: None)
+    assert (outcome.decision.exit_code, outcome.not_recorded, stack.last_outputs["canary"]["weight"]) == (0, [], 100)
+    switched = run_app(outputs, last=stack.last_outputs)
+    assert switched.exports["weights"] == {"v1": 0, "v2": 100}
+    for cluster in clusters:
+        assert traffic(switched, mesh, cluster) == {"v2": 100}, cluster
+        assert images_and_replicas(switched, cluster) == {"v1": (STABLE_IMAGE, 2), "v2": (CANARY_IMAGE, 2)}
+    after = dataclasses.replace(switch, service=f"shop-{scenario}")
+    outcome = run_gate(after, Prometheus(after.prometheus), stack, io.StringIO(), sleep=lambda _: None)
+    assert (outcome.decision.exit_code, outcome.not_recorded) == (4 if phase == "promoted" else 1, [])
+    assert stack.last_outputs["canary"]["phase"] == phase
+    plain = run_app(outputs, last=stack.last_outputs)
+    assert plain.exports["canary"] == stack.last_outputs["canary"]
+    assert plain.exports["weights"] == {"v1": 100, "v2": 0}
+    stable = CANARY_IMAGE if phase == "promoted" else STABLE_IMAGE
+    for cluster in clusters:
+        assert traffic(plain, mesh, cluster) == {"v1": 100}, cluster
+        assert images_and_replicas(plain, cluster) == {"v1": (stable, 2), "v2": (CANARY_IMAGE, 0)}, cluster
+
+
+def traffic(app: Simulation, mesh: str, cluster: str) -> dict[str, int]:
+    """The versions that take live traffic in the mesh's own split object, with their weights."""
+    found = {}
+    backends = live_split(app, mesh, cluster)
+    assert isinstance(backends, list), backends
+    for backend in backends:
+        version = backend.get("serviceSubset") or backend.get("destination", {}).get("subset") or backend["name"].removeprefix("shop-")
+        found[version] = backend["weight"]
+    return {version: weight for version, weight in found.items() if weight}

@@ -44,7 +44,7 @@ def test_fails_on_every_bad_setting_at_once(tmp_path: Path) -> None:
         "steps": [50, 10],
         "canaryVersion": "v1",
         "prometheusAuth": {"bearerTokenEnv": "TOKEN", "basicAuth": {"username": "gate"}, "headers": {"Authorization": "x"}},
-        "analysis": {"interval": "soon", "threshold": 0},
+        "analysis": {"interval": "soon", "threshold": 0, "postPromotion": "after"},
         "thresholds": {"maxErrorRate": 2, "latencyPercentile": 90, "maxLatencyRatio": "fast", "minRequest": 5},
     }
     code, err, pulumi = run(tmp_path, config)
@@ -62,6 +62,7 @@ def test_fails_on_every_bad_setting_at_once(tmp_path: Path) -> None:
         "canary.steps: [50, 10] is not a rising list of percentages ending at 100, e.g. [10, 50, 100]; "
         "canary.analysis.interval: 'soon' is not a duration such as '30s', '1m' or '500ms'; "
         "canary.analysis.threshold: 0 is out of range; allowed: 1 to 100; "
+        "canary.analysis.postPromotion: expected true or false, got 'after'; "
         "canary.thresholds.minRequest: unknown setting; did you mean 'minRequests'? known settings: "
         "'latencyPercentile', 'maxErrorRate', 'maxLatencyMs', 'maxLatencyRatio', 'minLatencyDifferenceMs', 'minRequests'; "
         "canary.thresholds.maxErrorRate: 2 is out of range; allowed: 0 to 1; "
@@ -115,5 +116,6 @@ def test_the_app_team_example_is_valid() -> None:
     settings = load(str(PROJECT_DIR / "examples" / "app-team" / "canary.yaml"), None)
     assert (settings.mesh, settings.stack, settings.steps) == ("istio", "acme/shop/prod", (10, 25, 50, 100))
     assert (settings.analysis.interval_seconds, settings.analysis.checks, settings.analysis.threshold) == (60, 5, 2)
+    assert settings.analysis.post_promotion is False  # reaching 100 promotes; `postPromotion: true` switches first
     assert (settings.thresholds.max_latency_ratio, settings.thresholds.max_latency_ms) == (1.5, 800.0)
     assert settings.auth.bearer_token_env == "PROMETHEUS_TOKEN"

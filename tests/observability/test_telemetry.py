@@ -15,6 +15,7 @@ from tests.support import CONSUL, LINKERD
 CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 TELEMETRY_COMPONENT = "meshfleet:observability:MeshTelemetry"
 ENDPOINT = "otel-collector.observability.svc.cluster.local:4317"
+ZIPKIN = "otel-collector.observability.svc.cluster.local:9411"
 SCRAPER = {"serviceAccount": "prometheus", "namespace": "monitoring"}
 OBSERVABILITY: dict[str, Any] = {
     "metrics": {"enabled": True, "prometheusOperator": True, "podMonitorLabels": {"release": "kube-prometheus-stack"}},
@@ -44,7 +45,8 @@ def linkerd_observed() -> Simulation:
 
 @pytest.fixture(scope="module")
 def consul_observed() -> Simulation:
-    return observed("consul", OBSERVABILITY, config_file=CONSUL)
+    tracing = {"zipkinEndpoint": ZIPKIN, "samplingPercent": 5}
+    return observed("consul", {**OBSERVABILITY, "tracing": tracing}, config_file=CONSUL)
 
 
 def custom(sim: Simulation, name: str, kind: str) -> Recorded:
@@ -239,12 +241,48 @@ def test_consul_turns_on_the_charts_metrics_and_envoys_tracing_and_access_logs(c
         spec = custom(consul_observed, f"{cluster}-proxydefaults", "ProxyDefaults").inputs["spec"]
         assert spec["accessLogs"] == {"enabled": True, "type": "stdout"}
         config = {key: json.loads(value) for key, value in spec["config"].items()}
-        assert config["envoy_tracing_json"]["http"]["typed_config"]["grpc_service"] == {
-            "envoy_grpc": {"cluster_name": "meshfleet-otlp-collector"}
+        # Envoy's Zipkin tracer, which names each span's service after the proxy's node cluster
+        # (tests/meshes/consul/test_tracing.py follows it through Consul's bootstrap and Envoy).
+        assert config["envoy_tracing_json"] == {
+            "http": {
+                "name": "envoy.tracers.zipkin",
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.config.trace.v3.ZipkinConfig",
+                    "collector_cluster": "meshfleet-zipkin-collector",
+                    "collector_endpoint": "/api/v2/spans",
+                    "collector_endpoint_version": "HTTP_JSON",
+                    "collector_hostname": "otel-collector.observability.svc.cluster.local",
+                    "trace_id_128bit": True,
+                    "shared_span_context": False,
+                    "trace_context_option": "USE_B3_WITH_W3C_PROPAGATION",
+                },
+            }
         }
-        address = config["envoy_extra_static_clusters_json"]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]
-        assert address == {"socket_address": {"address": "otel-collector.observability.svc.cluster.local", "port_value": 4317}}
-        assert config["envoy_listener_tracing_json"]["random_sampling"] == {"value": 5}
+        assert config["envoy_extra_static_clusters_json"] == {
+            "name": "meshfleet-zipkin-collector",
+            "type": "STRICT_DNS",
+            "connect_timeout": "5s",
+            "load_assignment": {
+                "cluster_name": "meshfleet-zipkin-collector",
+                "endpoints": [
+                    {
+                        "lb_endpoints": [
+                            {
+                                "endpoint": {
+                                    "address": {
+                                        "socket_address": {"address": "otel-collector.observability.svc.cluster.local", "port_value": 9411}
+                                    }
+                                }
+                            }
+                        ]
+                    }
+                ],
+            },
+        }
+        assert config["envoy_listener_tracing_json"] == {
+            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.Tracing",
+            "random_sampling": {"value": 5},
+        }
 
 
 def test_the_primary_remote_example_observes_every_cluster_and_configures_tracing_on_its_primary(primary_remote: Simulation) -> None:

@@ -20,7 +20,7 @@ import pulumi
 from meshfleet_appteam.consul import ConsulServices
 
 from ...clusters import Cluster, ClusterNeeds
-from ...config import ClusterSpec, FleetSpec, MeshRules, Section
+from ...config import ClusterSpec, FleetSpec, MeshRules, Section, TracingRules
 from ...last_deployment import LastDeployment
 from ...trust import CaProfile, FleetTrust
 from ..base import IdentitySupport, Mesh, MeshDeployment, MeshPorts
@@ -48,6 +48,13 @@ class Consul(Mesh, ConsulServices):
         label=f"consul-k8s {VERSION_LINE}",
         # kubeVersion ">=1.22.0-0" in charts/consul/Chart.yaml at v2.0.3.
         kubernetes_minors=(22, None),
+        # Envoy's OpenTelemetry tracer names spans `service_name`, else "unknown_service:envoy", and Consul
+        # configures it once for every sidecar (ProxyDefaults); its Zipkin tracer names them after the node's
+        # cluster, which Consul's bootstrap sets to each proxy's service (values.envoy_tracing_config).
+        tracing=TracingRules(
+            zipkin="Consul's sidecars share one tracer configuration (ProxyDefaults), and Envoy's OpenTelemetry tracer names "
+            "every span's service 'unknown_service:envoy' there; its Zipkin tracer names them after each proxy's service"
+        ),
     )
     # Peering runs through the mesh gateways: no cluster reads another's API server.
     ports = MeshPorts(webhooks=(values.WEBHOOK_PORT,), east_west=(values.MESH_GATEWAY_PORT,), peers_read_api=False)

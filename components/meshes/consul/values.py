@@ -227,7 +227,9 @@ def proxy_defaults_spec(mesh: MeshSpec, observability: ObservabilitySpec | None 
     return spec
 
 
-TRACING_CLUSTER = "meshfleet-otlp-collector"
+TRACING_CLUSTER = "meshfleet-zipkin-collector"
+ZIPKIN_PATH = "/api/v2/spans"
+"""Zipkin's v2 span API, which the OpenTelemetry Collector's `zipkin` receiver and Zipkin itself serve."""
 DEFAULT_SAMPLING_PERCENT = 1.0
 """Istio's default, so that a fleet's sampling does not depend on its mesh."""
 # The injector labels every injected pod (connect-inject/webhook/mesh_webhook.go, constants.KeyInjectStatus);
@@ -247,16 +249,30 @@ GATEWAY_SCRAPE_TARGET = ScrapeTarget(
 
 
 def envoy_tracing_config(tracing: TracingSpec) -> dict[str, str]:
-    """Consul's Envoy escape hatches for tracing (each a JSON string in ProxyDefaults `config`): the
-    OpenTelemetry tracer (`envoy_tracing_json`), a static cluster for the collector, which speaks gRPC
+    """Consul's Envoy escape hatches for tracing (each a JSON string in ProxyDefaults `config`): Envoy's
+    Zipkin tracer (`envoy_tracing_json`), a static cluster for the collector's Zipkin receiver, plain HTTP
     (`envoy_extra_static_clusters_json`), and the HTTP listeners' sampling (`envoy_listener_tracing_json`).
-    Envoy reads the first two at bootstrap: sidecars pick them up when their pods restart."""
+    Envoy reads the first two at bootstrap: sidecars pick them up when their pods restart.
+
+    Zipkin, not OpenTelemetry: this config is one for every sidecar, and Envoy's OpenTelemetry tracer names
+    the spans' service after its `service_name` (default "unknown_service:envoy"), while its Zipkin tracer
+    names them after the node's cluster, which Consul's bootstrap sets to the proxy's service
+    (tests/meshes/consul/tracing_model.py). Spans carry 128-bit ids and both B3 and W3C `traceparent`
+    headers, so applications instrumented with OpenTelemetry SDKs join the same traces."""
     tracer = {
         "http": {
-            "name": "envoy.tracers.opentelemetry",
+            "name": "envoy.tracers.zipkin",
             "typed_config": {
-                "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
-                "grpc_service": {"envoy_grpc": {"cluster_name": TRACING_CLUSTER}},
+                "@type": "type.googleapis.com/envoy.config.trace.v3.ZipkinConfig",
+                "collector_cluster": TRACING_CLUSTER,
+                "collector_endpoint": ZIPKIN_PATH,
+                # The enum's default is DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE, refused by Envoy.
+                "collector_endpoint_version": "HTTP_JSON",
+                "collector_hostname": tracing.host,
+                "trace_id_128bit": True,
+                # A client and a server span per hop, as OpenTelemetry SDKs and Istio's proxies report them.
+                "shared_span_context": False,
+                "trace_context_option": "USE_B3_WITH_W3C_PROPAGATION",
             },
         }
     }
@@ -264,12 +280,6 @@ def envoy_tracing_config(tracing: TracingSpec) -> dict[str, str]:
         "name": TRACING_CLUSTER,
         "type": "STRICT_DNS",
         "connect_timeout": "5s",
-        "typed_extension_protocol_options": {
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                "explicit_http_config": {"http2_protocol_options": {}},
-            }
-        },
         "load_assignment": {
             "cluster_name": TRACING_CLUSTER,
             "endpoints": [
