@@ -18,6 +18,7 @@ from meshfleet_appteam import (
     LocalityFailover,
     Mirror,
     ServiceAccessArgs,
+    ServiceMesh,
     ServiceRoutingArgs,
     mesh_for,
 )
@@ -87,31 +88,12 @@ class Shop(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE, namespace=args.namespace, labels={"app": SERVICE}),
             opts=in_namespace,
         )
-        for version, image in args.images.items():
-            labels = {"app": SERVICE, "version": version}
-            k8s.apps.v1.Deployment(
-                f"{name}-{version}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{SERVICE}-{version}", namespace=args.namespace, labels=labels),
-                spec=k8s.apps.v1.DeploymentSpecArgs(
-                    replicas=args.replicas if version != CANARY or args.canary_serves else 0,
-                    selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                    template=k8s.core.v1.PodTemplateSpecArgs(
-                        # Some meshes tell versions apart by annotation too (Consul's service metadata).
-                        metadata=k8s.meta.v1.ObjectMetaArgs(
-                            labels=labels, annotations=mesh.version_annotations("version", version) or None
-                        ),
-                        spec=k8s.core.v1.PodSpecArgs(
-                            service_account_name=SERVICE,
-                            containers=[
-                                k8s.core.v1.ContainerArgs(
-                                    name="shop", image=image, ports=[k8s.core.v1.ContainerPortArgs(container_port=CONTAINER_PORT)]
-                                )
-                            ],
-                        ),
-                    ),
-                ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*waits, account]),
-            )
+        # Traffic moves only to pods that are ready and away from pods before they go: the versions that serve
+        # after this run roll out first (Pulumi waits for a Deployment's rollout), then the routing changes,
+        # then a version that serves no more scales to zero. A promotion thus moves traffic back to the stable
+        # version once it runs the canary's image, and a rollback before the canary's pods stop.
+        serving = {version: image for version, image in args.images.items() if version != CANARY or args.canary_serves}
+        deployments = [self._deployment(name, version, image, args, mesh, [*waits, account]) for version, image in serving.items()]
         k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE, namespace=args.namespace, labels={"app": SERVICE}),
@@ -142,7 +124,7 @@ class Shop(pulumi.ComponentResource):
                     # Meshes that route to a Service per version (Linkerd) point those at the pods' port.
                     target_port=CONTAINER_PORT,
                 ),
-                in_namespace,
+                pulumi.ResourceOptions(parent=self, depends_on=[*waits, *deployments]),
             )
             # Identities come from the fleet's trust domain, so these callers mean the same workloads in every
             # cluster. Meshes whose callers keep their identity across clusters (Istio, Consul) admit them from
@@ -164,4 +146,35 @@ class Shop(pulumi.ComponentResource):
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=[*waits, routing]),
             )
+        after_routing = [routing] if args.cluster.role == "primary" else []
+        for version, image in args.images.items():
+            if version not in serving:
+                self._deployment(name, version, image, args, mesh, [*waits, account, *after_routing])
         self.register_outputs({"weights": args.weights})
+
+    def _deployment(
+        self, name: str, version: str, image: str, args: ShopArgs, mesh: type[ServiceMesh], after: list[pulumi.Resource]
+    ) -> k8s.apps.v1.Deployment:
+        """One version's pods: the shop's replicas while it serves, none otherwise."""
+        labels = {"app": SERVICE, "version": version}
+        return k8s.apps.v1.Deployment(
+            f"{name}-{version}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{SERVICE}-{version}", namespace=args.namespace, labels=labels),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=args.replicas if version != CANARY or args.canary_serves else 0,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    # Some meshes tell versions apart by annotation too (Consul's service metadata).
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations=mesh.version_annotations("version", version) or None),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=SERVICE,
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="shop", image=image, ports=[k8s.core.v1.ContainerPortArgs(container_port=CONTAINER_PORT)]
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
+        )

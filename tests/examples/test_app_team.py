@@ -481,3 +481,25 @@ def test_on_consul_the_shop_admits_its_storefront_from_every_peer_and_denies_eve
         }
         # Method and path permissions need the protocol http, which the routing's ServiceDefaults declares.
         assert depends_on(consul_app, intentions, consul_app.named(f"{cluster}-routing-defaults", f"{CONSUL_API}:ServiceDefaults"))
+
+
+@pytest.mark.parametrize(("mesh", "phase", "weight"), [(m, p, w) for m in MESH_FLEETS for p, w in (("promoted", 100), ("rolled-back", 0))])
+def test_traffic_moves_to_ready_pods_and_away_before_pods_go(mesh: str, phase: str, weight: int, request: pytest.FixtureRequest) -> None:
+    """The routing waits for the versions that serve after the run (Pulumi waits for each Deployment's rollout:
+    a promoted stable runs the canary's image first), and a version that serves no more scales to zero only
+    after the routing has moved its traffic away. The routing component waits for the stable Deployment, and its
+    objects for the component: the SDK registers a child once its parent's URN is known
+    (pulumi/runtime/resource.py, prepare_resource), and the parent only once what it depends on is made."""
+    fleet_fixture, clusters = MESH_FLEETS[mesh]
+    fleet = request.getfixturevalue(fleet_fixture)
+    decision = json.dumps({"phase": phase, "weight": weight, "failedChecks": 0, "canaryImage": CANARY_IMAGE})
+    app = run_app(fleet.exports, decision=decision)
+    for cluster in clusters:
+        stable, canary = app.named(f"{cluster}-v1"), app.named(f"{cluster}-v2")
+        routes = [r for r in app.resources if r.name.startswith(f"{cluster}-routing-") and r.custom]
+        if not routes:
+            continue  # a remote cluster: routing is the primary's
+        routing = app.named(f"{cluster}-routing", f"meshfleet:{mesh}:ServiceRouting")
+        assert stable.urn in routing.dependencies and all(route.parent == routing.urn for route in routes), cluster
+        assert all(depends_on(app, canary, route) for route in routes), cluster
+        assert not any(depends_on(app, route, canary) for route in routes), cluster
