@@ -93,7 +93,9 @@ class Shop(pulumi.ComponentResource):
         # then a version that serves no more scales to zero. A promotion thus moves traffic back to the stable
         # version once it runs the canary's image, and a rollback before the canary's pods stop.
         serving = {version: image for version, image in args.images.items() if version != CANARY or args.canary_serves}
-        deployments = [self._deployment(name, version, image, args, mesh, [*waits, account]) for version, image in serving.items()]
+        deployments = [
+            self._deployment(name, version, image, args.replicas, args, mesh, [*waits, account]) for version, image in serving.items()
+        ]
         k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SERVICE, namespace=args.namespace, labels={"app": SERVICE}),
@@ -149,11 +151,11 @@ class Shop(pulumi.ComponentResource):
         after_routing = [routing] if args.cluster.role == "primary" else []
         for version, image in args.images.items():
             if version not in serving:
-                self._deployment(name, version, image, args, mesh, [*waits, account, *after_routing])
+                self._deployment(name, version, image, 0, args, mesh, [*waits, account, *after_routing])
         self.register_outputs({"weights": args.weights})
 
     def _deployment(
-        self, name: str, version: str, image: str, args: ShopArgs, mesh: type[ServiceMesh], after: list[pulumi.Resource]
+        self, name: str, version: str, image: str, replicas: int, args: ShopArgs, mesh: type[ServiceMesh], after: list[pulumi.Resource]
     ) -> k8s.apps.v1.Deployment:
         """One version's pods: the shop's replicas while it serves, none otherwise."""
         labels = {"app": SERVICE, "version": version}
@@ -161,7 +163,7 @@ class Shop(pulumi.ComponentResource):
             f"{name}-{version}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{SERVICE}-{version}", namespace=args.namespace, labels=labels),
             spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=args.replicas if version != CANARY or args.canary_serves else 0,
+                replicas=replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     # Some meshes tell versions apart by annotation too (Consul's service metadata).
