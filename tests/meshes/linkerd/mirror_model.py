@@ -23,6 +23,7 @@ lost its peer (`broken`).
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -280,3 +281,24 @@ class MirrorState:
                 continue
             if (names and name in names) or (selector and selector.items() <= labels.items()):
                 del self.objects[key]
+
+
+def gateway_endpoints(link_spec: Mapping[str, Any], resolve: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """The gateway endpoints a service mirror makes from its Link (resolveGatewayAddress,
+    multicluster/service-mirror/cluster_watcher.go:1538-1565 at edge-26.8.3): `gatewayAddress` split on commas,
+    each entry looked up (an IP is itself; a hostname as `resolve` says, an unknown one skipped with a warning),
+    the IPs sorted; none at all is a retryable error."""
+    endpoints: list[str] = []
+    for address in str(link_spec["gatewayAddress"]).split(","):
+        endpoints.extend((resolve or {}).get(address, [address] if _is_ip(address) else []))
+    if not endpoints:
+        raise RuntimeError(f"no gateway endpoint resolves from {link_spec['gatewayAddress']!r}")
+    return sorted(endpoints)
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True

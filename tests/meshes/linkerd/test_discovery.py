@@ -18,7 +18,7 @@ import yaml
 
 from components.simulation import Recorded, Simulation, simulate
 from tests.meshes.helpers import CONFIG_GROUP, NAMESPACE, SECRET, depends_on, reader_token, release, token_kubeconfig
-from tests.meshes.linkerd.mirror_model import Fleet, KubeObject, describe, engine_up, objects, replay, up
+from tests.meshes.linkerd.mirror_model import Fleet, KubeObject, describe, engine_up, gateway_endpoints, objects, replay, up
 from tests.support import LINKERD, raw_config, simulated
 
 CLUSTERS = ("eks-use1", "eks-euc1", "gke-usc1")
@@ -423,7 +423,11 @@ def test_a_link_names_every_address_of_a_dual_stack_gateway_as_link_gen_does(dua
     """link-gen joins every ingress entry with commas (multicluster/cmd/link-gen.go:277-292 at edge-26.8.3), and
     the service mirror splits the list into the gateway's endpoints (service-mirror/cluster_watcher.go:1538-1541)."""
     for source in ("eks-use1", "eks-euc1"):
-        assert link(dual_stack, source, "gke-usc1").inputs["spec"]["gatewayAddress"] == "34.118.0.7,2600:1900:4000::7"
+        spec = link(dual_stack, source, "gke-usc1").inputs["spec"]
+        assert spec["gatewayAddress"] == "34.118.0.7,2600:1900:4000::7"
+        # The mirror's gateway endpoints: both families (the first entry alone gave one).
+        assert gateway_endpoints(spec) == ["2600:1900:4000::7", "34.118.0.7"]
+        assert gateway_endpoints({"gatewayAddress": "34.118.0.7"}) == ["34.118.0.7"]
     # The contract publishes one address, the first; the deployment records all of them for the next preview.
     assert dual_stack.exports["clusters"]["gke-usc1"]["eastWestGatewayAddress"] == "34.118.0.7"
     assert dual_stack.exports["linkerdGatewayAddresses"]["gke-usc1"] == ["34.118.0.7", "2600:1900:4000::7"]
