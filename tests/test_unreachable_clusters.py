@@ -1,16 +1,17 @@
 """A preview with one cluster unreachable (components/simulation/mocks.py models the Kubernetes provider:
-its resources warn and are previewed from their inputs, reads fail): a warning naming the cluster, not
-the failure of the rest of the fleet."""
+its resources warn and are previewed from their inputs, reads fail unless their provider has
+`skipUpdateUnreachable`): a warning naming the cluster, not the failure of the rest of the fleet."""
 
 from __future__ import annotations
 
 import functools
 
 import pytest
+from pulumi.runtime.rpc import UNKNOWN
 
 from components.simulation import ProgramFailed, simulate
 from components.simulation.plan import build_plan, render_plan
-from components.simulation.state import SAME, Deployment
+from components.simulation.state import SAME, UPDATE, Deployment
 from tests import preview_support as fleet
 
 UNREACHABLE = "gke-02"
@@ -43,9 +44,28 @@ def test_consul_previews_a_dialing_cluster_that_is_unreachable() -> None:
     assert set(sim.unreachable) == {UNREACHABLE}
 
 
-def test_consul_cannot_preview_an_accepting_cluster_that_is_unreachable() -> None:
-    """A limit, stated in docs/consul.md: a preview reads each kept peering's token from the accepting cluster (so
-    that the copy shows as kept), and the provider fails a read of an unreachable cluster."""
+def test_consul_previews_an_accepting_cluster_that_is_unreachable() -> None:
+    """The tokens the cluster issued are read through its `skipUpdateUnreachable` provider (clusters/base.py
+    `kubernetes_providers`): each read comes back empty, so the token is unknown and only its copy and dialer
+    in the dialing cluster show as updates; the rest of the fleet is unchanged."""
     config, last = deployed("consul")
-    with pytest.raises(ProgramFailed, match="failed to read resource state due to unreachable cluster \\(cluster 'eks-00'\\)"):
-        simulate(fleet.STACK, config=config, preview=True, previous=last, unreachable=frozenset({"eks-00"}))
+    acceptor = "eks-00"
+    sim = simulate(fleet.STACK, config=config, preview=True, previous=last, unreachable=frozenset({acceptor}))
+    assert set(sim.unreachable) == {acceptor}
+    reads = [r for r in sim.resources if r.read and r.name.startswith(f"{acceptor}-peering-token-")]
+    dialers = sorted(c["name"] for c in config["meshfleet:clusters"] if c["name"] > acceptor)
+    assert sorted(r.name for r in reads) == [f"{acceptor}-peering-token-{d}" for d in dialers]
+    assert all(r.provider == sim.named(f"{acceptor}-k8s-reads").urn for r in reads)
+    changed = {urn.rsplit("::", 1)[-1]: op for urn, op in sim.steps().items() if op not in (SAME, "read")}
+    assert changed == {
+        **{f"{d}-peering-token-copy-{acceptor}": UPDATE for d in dialers},
+        **{f"{d}-peering-dialer-{acceptor}": UPDATE for d in dialers},
+    }
+    for d in dialers:
+        assert sim.named(f"{d}-peering-token-copy-{acceptor}").inputs["data"] == UNKNOWN
+
+
+def test_consul_up_refuses_an_accepting_cluster_that_is_unreachable() -> None:
+    config, last = deployed("consul")
+    with pytest.raises(ProgramFailed, match="configured Kubernetes cluster is unreachable \\(cluster 'eks-00'\\)"):
+        simulate(fleet.STACK, config=config, previous=last, unreachable=frozenset({"eks-00"}))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -45,6 +46,9 @@ class Cluster:
     spec: ClusterSpec
     provider: k8s.Provider
     """The only way anything reaches this cluster: default Kubernetes providers are disabled."""
+    tolerant_reads: Callable[[], k8s.Provider]
+    """The provider for reads a preview must survive while the cluster is unreachable, made when a mesh first
+    asks for it (see `kubernetes_providers`)."""
     endpoint: pulumi.Output[str]
     """API server URL as the other clusters reach it."""
     ca_certificate_pem: pulumi.Output[str]
@@ -79,22 +83,48 @@ def api_access_cidrs(configured: Sequence[str], peer_egress_cidrs: pulumi.Input[
     return pulumi.Output.from_input(peer_egress_cidrs).apply(lambda peers: sorted({*configured, *peers}))
 
 
+class Connection(TypedDict, total=False):
+    """How a Kubernetes provider reaches a cluster: a kubeconfig or the operator's own context, and the
+    cluster's identity."""
+
+    kubeconfig: pulumi.Input[str]
+    context: str
+    cluster_identifier: pulumi.Input[str]
+
+
+def kubernetes_providers(
+    cluster: str, connection: Connection, opts: pulumi.ResourceOptions
+) -> tuple[k8s.Provider, Callable[[], k8s.Provider]]:
+    """The cluster's Kubernetes provider, and a function that makes, once, a second one on the same connection
+    for the reads a preview must survive while the cluster is unreachable.
+
+    The provider fails a read of an unreachable cluster, in a preview as in `pulumi up` (provider.go Read at
+    v4.32.0, ~1918-1940), and a failed read fails the whole preview. With `skipUpdateUnreachable` it warns
+    and answers with what it was sent: for a read, the empty inputs of a `get`, so an empty object is how the
+    program knows. That flag also makes Check skip validation (~1172-1184), so it is never set on the provider
+    that writes: only on this one, which only reads, and only for clusters a mesh reads from
+    (Consul's peering tokens)."""
+    provider = k8s.Provider(naming.child(cluster, "k8s"), **connection, opts=opts)
+
+    @functools.cache
+    def tolerant_reads() -> k8s.Provider:
+        return k8s.Provider(naming.child(cluster, "k8s-reads"), **connection, skip_update_unreachable=True, opts=opts)
+
+    return provider, tolerant_reads
+
+
 def cluster_provider(
     parent: pulumi.Resource,
     cluster: str,
     kubeconfig: pulumi.Input[str],
     identifier: pulumi.Input[str],
     nodes: pulumi.Resource,
-) -> k8s.Provider:
-    """The one Kubernetes provider of a created cluster.
+) -> tuple[k8s.Provider, Callable[[], k8s.Provider]]:
+    """The Kubernetes providers of a created cluster (`kubernetes_providers`).
 
     `identifier` is the cloud's id of the cluster, which changes only when the cluster itself is replaced,
-    so a kubeconfig edit does not replace every Kubernetes resource (pulumi-kubernetes#2745). The provider
-    waits for the nodes: charts wait for their pods, which need somewhere to run.
+    so a kubeconfig edit does not replace every Kubernetes resource (pulumi-kubernetes#2745). The providers
+    wait for the nodes: charts wait for their pods, which need somewhere to run.
     """
-    return k8s.Provider(
-        naming.child(cluster, "k8s"),
-        kubeconfig=kubeconfig,
-        cluster_identifier=identifier,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[nodes]),
-    )
+    connection = Connection(kubeconfig=kubeconfig, cluster_identifier=identifier)
+    return kubernetes_providers(cluster, connection, pulumi.ResourceOptions(parent=parent, depends_on=[nodes]))

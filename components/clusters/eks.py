@@ -174,11 +174,12 @@ class EksCluster(pulumi.ComponentResource):
         kubeconfig = pulumi.Output.all(eks.endpoint, ca_data, eks.name).apply(
             lambda a: eks_kubeconfig(spec.name, a[0], a[1], a[2], spec.region, settings.kubeconfig_role_arn)
         )
-        provider = cluster_provider(self, spec.name, kubeconfig, eks.arn, nodes)
+        provider, tolerant_reads = cluster_provider(self, spec.name, kubeconfig, eks.arn, nodes)
         storage = eks_storage(spec.name, eks.name, nodes, provider, self._opts) if needs.volumes else ()
         self.cluster = Cluster(
             spec=spec,
             provider=provider,
+            tolerant_reads=tolerant_reads,
             endpoint=eks.endpoint,
             ca_certificate_pem=ca_data.apply(data_to_pem),
             egress_cidrs=pulumi.Output.all(*nat_ips).apply(lambda ips: [f"{ip}/32" for ip in ips]),

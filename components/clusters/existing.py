@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from .. import naming
 from ..config import ClusterSpec, ExistingSpec
-from .base import NO_NEEDS, Cluster, ClusterNeeds
+from .base import NO_NEEDS, Cluster, ClusterNeeds, Connection, kubernetes_providers
 from .kubeconfig import KubeconfigCluster, KubeconfigError, operator_kubeconfig_path, read_cluster
 from .storage import existing_prerequisites
 
@@ -38,16 +37,19 @@ class ExistingCluster(pulumi.ComponentResource):
         settings = spec.existing
         self._cluster_name = spec.name
         identity = f"meshfleet/{spec.name}"
-        provider_name = naming.child(spec.name, "k8s")
         child = pulumi.ResourceOptions(parent=self)
         if settings.context is not None:
             # The provider reads the operator's kubeconfig itself, so no credential enters the state.
             found = read_operator_context(settings.context)
-            provider = k8s.Provider(provider_name, context=settings.context, cluster_identifier=identity, opts=child)
+            provider, tolerant_reads = kubernetes_providers(
+                spec.name, Connection(context=settings.context, cluster_identifier=identity), child
+            )
             described: pulumi.Output[KubeconfigCluster] = pulumi.Output.from_input(found)
         else:
             kubeconfig = pulumi.Output.secret(self._kubeconfig(settings, kubeconfig_secret))
-            provider = k8s.Provider(provider_name, kubeconfig=kubeconfig, cluster_identifier=identity, opts=child)
+            provider, tolerant_reads = kubernetes_providers(
+                spec.name, Connection(kubeconfig=kubeconfig, cluster_identifier=identity), child
+            )
             described = pulumi.Output.unsecret(kubeconfig.apply(lambda text: _describe(spec.name, text)))
 
         endpoint = described.apply(lambda d: settings.api_server or d.server)
@@ -57,6 +59,7 @@ class ExistingCluster(pulumi.ComponentResource):
         self.cluster = Cluster(
             spec=spec,
             provider=provider,
+            tolerant_reads=tolerant_reads,
             endpoint=endpoint,
             ca_certificate_pem=ca_pem,
             egress_cidrs=pulumi.Output.from_input(list(settings.egress_cidrs)),

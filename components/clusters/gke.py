@@ -157,9 +157,11 @@ class GkeCluster(pulumi.ComponentResource):
         endpoint = gke.endpoint.apply(lambda host: f"https://{host}")
         ca_data = gke.master_auth.cluster_ca_certificate.apply(lambda ca: ca or "")
         kubeconfig = pulumi.Output.all(endpoint, ca_data).apply(lambda a: gke_kubeconfig(spec.name, a[0], a[1]))
+        provider, tolerant_reads = cluster_provider(self, spec.name, kubeconfig, gke.id, nodes)
         self.cluster = Cluster(
             spec=spec,
-            provider=cluster_provider(self, spec.name, kubeconfig, gke.id, nodes),
+            provider=provider,
+            tolerant_reads=tolerant_reads,
             endpoint=endpoint,
             ca_certificate_pem=ca_data.apply(data_to_pem),
             egress_cidrs=nat_address.address.apply(lambda ip: [f"{ip}/32"]),

@@ -246,6 +246,11 @@ class FleetMocks(pulumi.runtime.Mocks):
         inputs; a preview's Create and Update skip the server-side dry run and return the inputs (Create
         ~1706-1735); Read fails (~1912-1940), and so does anything in `pulumi up`."""
         cluster = self._cluster_of(args)
+        if op == READ and self._skips_unreachable(args):
+            # Read with `skipUpdateUnreachable` (~1919-1935): a warning, and what it was sent, which for a `get`
+            # is nothing; the engine takes that as the object's outputs (pkg/resource/deploy/step.go ReadStep).
+            self.warnings.setdefault(cluster, []).append(f"{args.typ} {args.name}")
+            return args.resource_id or "", {}
         if op == READ or not self.preview:
             raise RuntimeError(
                 f"{args.typ} {args.name}: failed to read resource state due to unreachable cluster (cluster {cluster!r})"
@@ -275,9 +280,16 @@ class FleetMocks(pulumi.runtime.Mocks):
     # Computed outputs ----------------------------------------------------------------------------
 
     def _cluster_of(self, args: pulumi.runtime.MockResourceArgs) -> str:
-        """The fleet cluster a Kubernetes resource belongs to, from its provider (`<cluster>-k8s`)."""
-        provider_id = (args.provider or "").rsplit("::", 1)[-1]
-        return provider_id.removesuffix("-id").removesuffix("-k8s")
+        """The fleet cluster a Kubernetes resource belongs to, from its provider (`<cluster>-k8s`, or
+        `<cluster>-k8s-reads`, clusters/base.py `kubernetes_providers`)."""
+        return self._provider_of(args).removesuffix("-reads").removesuffix("-k8s")
+
+    def _provider_of(self, args: pulumi.runtime.MockResourceArgs) -> str:
+        return (args.provider or "").rsplit("::", 1)[-1].removesuffix("-id")
+
+    def _skips_unreachable(self, args: pulumi.runtime.MockResourceArgs) -> bool:
+        """Whether the resource's provider has `skipUpdateUnreachable` (the SDK sends provider config as strings)."""
+        return str(self.providers.get(self._provider_of(args), {}).get("skipUpdateUnreachable")).lower() == "true"
 
     def _service_account(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
         email = f"{args.inputs['accountId']}@project.iam.gserviceaccount.com"

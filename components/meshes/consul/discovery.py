@@ -17,6 +17,9 @@ this generation is written: an acceptor a preview keeps has that status in the s
 the token `pulumi up` will copy and shows the copy unchanged; an acceptor a preview creates has no status,
 and one whose generation it raises still shows the old version (the provider's server-side dry run returns
 the live status), so for both the read is left out and the copy shows as an update with an unknown token.
+An accepting cluster a preview cannot reach is read through a provider that answers with nothing rather than
+failing the preview (clusters/base.py `kubernetes_providers`): its tokens are unknown and their copies show as
+updates, with the provider's warning naming the cluster.
 
 Re-issuing every token is a config change: `mesh.consul.peeringTokenGeneration` is the acceptors'
 `consul.hashicorp.com/peering-version` annotation and the name of their token Secret; the dialers see only
@@ -25,8 +28,9 @@ their Secret change. Lowering it is refused (settings.check_deployed_generation)
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -45,6 +49,9 @@ class PeeringSide:
 
     cluster: str
     provider: k8s.Provider
+    tolerant_reads: Callable[[], k8s.Provider]
+    """The provider of the token reads (clusters/base.py `kubernetes_providers`): made only for a cluster that
+    accepts, so that a preview with that cluster unreachable reads each token as unknown and goes on."""
     parent: pulumi.Resource
     """The cluster's own component: a peering's objects live in two clusters, each side under its own."""
     after: Sequence[pulumi.Resource]
@@ -105,7 +112,7 @@ def _read_token(accepting: PeeringSide, dialer: str, acceptor: ObservedCustomRes
     return k8s.core.v1.Secret.get(
         naming.child(accepting.cluster, "peering-token", dialer),
         acceptor.status.apply(token_id),
-        opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.provider, depends_on=[acceptor]),
+        opts=pulumi.ResourceOptions(parent=accepting.parent, provider=accepting.tolerant_reads(), depends_on=[acceptor]),
     )
 
 
@@ -135,7 +142,7 @@ def dial(dialing: PeeringSide, tokens: Mapping[str, k8s.core.v1.Secret]) -> None
     opts = pulumi.ResourceOptions(parent=dialing.parent, provider=dialing.provider, depends_on=list(dialing.after))
     for acceptor, read in tokens.items():
         secret = values.peering_token_secret(values.peer_name(acceptor))
-        token_data: pulumi.Output[dict[str, str]] = read.data.apply(_token_from)
+        token_data: pulumi.Output[dict[str, str]] = read.data.apply(functools.partial(_token_from, acceptor))
         secret_data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(token_data)
         token = k8s.core.v1.Secret(
             naming.child(dialing.cluster, "peering-token-copy", acceptor),
@@ -167,12 +174,19 @@ def _peer_object(kind: str, peer: str, secret: str, annotations: Mapping[str, pu
     }
 
 
-def _token_from(data: Any) -> dict[str, str]:
-    token = (data or {}).get(values.PEERING_TOKEN_KEY)
+def _token_from(acceptor: str, data: Any) -> dict[str, str]:
+    """The token of a read Secret. A read of an unreachable cluster comes back empty (`PeeringSide.tolerant_reads`):
+    in a preview its `data` is unknown and this never runs; in `pulumi up` it is refused here."""
+    if not data:
+        raise pulumi.RunError(
+            f"could not read the peering token Secret in {acceptor!r}: the Kubernetes provider warned if that cluster is "
+            "unreachable; `pulumi up` needs every accepting cluster reachable"
+        )
+    token = data.get(values.PEERING_TOKEN_KEY)
     if not token:
         raise pulumi.RunError(
-            f"the peering token Secret has no {values.PEERING_TOKEN_KEY!r} key; check the PeeringAcceptor's status and the "
-            "connect injector's logs in the accepting cluster"
+            f"the peering token Secret in {acceptor!r} has no {values.PEERING_TOKEN_KEY!r} key; check the PeeringAcceptor's "
+            "status and the connect injector's logs in that cluster"
         )
     return {values.PEERING_TOKEN_KEY: token}
 

@@ -150,6 +150,7 @@ class ConsulMesh(MeshDeployment):
         return discovery.PeeringSide(
             cluster=cluster,
             provider=self._args.clusters[cluster].provider,
+            tolerant_reads=self._args.clusters[cluster].tolerant_reads,
             parent=node,
             after=[node.control_plane.release, node.mesh_entry],
         )

@@ -91,7 +91,12 @@ def test_acceptor_writes_its_token_where_the_program_reads_it(consul: Simulation
     }
     assert accept.inputs["spec"] == {"peer": {"secret": {"name": f"peering-token-{dialer}", "key": "data", "backend": "kubernetes"}}}
     read = token_read(consul, acceptor, dialer)
-    assert read.read and read.provider == accept.provider
+    # Read in the acceptor's cluster, through the provider that lets a preview survive it unreachable: the same
+    # connection as the cluster's own provider, and `skipUpdateUnreachable` (clusters/base.py kubernetes_providers).
+    reads, writes = consul.named(f"{acceptor}-k8s-reads"), consul.named(f"{acceptor}-k8s")
+    assert read.read and read.provider == reads.urn
+    assert reads.inputs == {**writes.inputs, "skipUpdateUnreachable": "true"}
+    assert reads.parent == writes.parent and reads.dependencies == writes.dependencies
     assert read.id == f"consul/peering-token-{dialer}"
     assert read.outputs["metadata"]["name"] == f"peering-token-{dialer}"
     # Read once the acceptor reports this generation synced (waitFor); its id comes from that status.
