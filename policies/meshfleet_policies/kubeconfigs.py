@@ -21,9 +21,14 @@ FORBIDDEN_USER_FIELDS = {
 }
 
 
+# libyaml's safe loader where PyYAML was built with it (its wheels are): an Istio primary's remote secrets hold a
+# kubeconfig per peer, and the pure-Python loader was 40% of the pack's CPU on a 30-cluster fleet.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def kubeconfig_problems(text: str) -> list[str]:
     try:
-        config: Any = yaml.safe_load(text)
+        config: Any = yaml.load(text, Loader=_SAFE_LOADER)  # a safe loader
     except yaml.YAMLError:
         return ["is not a readable kubeconfig"]
     if not isinstance(config, dict):
