@@ -101,9 +101,9 @@ def kubernetes_providers(
     The provider fails a read of an unreachable cluster, in a preview as in `pulumi up` (provider.go Read at
     v4.32.0, ~1918-1940), and a failed read fails the whole preview. With `skipUpdateUnreachable` it warns
     and answers with what it was sent: for a read, the empty inputs of a `get`, so an empty object is how the
-    program knows. That flag also makes Check skip validation (~1172-1184), so it is never set on the provider
-    that writes: only on this one, which only reads, and only for clusters a mesh reads from
-    (Consul's peering tokens)."""
+    program knows. With the cluster unreachable the flag also makes Check answer with the old inputs
+    (~1172-1184), silently dropping a change, so it is never set on the provider that writes: only on this
+    one, which only reads, and only for clusters a mesh reads from (Consul's peering tokens)."""
     provider = k8s.Provider(naming.child(cluster, "k8s"), **connection, opts=opts)
 
     @functools.cache

@@ -204,6 +204,20 @@ def test_an_up_whose_acceptor_never_synced_fails_naming_the_acceptor(monkeypatch
     assert not [r for r in caught.value.resources if r.type == f"{API}:PeeringDialer"]
 
 
+def test_an_up_that_reads_an_empty_token_fails_naming_the_accepting_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the reads provider answers for a cluster it cannot reach (`skipUpdateUnreachable`: the empty inputs of
+    the `get`, provider.go Read at v4.32.0) in `pulumi up`: the run stops naming the cluster instead of
+    copying an empty token to the dialer."""
+    written = FleetMocks._secret
+    monkeypatch.setattr(FleetMocks, "_secret", lambda self, args: {} if args.resource_id else written(self, args))
+    with pytest.raises(ProgramFailed) as caught:
+        simulate("consul", config_file=CONSUL)
+    assert "could not read the peering token Secret in 'eks-use1': the Kubernetes provider warned if that cluster is unreachable" in str(
+        caught.value
+    )
+    assert not [r for r in caught.value.resources if r.type == f"{API}:PeeringDialer"]
+
+
 # --- what a preview shows against the last deployment (components/simulation/state.py) -----------------
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
