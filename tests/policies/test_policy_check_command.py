@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.simulation import PROJECT_DIR, Simulation, simulate
-from components.simulation.policy_check import PACK_DIR, evaluate, main, shared_pack
+from components.simulation.policy_check import PACK_DIR, any_remediating, evaluate, main, reconcile_config, shared_pack
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -191,3 +191,16 @@ def test_evaluations_in_one_process_share_one_pack_process(prod: Simulation) -> 
     assert shared_pack(PACK_DIR, "prod", False) is pack  # started once, configured anew each time
     assert (first.violations, first.not_applicable) == (second.violations, second.not_applicable)
     assert shared_pack(PACK_DIR, "prod", True) is not pack  # a first preview is another engine run
+
+
+def test_the_check_asks_the_pack_to_remediate_only_when_a_policy_is_configured_to() -> None:
+    """The pack's Remediate skips every policy not at `remediate` (pulumi_policy/policy.py), and the reconciled
+    config gives every policy a level: with none at `remediate` a call would answer nothing."""
+    from google.protobuf import empty_pb2
+
+    info = shared_pack(PACK_DIR, "prod", False).stub.GetAnalyzerInfo(empty_pb2.Empty())
+    prod = json.loads((PACK_DIR / "config" / "prod.json").read_text())
+    assert not any_remediating(reconcile_config(info, prod))
+    assert not any_remediating(reconcile_config(info, {}))
+    assert any_remediating(reconcile_config(info, {**prod, "api-server-not-public": "remediate"}))
+    assert any_remediating(reconcile_config(info, {"all": "remediate"}))
