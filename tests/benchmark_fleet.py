@@ -16,10 +16,10 @@ and every size pays for its own garbage. A run reports
   runtime), and the longest chain of resources that wait for one another: a resource waits for its
   `depends_on`, for the resources its inputs come from, and for its provider. A chain that grows with the
   fleet means clusters are built one after another;
-- the same registrations replayed (`replay_program`: each recorded resource registered again by the SDK's
-  generic classes from a flat loop, same inputs, parents, providers and dependencies), its CPU seconds: the
-  floor for exactly this fleet, against which the rest is the program's own cost (its Outputs, its
-  components' frames in every stack trace) and the typed classes';
+- the same registrations replayed (`replay_program`: each recorded resource registered again through its
+  typed class from a flat loop, same inputs, secrets, parents, providers and dependencies), its CPU seconds:
+  the SDK's floor for exactly this fleet, beyond which the rest is the program's own cost (its Outputs, its
+  components' frames in every stack trace);
 - a preview against that deployment of the fleet with one cluster more (`previous=`, what
   `meshfleet preview --state` runs): its CPU seconds.
 Each figure is the median of the runs. Then the credential-free policy check
@@ -216,7 +216,7 @@ def replay_program(recorded: list[Any], classes: dict[str, type[Any]]) -> None:
         secret = {path[0] for path in r.secret_inputs}
         props = {_python_name(key): pulumi.Output.secret(value) if key in secret else value for key, value in r.inputs.items()}
         if r.type.startswith("pulumi:providers:"):
-            made[r.urn] = classes[f"pulumi:providers:{r.type.removeprefix('pulumi:providers:')}"](r.name, opts=opts, **props)
+            made[r.urn] = classes[r.type](r.name, opts=opts, **props)
         elif not r.custom:
             made[r.urn] = Component(r.type, r.name, opts)
         elif r.type == "pulumi:pulumi:StackReference":
