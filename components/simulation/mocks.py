@@ -244,7 +244,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         """What the Kubernetes provider does when its cluster is unreachable (provider/pkg/provider/provider.go
         at v4.32.0): Check and Diff warn "configured Kubernetes cluster is unreachable" and go on from the
         inputs; a preview's Create and Update skip the server-side dry run and return the inputs (Create
-        ~1706-1735); Read fails (~1912-1940), and so does anything in `pulumi up`."""
+        ~1706-1735); Read fails (~1912-1940) unless the provider has `skipUpdateUnreachable`, and so does
+        anything else in `pulumi up`."""
         cluster = self._cluster_of(args)
         if op == READ and self._skips_unreachable(args):
             # Read with `skipUpdateUnreachable` (~1919-1935): a warning, and what it was sent, which for a `get`

@@ -9,8 +9,9 @@ It runs the program under the mock runtime (components.simulation) and talks to 
 the Pulumi engine does (pkg/resource/plugin/analyzer_plugin.go): start `python -u -m pulumi.policy
 <engine> .` in the pack's directory, read the port from its first line of output, then over gRPC
 GetAnalyzerInfo, Configure (the pack config reconciled as the engine does, `all` expanded), Remediate
-(when a policy is configured to remediate) and Analyze for every resource (its inputs, secrets wrapped, unknowns as the engine's sentinel), and
-AnalyzeStack. It prints every violation and exits 1 when one is mandatory.
+(when a policy is configured to remediate) and Analyze for every resource (its inputs, secrets wrapped,
+unknowns as the engine's sentinel), and AnalyzeStack. It prints every violation and exits 1 when one is
+mandatory.
 """
 
 from __future__ import annotations
